@@ -30,7 +30,9 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_data_generate(args: argparse.Namespace) -> int:
     from geonb.datasets.synthetic import generate_lakes
 
-    generate_lakes(root=args.root, seed=args.seed, overwrite=args.overwrite)
+    # --root is the data folder; the lakes datasets live in its lakes/ subfolder.
+    lakes_root = None if args.root is None else f"{args.root}/lakes"
+    generate_lakes(root=lakes_root, seed=args.seed, overwrite=args.overwrite)
     try:
         from geonb.datasets.spacenet import generate_buildings
     except ImportError:
@@ -60,8 +62,73 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# ---- data fetch (geonb.datasets.stac) -------------------------------------------------------
+def _cmd_data_fetch(args: argparse.Namespace) -> int:
+    from geonb.datasets.stac import fetch_lakes
+
+    kwargs = {}
+    if args.no_sign:
+        kwargs["signer"] = None
+    if args.stac_url:
+        kwargs["stac_url"] = args.stac_url
+    ds = fetch_lakes(args.lakes, dataset=args.dataset, bbox=args.bbox, start=args.start, end=args.end, root=args.root,
+                     overwrite=args.overwrite, water_min=args.water_min, land_max=args.land_max,
+                     skip_failed=args.skip_failed, progress=not args.quiet, **kwargs)
+    print(f"{ds.name}: {len(ds)} lake(s) in {ds.path}; load with LakeDataset({ds.name!r})")
+    return 0
+
+
+def _register_data_fetch(data_sub) -> None:
+    from geonb.datasets.stac import DEFAULT_END, DEFAULT_START, LAND_MAX, WATER_MIN
+
+    p = data_sub.add_parser(
+        "fetch", help="fetch real lakes: MODIS MOD09A1 chips + JRC GSW labels from a STAC API (no login)",
+        description="Fetch real lakes into the lakes layout, e.g. "
+                    'geonb data fetch "Lake Victoria" --start 2020-06-01 --end 2020-06-30',
+    )
+    p.add_argument("lakes", nargs="+", help="built-in lake names (see geonb.datasets.places) or your own name "
+                                            "with --bbox")
+    p.add_argument("--bbox", type=float, nargs=4, metavar=("WEST", "SOUTH", "EAST", "NORTH"), default=None,
+                   help="box in degrees for a single lake")
+    p.add_argument("--start", default=DEFAULT_START, help=f"first date YYYY-MM-DD (default {DEFAULT_START})")
+    p.add_argument("--end", default=DEFAULT_END, help=f"last date YYYY-MM-DD (default {DEFAULT_END})")
+    p.add_argument("--dataset", default="lakes-real", help="dataset name (default lakes-real)")
+    p.add_argument("--root", default=None, help="folder of lakes datasets (default: data_root()/lakes)")
+    p.add_argument("--water-min", type=float, default=WATER_MIN, help=f"water fraction for WATER ({WATER_MIN})")
+    p.add_argument("--land-max", type=float, default=LAND_MAX, help=f"water fraction for LAND ({LAND_MAX})")
+    p.add_argument("--stac-url", default=None, help="STAC API (default: Microsoft Planetary Computer)")
+    p.add_argument("--no-sign", action="store_true", help="do not sign asset URLs (APIs other than the PC)")
+    p.add_argument("--overwrite", action="store_true", help="replace lakes fetched with other settings")
+    p.add_argument("--skip-failed", action="store_true", help="warn and go on when a lake fails")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_data_fetch)
+
+
+def _cmd_kernels_install(args: argparse.Namespace) -> int:
+    from geonb.runtime import install_kernels
+
+    where = install_kernels(user=not args.sys_prefix, prefix=sys.prefix if args.sys_prefix else None,
+                            gpu_backend=args.gpu_backend)
+    for name, path in where.items():
+        print(f"installed kernel {name!r} in {path}")
+    return 0
+
+
+def _register_kernels(sub) -> None:
+    p = sub.add_parser("kernels", help="Jupyter kernels")
+    ksub = p.add_subparsers(dest="kernels_command", required=True)
+    pi = ksub.add_parser("install", help="register the 'geonb' (CPU) and 'geonb (GPU)' Jupyter kernels")
+    pi.add_argument("--gpu-backend", choices=("torch", "jax"), default="torch",
+                    help="Keras backend of the GPU kernel (default: torch)")
+    pi.add_argument("--sys-prefix", action="store_true",
+                    help="install into this environment (sys.prefix) instead of the user's folder")
+    pi.set_defaults(func=_cmd_kernels_install)
+
+
 def _register_extra(sub, data_sub) -> None:
     """Hook where further subcommands are added."""
+    _register_data_fetch(data_sub)
+    _register_kernels(sub)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -64,14 +64,24 @@ class NetworkError(GeonbError, ConnectionError):
     """A remote service (STAC API, data server) cannot be reached."""
 
 
+class GeoJSONError(GeonbError, ValueError):
+    """A GeoJSON text or object does not parse, or holds geometry geonb cannot use."""
+
+
+class CoverageError(GeonbError, ValueError):
+    """Remote data does not cover a requested place or time (no acquisitions, no label tiles)."""
+
+
 __all__ = [
     "BandMismatchError",
     "CRSError",
     "CatalogError",
     "ClassCodeError",
+    "CoverageError",
     "DatasetNotFoundError",
     "DeviceError",
     "OutputExistsError",
+    "GeoJSONError",
     "GeonbError",
     "GridMismatchError",
     "InvalidParameterError",

@@ -7,9 +7,19 @@ No other module writes bare 1/2/3 for classes: import these names.
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any
+
 import numpy as np
 
-from geonb.errors import ClassCodeError, InvalidParameterError
+from geonb.errors import (
+    ClassCodeError,
+    CRSError,
+    GeoJSONError,
+    InvalidParameterError,
+    ShapeMismatchError,
+)
 
 # Lakes track -------------------------------------------------------------------------------
 NODATA = 0
@@ -94,3 +104,655 @@ def one_hot(labels: np.ndarray, classes: tuple[int, ...] = LAKE_CLASSES) -> np.n
     valid = idx >= 0
     out[valid, idx[valid]] = 1.0
     return out
+
+
+# ===========================================================================================
+# Buildings: vectors to rasters
+# ===========================================================================================
+# GeoJSON footprints -> pixels on a raster's own grid (rasterio.features.rasterize with the
+# raster transform; reprojection with rasterio.warp.transform_geom), a border band, instance ids,
+# a signed distance in metres; and back again: a predicted mask -> polygons -> GeoJSON (lon/lat).
+# rasterio, shapely, pyproj and scipy are imported inside the functions so that importing
+# geonb.labels stays light. File reading and writing lives in geonb.datasets.spacenet.
+
+#: CRS of GeoJSON that declares none: RFC 7946 says WGS 84 longitude/latitude ("CRS84").
+GEOJSON_DEFAULT_CRS = "OGC:CRS84"
+#: Geometry types that are not footprints: skipped and counted, not an error.
+_SKIPPABLE_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString")
+
+
+@dataclass
+class Footprints:
+    """Building footprints (or any polygons) with their properties and CRS.
+
+    Attributes
+    ----------
+    geometries : list of shapely Polygon or MultiPolygon
+        Valid, 2-D polygons (holes kept), in ``crs`` coordinates.
+    properties : list of dict
+        One dict per geometry (the GeoJSON feature properties).
+    crs : rasterio.crs.CRS
+        CRS of the coordinates (``OGC:CRS84``, i.e. lon/lat, for GeoJSON that declares none).
+    n_skipped : int
+        Features dropped because they are not polygons (Point, LineString...) or are empty.
+    n_repaired : int
+        Invalid polygons (e.g. self-intersecting) repaired with ``shapely.make_valid``.
+    skipped_types : dict of str to int
+        ``n_skipped`` broken down by geometry type.
+    """
+
+    geometries: list
+    properties: list = field(default_factory=list)
+    crs: Any = None
+    n_skipped: int = 0
+    n_repaired: int = 0
+    skipped_types: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.geometries = list(self.geometries)
+        if not self.properties:
+            self.properties = [{} for _ in self.geometries]
+        self.properties = [dict(p) for p in self.properties]
+        if len(self.properties) != len(self.geometries):
+            raise ShapeMismatchError(
+                f"`properties` has {len(self.properties)} entries but there are {len(self.geometries)} "
+                "geometries; give one dict per geometry"
+            )
+        if self.crs is not None:
+            from rasterio.crs import CRS
+
+            if not isinstance(self.crs, CRS):
+                self.crs = CRS.from_user_input(self.crs)
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+    def __repr__(self) -> str:
+        crs = self.crs.to_string() if self.crs is not None else None
+        return (f"Footprints({len(self)} polygons, crs={crs}, skipped={self.n_skipped}, "
+                f"repaired={self.n_repaired})")
+
+    def to_crs(self, crs) -> Footprints:
+        """The same footprints reprojected to ``crs`` (``rasterio.warp.transform_geom``)."""
+        from rasterio.crs import CRS
+
+        crs = CRS.from_user_input(crs)
+        if self.crs is None:
+            raise CRSError("these footprints have no `crs`; set it (e.g. Footprints(..., crs='OGC:CRS84'))")
+        if crs == self.crs or not self.geometries:
+            return replace(self, crs=crs, geometries=list(self.geometries))
+        import shapely
+        from rasterio.warp import transform_geom
+        from shapely.geometry import mapping, shape
+
+        from rasterio._err import CPLE_BaseError
+        from rasterio.errors import RasterioError
+
+        try:
+            moved = transform_geom(self.crs, crs, [mapping(g) for g in self.geometries])
+        except (CPLE_BaseError, RasterioError) as exc:
+            x0, y0, x1, y1 = shapely.total_bounds(np.array(self.geometries, dtype=object))
+            raise CRSError(
+                f"the footprints cannot be moved from {self.crs} to {crs} ({exc}); their coordinates span "
+                f"x {x0:.6g}..{x1:.6g}, y {y0:.6g}..{y1:.6g}, which probably are not in {self.crs}. "
+                "Declare the right CRS when reading them (`crs=`; GeoJSON without one means lon/lat)"
+            ) from exc
+        geoms = [shapely.make_valid(g) if not g.is_valid else g for g in (shape(m) for m in moved)]
+        return replace(self, crs=crs, geometries=[_polygonal_part(g) for g in geoms])
+
+
+def _polygonal_part(geom):
+    """The polygonal part of a geometry (``make_valid`` may return a collection with lines)."""
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    if isinstance(geom, (Polygon, MultiPolygon)):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if isinstance(g, (Polygon, MultiPolygon))]
+    polys = []
+    for p in parts:
+        polys.extend(p.geoms if isinstance(p, MultiPolygon) else [p])
+    if not polys:
+        return Polygon()
+    return polys[0] if len(polys) == 1 else MultiPolygon(polys)
+
+
+def _geojson_crs(obj: dict):
+    """The CRS a GeoJSON object declares in the legacy ``crs`` member, else CRS84 (RFC 7946)."""
+    from rasterio.crs import CRS
+    from rasterio.errors import CRSError as RioCRSError
+
+    member = obj.get("crs")
+    if member is None:
+        return CRS.from_user_input(GEOJSON_DEFAULT_CRS)
+    try:
+        kind = member.get("type")
+        props = member.get("properties") or {}
+        if kind == "name":
+            return CRS.from_user_input(props["name"])
+        if kind == "EPSG":  # GeoJSON 2008 draft form
+            return CRS.from_epsg(int(props["code"]))
+    except (AttributeError, KeyError, TypeError, ValueError, RioCRSError) as exc:
+        raise GeoJSONError(
+            f"the GeoJSON `crs` member {member!r} cannot be read ({exc}); remove it for lon/lat "
+            "(CRS84) or pass the CRS explicitly as `crs=`"
+        ) from exc
+    raise GeoJSONError(
+        f"the GeoJSON `crs` member {member!r} is of an unsupported type; use "
+        '{"type": "name", "properties": {"name": "EPSG:XXXX"}} or pass `crs=`'
+    )
+
+
+def parse_footprints(geojson, *, crs=None) -> Footprints:
+    """Read building footprints from a GeoJSON object or text.
+
+    Polygons and MultiPolygons (with holes) are kept. Points and lines are skipped and counted;
+    invalid polygons (self-intersections...) are repaired with ``shapely.make_valid`` and counted.
+    Z coordinates (SpaceNet writes ``[lon, lat, 0.0]``) are dropped.
+
+    Parameters
+    ----------
+    geojson : dict or str
+        A FeatureCollection, a Feature or a bare geometry, as a dict or as JSON text.
+    crs : CRS-like, optional
+        The CRS of the coordinates. Default: the legacy ``crs`` member if present (SpaceNet writes
+        ``urn:ogc:def:crs:OGC:1.3:CRS84``), otherwise lon/lat CRS84 as RFC 7946 requires.
+
+    Returns
+    -------
+    Footprints
+
+    Raises
+    ------
+    GeoJSONError
+        The text does not parse, the object is not GeoJSON, or a geometry is malformed.
+
+    Warns
+    -----
+    UserWarning
+        When the collection has no features, or when features were skipped or repaired.
+
+    Examples
+    --------
+    >>> fc = {"type": "FeatureCollection", "features": [
+    ...     {"type": "Feature", "properties": {"id": 7},
+    ...      "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}]}
+    >>> fp = parse_footprints(fc)
+    >>> len(fp), fp.properties[0]["id"], fp.crs.to_string()
+    (1, 7, 'OGC:CRS84')
+    """
+    import json
+
+    if isinstance(geojson, (str, bytes)):
+        try:
+            geojson = json.loads(geojson)
+        except json.JSONDecodeError as exc:
+            raise GeoJSONError(
+                f"the text is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); "
+                "check the file is complete GeoJSON"
+            ) from exc
+    if not isinstance(geojson, dict) or "type" not in geojson:
+        raise GeoJSONError(
+            f"`geojson` must be a GeoJSON object (a dict with a 'type'), got {type(geojson).__name__}; "
+            "pass a FeatureCollection, a Feature or a geometry"
+        )
+    if crs is not None:
+        from rasterio.crs import CRS
+
+        crs = CRS.from_user_input(crs)
+    else:
+        crs = _geojson_crs(geojson)
+
+    kind = geojson["type"]
+    if kind == "FeatureCollection":
+        features = geojson.get("features")
+        if not isinstance(features, list):
+            raise GeoJSONError("the FeatureCollection has no 'features' list; it is not valid GeoJSON")
+    elif kind == "Feature":
+        features = [geojson]
+    else:
+        features = [{"type": "Feature", "properties": {}, "geometry": geojson}]
+
+    geoms, props, skipped = [], [], {}
+    n_repaired = 0
+    for i, feat in enumerate(features):
+        if not isinstance(feat, dict):
+            raise GeoJSONError(f"feature {i} is a {type(feat).__name__}, not a GeoJSON Feature object")
+        geom, repaired, skip_type = _feature_polygon(feat.get("geometry"), i)
+        if geom is None:
+            skipped[skip_type] = skipped.get(skip_type, 0) + 1
+            continue
+        n_repaired += repaired
+        geoms.append(geom)
+        props.append(dict(feat.get("properties") or {}))
+
+    result = Footprints(geoms, props, crs, n_skipped=sum(skipped.values()), n_repaired=n_repaired,
+                        skipped_types=skipped)
+    if not features:
+        warnings.warn("the GeoJSON has no features: no footprints (an empty mask follows)", stacklevel=2)
+    elif result.n_skipped or result.n_repaired:
+        kinds = ", ".join(f"{n} {t}" for t, n in sorted(skipped.items())) or "none"
+        warnings.warn(
+            f"footprints: kept {len(result)} polygons; skipped {result.n_skipped} non-polygon or empty "
+            f"features ({kinds}); repaired {result.n_repaired} invalid polygons with shapely.make_valid",
+            stacklevel=2,
+        )
+    return result
+
+
+def _feature_polygon(geometry, index: int):
+    """Return ``(polygon or None, repaired 0/1, skipped type)`` for one feature's geometry."""
+    import shapely
+    from shapely.errors import GEOSException
+    from shapely.geometry import shape
+
+    if geometry is None:
+        return None, 0, "null"
+    if not isinstance(geometry, dict) or "type" not in geometry:
+        raise GeoJSONError(f"feature {index} has a geometry that is not a GeoJSON geometry object: {geometry!r}")
+    gtype = geometry["type"]
+    if gtype in _SKIPPABLE_TYPES:
+        return None, 0, gtype
+    if gtype not in ("Polygon", "MultiPolygon", "GeometryCollection"):
+        raise GeoJSONError(f"feature {index} has an unknown geometry type {gtype!r}")
+    try:
+        geom = shapely.force_2d(shape(geometry))
+    except (GEOSException, ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise GeoJSONError(f"feature {index}: its {gtype} coordinates are malformed ({exc})") from exc
+    repaired = 0
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+        repaired = 1
+    geom = _polygonal_part(geom)
+    if geom.is_empty:
+        return None, 0, "empty" if not repaired else "degenerate"
+    return geom, repaired, ""
+
+
+def _as_footprints(footprints, crs, name: str = "footprints") -> Footprints:
+    """Footprints in the raster CRS ``crs``, from Footprints or a sequence of geometries."""
+    from shapely.geometry import shape
+    from shapely.geometry.base import BaseGeometry
+
+    if isinstance(footprints, Footprints):
+        if crs is not None and footprints.crs is not None:
+            return footprints.to_crs(crs)
+        return footprints
+    if isinstance(footprints, dict):
+        fp = parse_footprints(footprints)
+        return fp.to_crs(crs) if crs is not None else fp
+    try:
+        items = list(footprints)
+    except TypeError as exc:
+        raise InvalidParameterError(
+            f"`{name}` must be Footprints or a sequence of shapely geometries, got {type(footprints).__name__}"
+        ) from exc
+    geoms = []
+    for i, g in enumerate(items):
+        if isinstance(g, dict):
+            g = shape(g)
+        if not isinstance(g, BaseGeometry):
+            raise InvalidParameterError(f"`{name}[{i}]` is a {type(g).__name__}, not a shapely geometry")
+        geoms.append(g)
+    return Footprints(geoms, crs=crs)
+
+
+def _check_grid(shape: tuple[int, int], transform):
+    from affine import Affine
+
+    try:
+        rows, cols = (int(v) for v in shape)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"`shape` must be (rows, cols), got {shape!r}") from exc
+    if rows < 1 or cols < 1:
+        raise InvalidParameterError(f"`shape` must be (rows >= 1, cols >= 1), got {shape!r}")
+    if not isinstance(transform, Affine):
+        raise InvalidParameterError(
+            f"`transform` must be an affine.Affine (the raster's transform), got {type(transform).__name__}"
+        )
+    return rows, cols
+
+
+def instance_raster(footprints, shape: tuple[int, int], transform, crs=None, *, all_touched: bool = False,
+                    require_overlap: bool = True) -> np.ndarray:
+    """Burn each footprint with its own id: ``i + 1`` for footprint ``i``, 0 for background.
+
+    Parameters
+    ----------
+    footprints : Footprints or sequence of shapely geometries
+        Footprints with a CRS are reprojected to ``crs``; plain geometries are taken to be in ``crs``.
+    shape : (rows, cols)
+    transform : affine.Affine
+        The raster's transform (pixel -> CRS coordinates).
+    crs : CRS-like, optional
+        The raster's CRS.
+    all_touched : bool
+        Burn every pixel a polygon touches, not only those whose centre it covers.
+    require_overlap : bool
+        Raise :class:`CRSError` when no footprint overlaps the raster (default), the usual sign that
+        the footprints are in another CRS than declared. Set False for tiles of a larger vector file.
+
+    Returns
+    -------
+    ndarray of int32, shape (rows, cols)
+        Where footprints overlap, the later one wins.
+    """
+    from rasterio.features import rasterize
+
+    rows, cols = _check_grid(shape, transform)
+    fp = _as_footprints(footprints, crs)
+    shapes = [(g, i + 1) for i, g in enumerate(fp.geometries) if not g.is_empty]
+    if not shapes:
+        warnings.warn("no footprints to rasterize: the raster is all background", stacklevel=2)
+        return np.zeros((rows, cols), dtype=np.int32)
+    if require_overlap:
+        _check_overlap(fp, (rows, cols), transform, crs)
+    return rasterize(shapes, out_shape=(rows, cols), transform=transform, fill=0, all_touched=all_touched,
+                     dtype="int32")
+
+
+def _check_overlap(fp: Footprints, shape, transform, crs) -> None:
+    import shapely
+    from rasterio.transform import array_bounds
+    from shapely.geometry import box
+
+    south_west_east_north = array_bounds(shape[0], shape[1], transform)
+    west, south, east, north = south_west_east_north
+    tile = box(west, south, east, north)
+    geoms = np.array([g for g in fp.geometries if not g.is_empty], dtype=object)
+    if geoms.size and not shapely.intersects(geoms, tile).any():
+        gw, gs, ge, gn = shapely.total_bounds(geoms)
+        raise CRSError(
+            f"none of the {geoms.size} footprints overlaps the raster: the raster covers "
+            f"x {west:.6g}..{east:.6g}, y {south:.6g}..{north:.6g} in {crs}, the footprints "
+            f"x {gw:.6g}..{ge:.6g}, y {gs:.6g}..{gn:.6g} in {fp.crs if fp.crs is not None else crs}. "
+            "The GeoJSON probably declares the wrong CRS (none means lon/lat CRS84): pass the right "
+            "`crs=` when reading it, or pass require_overlap=False if this tile truly has no building"
+        )
+
+
+def rasterize_footprints(footprints, shape: tuple[int, int], transform, crs=None, *,
+                         border_px: int | None = None, all_touched: bool = False,
+                         require_overlap: bool = True) -> np.ndarray:
+    """Rasterize footprints to a building mask, optionally with a border class.
+
+    Parameters
+    ----------
+    footprints : Footprints or sequence of shapely geometries
+        See :func:`instance_raster` (reprojected to ``crs`` when they carry a CRS).
+    shape : (rows, cols)
+    transform : affine.Affine
+        The raster's transform.
+    crs : CRS-like, optional
+        The raster's CRS.
+    border_px : int, optional
+        Width in pixels of a ``BORDER`` band along the inside of every building outline, also where
+        two buildings touch (the study's building / border / background target). Outlines cut by the
+        tile edge get no border.
+    all_touched, require_overlap : bool
+        See :func:`instance_raster`.
+
+    Returns
+    -------
+    ndarray of uint8, shape (rows, cols)
+        ``BACKGROUND`` (0), ``BUILDING`` (1) and, with ``border_px``, ``BORDER`` (2).
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> from shapely.geometry import box
+    >>> m = rasterize_footprints([box(2, -8, 8, -2)], (10, 10), Affine(1, 0, 0, 0, -1, 0), "EPSG:3857",
+    ...                          border_px=1)
+    >>> int((m == BUILDING).sum()), int((m == BORDER).sum())
+    (16, 20)
+    """
+    from scipy import ndimage
+
+    if border_px is not None and (int(border_px) != border_px or border_px < 1):
+        raise InvalidParameterError(f"`border_px` must be a whole number >= 1 or None, got {border_px!r}")
+    inst = instance_raster(footprints, shape, transform, crs, all_touched=all_touched,
+                           require_overlap=require_overlap)
+    mask = np.where(inst > 0, BUILDING, BACKGROUND).astype(np.uint8)
+    if border_px:
+        size = 2 * int(border_px) + 1
+        # A building pixel is on a border when another id (or background) lies within border_px;
+        # mode="nearest" keeps outlines cut by the tile edge border-free.
+        hi = ndimage.maximum_filter(inst, size=size, mode="nearest")
+        lo = ndimage.minimum_filter(inst, size=size, mode="nearest")
+        mask[(inst > 0) & (hi != lo)] = BORDER
+    return mask
+
+
+def pixel_size_m(transform, crs, shape: tuple[int, int] | None = None) -> tuple[float, float]:
+    """Ground size of a pixel in metres: ``(row_m, col_m)`` (height, width).
+
+    For a projected CRS the transform's steps are scaled by the CRS's linear unit. For a
+    geographic CRS (degrees, as SpaceNet's lon/lat tiles) the steps are measured on the CRS's
+    ellipsoid with ``pyproj.Geod`` at the raster centre (``shape`` given) or its origin.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> pixel_size_m(Affine(0.5, 0, 0, 0, -0.5, 0), "EPSG:32633")
+    (0.5, 0.5)
+    >>> row_m, col_m = pixel_size_m(Affine(1e-5, 0, 10, 0, -1e-5, 60), "EPSG:4326")
+    >>> round(row_m, 2), round(col_m, 2)
+    (1.11, 0.56)
+    """
+    import math
+
+    from rasterio.crs import CRS
+
+    if crs is None:
+        raise CRSError(
+            "`crs` is None: metres per pixel cannot be known; pass the raster's CRS "
+            "(scene.crs, or e.g. 'EPSG:32633')"
+        )
+    crs = CRS.from_user_input(crs)
+    a, b, c, d, e, f = tuple(transform)[:6]
+    if crs.is_geographic:
+        import pyproj
+
+        geod = pyproj.CRS.from_wkt(crs.to_wkt()).get_geod()
+        rows, cols = shape if shape is not None else (0, 0)
+        x, y = transform * (cols / 2.0, rows / 2.0)
+        col_m = geod.inv(x - a / 2, y - d / 2, x + a / 2, y + d / 2)[2]
+        row_m = geod.inv(x - b / 2, y - e / 2, x + b / 2, y + e / 2)[2]
+        return float(row_m), float(col_m)
+    unit = crs.linear_units_factor[1] if crs.linear_units_factor else 1.0
+    return float(math.hypot(b, e) * unit), float(math.hypot(a, d) * unit)
+
+
+def signed_distance(mask: np.ndarray, transform, crs, *, clip_m: float | None = 10.0) -> np.ndarray:
+    """Signed distance to the nearest building outline, in metres: inside positive, outside negative.
+
+    ``scipy.ndimage.distance_transform_edt`` measures, for every pixel, the distance from its centre
+    to the centre of the nearest pixel on the other side of an outline, with the pixel's ground
+    size in metres as ``sampling`` (:func:`pixel_size_m`, correct for lon/lat rasters too). Pixels
+    on either side of an outline get about +-1 pixel size. Distances are within the tile only.
+
+    Parameters
+    ----------
+    mask : ndarray, shape (rows, cols)
+        Bool (True = building) or class codes (``BUILDING`` and ``BORDER`` count as building).
+    transform : affine.Affine
+    crs : CRS-like
+        Needed to know metres per pixel.
+    clip_m : float or None
+        Clip to ``[-clip_m, +clip_m]`` (the usual regression target). With None, a side that has no
+        pixel at all in the tile gets the tile diagonal.
+
+    Returns
+    -------
+    ndarray of float32, shape (rows, cols)
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> m = np.zeros((5, 5), bool); m[1:4, 1:4] = True
+    >>> signed_distance(m, Affine(2, 0, 0, 0, -2, 0), "EPSG:32633", clip_m=None)[2].tolist()
+    [-2.0, 2.0, 4.0, 2.0, -2.0]
+    """
+    from scipy import ndimage
+
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ShapeMismatchError(f"`mask` must be (rows, cols), got shape {mask.shape}")
+    if clip_m is not None and not clip_m > 0:
+        raise InvalidParameterError(f"`clip_m` must be > 0 metres or None, got {clip_m!r}")
+    inside = mask if mask.dtype == bool else np.isin(mask, (BUILDING, BORDER))
+    row_m, col_m = pixel_size_m(transform, crs, mask.shape)
+    far = float(np.hypot(mask.shape[0] * row_m, mask.shape[1] * col_m))
+    out = np.empty(mask.shape, dtype=np.float32)
+    if inside.all() or not inside.any():
+        out[:] = far if inside.all() else -far
+    else:
+        sampling = (row_m, col_m)
+        out[:] = ndimage.distance_transform_edt(inside, sampling=sampling)
+        outside_d = ndimage.distance_transform_edt(~inside, sampling=sampling)
+        out[~inside] = -outside_d[~inside]
+    if clip_m is not None:
+        np.clip(out, -clip_m, clip_m, out=out)
+    return out
+
+
+def footprints_to_pixels(footprints, transform, crs=None) -> list:
+    """Footprints in pixel coordinates ``(col, row)`` of a raster, e.g. to draw them over its image.
+
+    The inverse of the raster transform is applied with ``shapely.affinity.affine_transform``
+    after reprojecting to ``crs``. Pixel (0, 0)'s top-left corner is ``(0, 0)``; with matplotlib's
+    ``imshow`` (which puts pixel centres at integers) shift by -0.5.
+
+    Returns
+    -------
+    list of shapely geometries
+    """
+    from shapely.affinity import affine_transform
+
+    fp = _as_footprints(footprints, crs)
+    inv = ~transform
+    coeffs = [inv.a, inv.b, inv.d, inv.e, inv.c, inv.f]
+    return [affine_transform(g, coeffs) for g in fp.geometries]
+
+
+def mask_to_polygons(mask: np.ndarray, transform, crs, *, min_area_m2: float = 5.0,
+                     simplify_m: float | None = 0.5, classes: tuple[int, ...] = (BUILDING, BORDER),
+                     connectivity: int = 4) -> Footprints:
+    """Vectorize a building mask into footprint polygons in the raster's CRS.
+
+    Connected building regions become polygons (``rasterio.features.shapes``); regions smaller
+    than ``min_area_m2`` (specks) are dropped and holes smaller than it are filled; outlines are
+    simplified (Douglas-Peucker, ``preserve_topology``) with tolerance ``simplify_m``.
+
+    Parameters
+    ----------
+    mask : ndarray, shape (rows, cols)
+        Bool (True = building) or class codes; pixels whose code is in ``classes`` are building.
+    transform : affine.Affine
+    crs : CRS-like
+        The raster's CRS; the polygons are returned in it.
+    min_area_m2 : float
+        Smallest building kept, in square metres.
+    simplify_m : float or None
+        Simplification tolerance in metres; None keeps the pixel staircase.
+    classes : tuple of int
+        Codes counted as building in an integer mask.
+    connectivity : {4, 8}
+        Pixel connectivity of a region.
+
+    Returns
+    -------
+    Footprints
+        Properties per polygon: ``id`` (from 1), ``area_m2``, ``pixels``.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> m = np.zeros((20, 20), bool); m[2:8, 2:10] = True; m[15, 15] = True
+    >>> fp = mask_to_polygons(m, Affine(0.5, 0, 0, 0, -0.5, 0), "EPSG:32633", min_area_m2=1.0)
+    >>> len(fp), fp.properties[0]["area_m2"]
+    (1, 12.0)
+    """
+    import shapely
+    from rasterio.features import shapes
+    from shapely.affinity import affine_transform
+    from shapely.geometry import Polygon, shape
+
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ShapeMismatchError(f"`mask` must be (rows, cols), got shape {mask.shape}")
+    if connectivity not in (4, 8):
+        raise InvalidParameterError(f"`connectivity` must be 4 or 8, got {connectivity!r}")
+    if min_area_m2 < 0:
+        raise InvalidParameterError(f"`min_area_m2` must be >= 0, got {min_area_m2!r}")
+    if simplify_m is not None and simplify_m < 0:
+        raise InvalidParameterError(f"`simplify_m` must be >= 0 or None, got {simplify_m!r}")
+    fg = mask if mask.dtype == bool else np.isin(mask, classes)
+    row_m, col_m = pixel_size_m(transform, crs, mask.shape)
+    px_area = row_m * col_m
+    min_px = min_area_m2 / px_area
+    tol_px = (simplify_m / min(row_m, col_m)) if simplify_m else 0.0
+    coeffs = [transform.a, transform.b, transform.d, transform.e, transform.c, transform.f]
+
+    geoms, props = [], []
+    # Vectorize in pixel space (exact pixel edges), simplify there, then place with the transform.
+    for geom, _ in shapes(fg.astype(np.uint8), mask=fg, connectivity=connectivity):
+        poly = shape(geom)
+        if poly.area < min_px:
+            continue
+        holes = [r for r in poly.interiors if Polygon(r).area >= min_px]
+        poly = Polygon(poly.exterior, holes)
+        if tol_px:
+            poly = poly.simplify(tol_px, preserve_topology=True)
+        if not poly.is_valid:
+            poly = _polygonal_part(shapely.make_valid(poly))
+        if poly.is_empty:
+            continue
+        geoms.append(affine_transform(poly, coeffs))
+        props.append({"id": len(geoms), "area_m2": round(float(poly.area * px_area), 3),
+                      "pixels": int(round(shape(geom).area))})
+    return Footprints(geoms, props, crs)
+
+
+def polygons_to_geojson(footprints, crs=None, *, precision: int = 7, properties: bool = True) -> dict:
+    """A GeoJSON FeatureCollection of footprints in lon/lat (RFC 7946: WGS 84, no ``crs`` member).
+
+    Parameters
+    ----------
+    footprints : Footprints or sequence of shapely geometries
+        Geometries without a CRS are taken to be in ``crs``.
+    crs : CRS-like, optional
+        CRS of plain geometries.
+    precision : int
+        Decimal places of the coordinates (7 is about 1 cm).
+    properties : bool
+        Copy each footprint's properties.
+
+    Returns
+    -------
+    dict
+        ``json.dump`` it, or write it with ``geonb.datasets.spacenet.write_footprints``.
+    """
+    from shapely.geometry import mapping
+
+    fp = _as_footprints(footprints, crs)
+    if fp.crs is None:
+        raise CRSError("the footprints have no CRS; pass `crs=` (the raster's CRS) so they can be put in lon/lat")
+    fp = fp.to_crs(GEOJSON_DEFAULT_CRS)
+    features = []
+    for g, p in zip(fp.geometries, fp.properties, strict=True):
+        if g.is_empty:
+            continue
+        geom = _round_coords(mapping(g), precision)
+        features.append({"type": "Feature", "properties": dict(p) if properties else {}, "geometry": geom})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _round_coords(obj, precision: int):
+    if isinstance(obj, dict):
+        return {k: _round_coords(v, precision) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_round_coords(v, precision) for v in obj]
+    if isinstance(obj, float):
+        return round(obj, precision)
+    return obj

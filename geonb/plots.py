@@ -96,3 +96,567 @@ def plot_rgb(rgb: np.ndarray, ax=None, *, title: str = "Composite"):
     ax.imshow(np.clip(np.asarray(rgb), 0, 1), interpolation="nearest")
     _pixel_axes(ax, title)
     return ax
+
+
+# ---- Dataset exploration (notebook 01) ---------------------------------------------------
+def plot_band_histograms(pixel_table, bands=None, *, axes=None, bins: int = 60, classes=(WATER, LAND, UNCLASSIFIED),
+                         max_pixels: int = 200_000, seed: int = 0):
+    """Histograms of reflectance per band, one colour per class (house colours).
+
+    Parameters
+    ----------
+    pixel_table : pandas.DataFrame
+        One row per labelled pixel with a ``label`` column and one column per band.
+    bands : sequence of str, optional
+        Band columns to draw (default: every column except ``lake_id`` and ``label``).
+    axes : array of Axes, optional
+        One axes per band; default a new grid of figures.
+    max_pixels : int
+        A random sample of at most this many pixels is drawn (fast on large tables).
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    plt = _plt()
+    if bands is None:
+        bands = [c for c in pixel_table.columns if c not in ("lake_id", "label")]
+    if len(pixel_table) > max_pixels:
+        pixel_table = pixel_table.sample(max_pixels, random_state=seed)
+    if axes is None:
+        ncols = min(4, len(bands))
+        nrows = int(np.ceil(len(bands) / ncols))
+        fig, axes = plt.subplots(nrows, ncols, figsize=(3.6 * ncols, 2.8 * nrows), squeeze=False,
+                                 constrained_layout=True)
+        for ax in axes.ravel()[len(bands):]:
+            ax.set_visible(False)
+        fig.suptitle("Reflectance per band and class")
+    axes = np.asarray(axes).ravel()
+    labels = pixel_table["label"].to_numpy()
+    for ax, band in zip(axes, bands, strict=False):
+        values = pixel_table[band].to_numpy()
+        hi = float(np.percentile(values, 99.5)) if len(values) else 1.0
+        edges = np.linspace(min(0.0, float(values.min(initial=0))), max(hi, 1e-3), bins + 1)
+        for c in classes:
+            sel = values[labels == c]
+            if len(sel):
+                ax.hist(sel, bins=edges, density=True, histtype="stepfilled", alpha=0.55,
+                        color=LAKE_COLORS[c], edgecolor=LAKE_COLORS[c], label=LAKE_CLASS_NAMES[c])
+        ax.set_title(band)
+        ax.set_xlabel("reflectance")
+        ax.set_ylabel("density")
+    axes[0].legend(fontsize="small")
+    return axes
+
+
+def plot_scene_sizes(lakes, ax=None, *, color_by: str = "split"):
+    """Scatter of scene sizes (rows vs cols), coloured by split; ``lakes`` is ``LakeDataset.lakes``."""
+    ax = _get_ax(ax, figsize=(5, 4.5))
+    groups = lakes.groupby(color_by) if color_by in lakes else [("lakes", lakes)]
+    for key, g in groups:
+        ax.scatter(g["cols"], g["rows"], s=12, alpha=0.7, label=f"{key} ({len(g)})",
+                   color=SPLIT_COLORS.get(key, None))
+    ax.set_title("Scene sizes")
+    ax.set_xlabel("columns (pixels)")
+    ax.set_ylabel("rows (pixels)")
+    ax.legend(title=color_by, fontsize="small")
+    return ax
+
+
+def plot_class_balance(summary, ax=None, *, title: str = "Class balance per split"):
+    """Stacked bars of pixel shares per class for each row of ``summary``.
+
+    ``summary`` is a DataFrame indexed by split (or dataset) with pixel-count columns named after the
+    classes (``water``, ``land``, ``unclassified``).
+    """
+    ax = _get_ax(ax, figsize=(5, 3.5))
+    classes = [c for c in (WATER, LAND, UNCLASSIFIED)
+               if LAKE_CLASS_NAMES[c] in summary.columns and summary[LAKE_CLASS_NAMES[c]].sum() > 0]
+    counts = summary[[LAKE_CLASS_NAMES[c] for c in classes]].astype(float)
+    shares = counts.div(counts.sum(axis=1), axis=0) * 100
+    left = np.zeros(len(shares))
+    for c in classes:
+        vals = shares[LAKE_CLASS_NAMES[c]].to_numpy()
+        ax.barh([str(i) for i in shares.index], vals, left=left, color=LAKE_COLORS[c], edgecolor="0.3",
+                label=LAKE_CLASS_NAMES[c])
+        for y, (lft, v) in enumerate(zip(left, vals, strict=True)):
+            if v >= 12:
+                ax.text(lft + v / 2, y, f"{v:.1f}%", ha="center", va="center", fontsize="small")
+        left += vals
+    ax.set_xlim(0, 100)
+    ax.set_title(title)
+    ax.set_xlabel("share of labelled pixels (%)")
+    ax.set_ylabel(summary.index.name or "")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=len(classes), fontsize="small")
+    return ax
+
+
+# ---- Evaluation and experiments (notebook 05) ---------------------------------------------
+def plot_confusion(confusion, ax=None, *, normalize: str | None = "true", title: str = "Confusion matrix",
+                   cmap: str = "Blues"):
+    """Draw a confusion matrix (``geonb.evaluation.Confusion`` or ``Scores``) as an annotated heatmap.
+
+    Parameters
+    ----------
+    confusion : Confusion or Scores
+    normalize : {"true", None}
+        ``"true"``: colour and label each cell by its share of the true class (row); ``None``: counts.
+    """
+    conf = getattr(confusion, "confusion", confusion)
+    frame = conf.to_frame()
+    counts = frame.to_numpy().astype(float)
+    if normalize == "true":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            values = counts / counts.sum(axis=1, keepdims=True)
+        values = np.nan_to_num(values)
+        bar_label, vmax = "share of the true class", 1.0
+    elif normalize is None:
+        values, bar_label, vmax = counts, "pixels", None
+    else:
+        raise ValueError(f"`normalize` must be 'true' or None, got {normalize!r}")
+    ax = _get_ax(ax, figsize=(4.6, 3.8))
+    im = ax.imshow(values, cmap=cmap, vmin=0, vmax=vmax)
+    for (i, j), v in np.ndenumerate(values):
+        txt = f"{int(counts[i, j]):,}" + (f"\n{v:.1%}" if normalize else "")
+        ax.text(j, i, txt, ha="center", va="center", fontsize="small",
+                color="white" if v > 0.6 * (vmax or values.max() or 1) else "black")
+    names = [c.replace("predicted ", "") for c in frame.columns]
+    ax.set_xticks(range(len(names)), names)
+    ax.set_yticks(range(len(frame.index)), [r.replace("true ", "") for r in frame.index])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    ax.figure.colorbar(im, ax=ax, label=bar_label, fraction=0.046, pad=0.04)
+    return ax
+
+
+def _seed_histories(h):
+    """``{seed: history}`` from a history dict or a dict of them."""
+    if h and all(isinstance(v, dict) for v in h.values()):
+        return {k: v for k, v in h.items() if v}
+    return {0: h} if h else {}
+
+
+def plot_loss_curves(histories, ax=None, *, metric: str = "loss", validation: bool = True,
+                     title: str = "Training loss per epoch"):
+    """The study's Figure 6: loss per epoch of several models (training solid, validation dashed).
+
+    Parameters
+    ----------
+    histories : dict of label to history
+        A history is ``{"loss": [...], "val_loss": [...]}`` or ``{seed: history}``; with several
+        seeds the line is the mean and the band spans the min to max over seeds. Labels with an
+        empty history (baselines) are skipped.
+    metric : str
+        ``"loss"`` or ``"accuracy"``.
+    """
+    ax = _get_ax(ax, figsize=(6, 4))
+    colors = _plt().rcParams["axes.prop_cycle"].by_key()["color"]
+    drawn = 0
+    for i, (label, h) in enumerate(histories.items()):
+        runs = _seed_histories(h)
+        if not runs:
+            continue
+        color = colors[i % len(colors)]
+        for key, style, suffix in ((metric, "-", "train"), (f"val_{metric}", "--", "validation")):
+            if key == f"val_{metric}" and not validation:
+                continue
+            curves = [np.asarray(r[key], float) for r in runs.values() if key in r]
+            if not curves:
+                continue
+            n = min(len(c) for c in curves)
+            arr = np.stack([c[:n] for c in curves])
+            epochs = np.arange(1, n + 1)
+            ax.plot(epochs, arr.mean(axis=0), style, color=color, marker="o", ms=3,
+                    label=f"{label} ({suffix})" + (f", {len(curves)} seeds" if len(curves) > 1 else ""))
+            if len(curves) > 1:
+                ax.fill_between(epochs, arr.min(axis=0), arr.max(axis=0), color=color, alpha=0.15, lw=0)
+            drawn += 1
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(metric.replace("_", " "))
+    if drawn:
+        ax.legend(fontsize="small")
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    else:
+        ax.text(0.5, 0.5, "no training history (baselines only)", ha="center", va="center", transform=ax.transAxes)
+    return ax
+
+
+def plot_experiment_scores(table, ax=None, *, metric: str = "f1", by: str = "label", reference=None,
+                           reference_label: str = "study (2018)", title: str | None = None, xlabel: str | None = None):
+    """A metric per setting of an experiment: one dot per seed, the mean as a bar, ± std as an error bar.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        An experiment's tidy table (``ExperimentResults.table``): columns ``by``, ``seed``, ``metric``.
+    metric : str
+        ``"f1"``, ``"iou"``, ``"accuracy"``...
+    reference : dict of setting to value, optional
+        The study's values, drawn as black diamonds (NaN skipped).
+    """
+    ax = _get_ax(ax, figsize=(6, 3.8))
+    labels = list(dict.fromkeys(table[by].astype(str)))
+    x = np.arange(len(labels))
+    groups = [table.loc[table[by].astype(str) == lb, metric].astype(float) for lb in labels]
+    means = np.array([g.mean() for g in groups])
+    stds = np.array([g.std(ddof=1) if g.notna().sum() > 1 else 0.0 for g in groups])
+    ax.bar(x, np.nan_to_num(means), width=0.6, color=LAKE_COLORS[WATER], alpha=0.35, edgecolor=LAKE_COLORS[WATER],
+           label="geonb, mean over seeds")
+    ax.errorbar(x, means, yerr=stds, fmt="none", ecolor="0.2", capsize=4, label="± 1 std over seeds")
+    for xi, g in zip(x, groups, strict=True):
+        vals = g.to_numpy()
+        jitter = np.linspace(-0.12, 0.12, len(vals)) if len(vals) > 1 else np.zeros(len(vals))
+        ax.plot(xi + jitter, vals, "o", color=LAKE_COLORS[WATER], ms=4)
+    for xi, m in zip(x, means, strict=True):
+        if np.isfinite(m):
+            ax.text(xi, m, f"{m:.3f}", ha="center", va="bottom", fontsize="small")
+        else:
+            ax.text(xi, 0.02, "undefined", ha="center", va="bottom", fontsize="small", rotation=90)
+    if reference:
+        ref = [reference.get(lb, reference.get(_maybe_int(lb), np.nan)) for lb in labels]
+        ax.plot(x, ref, "D", color="black", ms=6, label=reference_label)
+    ax.set_xticks(x, labels)
+    ax.set_ylim(0, 1.05 if metric in ("f1", "iou", "accuracy", "precision", "recall") else None)
+    ax.set_xlabel(xlabel or by.replace("_", " "))
+    ax.set_ylabel(metric.upper() if metric in ("f1", "iou") else metric)
+    ax.set_title(title or f"{metric.upper() if metric in ('f1', 'iou') else metric} on the test lakes")
+    ax.legend(fontsize="small", loc="lower right")
+    return ax
+
+
+def _maybe_int(s):
+    try:
+        return int(s)
+    except (TypeError, ValueError):
+        return s
+
+
+def plot_scores_by_condition(shift, ax=None, *, metric: str = "f1", title: str = "F1 by scene condition"):
+    """Grouped bars of a metric per scene condition and model (``geonb.experiments.domain_shift`` output)."""
+    ax = _get_ax(ax, figsize=(7, 3.8))
+    pivot = shift.pivot_table(index="condition", columns="label", values=metric, aggfunc="mean", sort=False)
+    n_lakes = shift.groupby("condition")["n_lakes"].max()
+    k = pivot.shape[1]
+    width = 0.8 / max(k, 1)
+    x = np.arange(len(pivot.index))
+    for j, col in enumerate(pivot.columns):
+        ax.bar(x + (j - (k - 1) / 2) * width, pivot[col].fillna(0).to_numpy(), width, label=str(col))
+    ax.set_xticks(x, [f"{c}\n({int(n_lakes[c])} lakes)" for c in pivot.index])
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("scene condition (test lakes)")
+    ax.set_ylabel(metric.upper() if metric in ("f1", "iou") else metric)
+    ax.set_title(title)
+    ax.legend(fontsize="small", ncol=min(k, 4))
+    return ax
+
+
+# ---- Bands, PCA and patches (notebooks 02 and 03) ------------------------------------------
+#: Colours of windows drawn over a scene: kept patches, pruned patches, pixels dropped at the edge.
+WINDOW_COLORS: dict[str, str] = {"kept": "#ffd400", "pruned": "#f2f2f2", "dropped": "#c51b7d"}
+
+
+def _rect_segments(windows: np.ndarray, inset: float = 0.2) -> np.ndarray:
+    """Closed outlines ``(n, 5, 2)`` in imshow (x=col, y=row) coordinates of windows ``(n, 4)``."""
+    w = np.asarray(windows, dtype=float).reshape(-1, 4)
+    r0 = w[:, 0] - 0.5 + inset
+    c0 = w[:, 1] - 0.5 + inset
+    r1 = w[:, 0] + w[:, 2] - 0.5 - inset
+    c1 = w[:, 1] + w[:, 3] - 0.5 - inset
+    xs = np.stack([c0, c1, c1, c0, c0], axis=1)
+    ys = np.stack([r0, r0, r1, r1, r0], axis=1)
+    return np.stack([xs, ys], axis=2)
+
+
+class WindowOverlay:
+    """Artists drawing windows over a scene, updatable in place (fast redraws in widgets).
+
+    Kept windows are solid yellow outlines, pruned windows dashed light-grey outlines, and
+    scene pixels that no window covers (dropped at the edge) a magenta veil.
+    """
+
+    def __init__(self, ax, shape: tuple[int, int]):
+        from matplotlib.collections import LineCollection
+        from matplotlib.lines import Line2D
+        from matplotlib.patches import Patch
+
+        self.ax = ax
+        self.kept = LineCollection([], colors=WINDOW_COLORS["kept"], linewidths=1.4, zorder=3)
+        self.pruned = LineCollection([], colors=WINDOW_COLORS["pruned"], linewidths=1.0, linestyles="--",
+                                     zorder=2)
+        ax.add_collection(self.pruned)
+        ax.add_collection(self.kept)
+        self.veil = ax.imshow(np.zeros(tuple(shape) + (4,)), interpolation="nearest", zorder=1.5)
+        handles = [Line2D([], [], color=WINDOW_COLORS["kept"], lw=2, label="kept patch"),
+                   Line2D([], [], color=WINDOW_COLORS["pruned"], lw=1.5, ls="--", label="pruned (one class)"),
+                   Patch(facecolor=WINDOW_COLORS["dropped"], alpha=0.6, label="dropped at edge")]
+        self.legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3,
+                                fontsize="small", frameon=False)
+
+    def update(self, windows: np.ndarray, keep: np.ndarray | None = None, dropped: np.ndarray | None = None):
+        """Redraw with windows ``(n, 4)``, their ``keep`` flags ``(n,)`` and the ``dropped`` mask (rows, cols)."""
+        from matplotlib.colors import to_rgba
+
+        windows = np.asarray(windows).reshape(-1, 4)
+        keep = np.ones(len(windows), bool) if keep is None else np.asarray(keep, bool)
+        self.kept.set_segments(list(_rect_segments(windows[keep])))
+        self.pruned.set_segments(list(_rect_segments(windows[~keep])))
+        if dropped is not None:
+            dropped = np.asarray(dropped, bool)
+            rgba = np.zeros(dropped.shape + (4,))
+            rgba[dropped] = to_rgba(WINDOW_COLORS["dropped"], 0.6)
+            self.veil.set_data(rgba)
+        return self
+
+
+def plot_windows(rgb: np.ndarray, windows: np.ndarray, keep: np.ndarray | None = None, ax=None, *,
+                 dropped: np.ndarray | None = None, title: str = "Patches over the scene"):
+    """Draw patch windows ``(n, 4)`` (row_off, col_off, height, width) over an RGB composite.
+
+    Parameters
+    ----------
+    rgb : ndarray (rows, cols, 3) in [0, 1]
+        E.g. ``bands.composite(scene)``.
+    windows : ndarray of int, shape (n, 4)
+        ``PatchSet.windows`` or ``grid_windows(...).windows``.
+    keep : ndarray of bool (n,), optional
+        False for pruned windows (dashed).
+    dropped : ndarray of bool (rows, cols), optional
+        Pixels no window covers (``grid.coverage() == 0``), veiled in magenta.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        ``ax.geonb_overlay`` is the :class:`WindowOverlay`, for in-place updates.
+    """
+    ax = _get_ax(ax, figsize=(6, 6.4))
+    rgb = np.asarray(rgb)
+    ax.imshow(np.clip(rgb, 0, 1), interpolation="nearest")
+    overlay = WindowOverlay(ax, rgb.shape[:2]).update(windows, keep, dropped)
+    ax.set_xlim(-0.5, max(rgb.shape[1], int(np.max(np.asarray(windows)[:, [1]] + np.asarray(windows)[:, [3]],
+                                                              initial=0))) - 0.5)
+    ax.set_ylim(max(rgb.shape[0], int(np.max(np.asarray(windows)[:, [0]] + np.asarray(windows)[:, [2]],
+                                             initial=0))) - 0.5, -0.5)
+    _pixel_axes(ax, title)
+    ax.geonb_overlay = overlay
+    return ax
+
+
+def plot_patch_tradeoff(table, ax=None, *, current: int | None = None,
+                        title: str = "The dual problem: patch size vs data kept"):
+    """Patches (left axis, log) and pixels used / lost (right axis, %) against patch size.
+
+    ``table`` comes from :func:`geonb.patches.patch_tradeoff` (indexed by size). A dotted vertical
+    line marks ``current``; ``ax.geonb_marker`` is that line (move it with ``set_xdata``).
+    """
+    ax = _get_ax(ax, figsize=(6, 3.6))
+    sizes = np.asarray(table.index, dtype=float)
+    ax.plot(sizes, np.maximum(table["patches"].to_numpy(), 0.8), "o-", color="0.15", ms=3.5, label="patches")
+    ax.set_yscale("log")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes)
+    ax.set_xticklabels([str(int(s)) for s in sizes], fontsize="small")
+    ax.minorticks_off()
+    ax.set_xlabel("patch size (pixels per side)")
+    ax.set_ylabel("patches kept (log)")
+    ax.set_title(title)
+    twin = ax.twinx()
+    total = table["pixels_total"].to_numpy(dtype=float)
+    used = 100 * table["pixels_used"].to_numpy() / np.maximum(total, 1)
+    twin.plot(sizes, used, "s-", color=LAKE_COLORS[WATER], ms=3.5, label="pixels used (%)")
+    twin.plot(sizes, 100 - used, "^--", color=WINDOW_COLORS["dropped"], ms=3.5, label="pixels lost (%)")
+    twin.set_ylim(0, 100)
+    twin.set_ylabel("share of scene pixels (%)")
+    ax.geonb_marker = ax.axvline(current if current is not None else np.nan, color="0.4", ls=":", lw=1.5)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = twin.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, fontsize="x-small", loc="center left", framealpha=0.85)
+    return ax
+
+
+def plot_spectra(spectra, ax=None, *, title: str = "Mean spectrum per class (band: 10th-90th percentile)"):
+    """Mean reflectance per band and class against wavelength, with a 10-90 percentile band.
+
+    ``spectra`` is the table of :func:`geonb.bands.class_spectra`.
+    """
+    ax = _get_ax(ax, figsize=(7, 4))
+    for c, g in spectra.groupby("class"):
+        g = g.sort_values("wavelength_nm")
+        color = LAKE_COLORS.get(int(c), None)
+        ax.fill_between(g["wavelength_nm"], g["p10"], g["p90"], color=color, alpha=0.2, lw=0)
+        ax.plot(g["wavelength_nm"], g["mean"], "o-", color=color, label=f"{g['class_name'].iloc[0]} (mean)")
+    first = spectra[spectra["class"] == spectra["class"].iloc[0]].sort_values("wavelength_nm")
+    top = float(spectra["p90"].max())
+    for wl, name in zip(first["wavelength_nm"], first["band"], strict=True):
+        ax.axvline(wl, color="0.85", lw=0.8, zorder=0)
+        ax.text(wl, top * 1.02, name, rotation=90, ha="center", va="bottom", fontsize="x-small", color="0.35")
+    ax.set_ylim(min(0.0, float(spectra["p10"].min())), top * 1.18)
+    ax.set_xlabel("wavelength (nm)")
+    ax.set_ylabel("reflectance")
+    ax.set_title(title)
+    ax.legend(fontsize="small", loc="upper left")
+    return ax
+
+
+def plot_pca_variance(pca, ax=None, *, threshold: float = 0.99, title: str | None = None):
+    """Explained variance per principal component (bars) and cumulative (line), cf. the study's Figure 4.
+
+    ``pca`` is a :class:`geonb.bands.PCAResult`; a dashed line marks ``threshold``.
+    """
+    ax = _get_ax(ax, figsize=(5.5, 3.6))
+    ratio = 100 * pca.explained_variance_ratio
+    cum = 100 * pca.cumulative
+    x = np.arange(1, len(ratio) + 1)
+    ax.bar(x, ratio, color="#8fb3de", edgecolor="0.3", label="explained by the component")
+    ax.plot(x, cum, "o-", color="0.15", label="cumulative")
+    ax.axhline(100 * threshold, color="0.5", ls="--", lw=1, label=f"{100 * threshold:g}%")
+    ax.set_xticks(x)
+    ax.set_xticklabels([f"PC{i}" for i in x])
+    ax.set_ylim(0, 105)
+    ax.set_xlabel("principal component")
+    ax.set_ylabel("explained variance (%)")
+    kind = "standardised bands" if pca.standardize else "raw reflectance"
+    ax.set_title(title or f"PCA of {len(pca.band_names)} bands ({kind})")
+    ax.legend(fontsize="small", loc="center right")
+    return ax
+
+
+def plot_pca_loadings(pca, ax=None, *, n_components: int = 3, title: str | None = None):
+    """Heat map of each component's weight per band (diverging colours, values written in)."""
+    ax = _get_ax(ax, figsize=(4.8, 4))
+    load = pca.loadings.iloc[:, :n_components]
+    vmax = float(np.abs(load.to_numpy()).max()) or 1.0
+    im = ax.imshow(load.to_numpy(), cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
+    for (i, j), v in np.ndenumerate(load.to_numpy()):
+        ax.text(j, i, f"{v:+.2f}", ha="center", va="center", fontsize="small",
+                color="white" if abs(v) > 0.6 * vmax else "black")
+    ax.set_xticks(range(load.shape[1]))
+    ax.set_xticklabels([c.upper() for c in load.columns])
+    ax.set_yticks(range(load.shape[0]))
+    ax.set_yticklabels(load.index)
+    ax.set_xlabel("principal component")
+    ax.set_ylabel("band")
+    ax.set_title(title or "PCA loadings (weight of each band)")
+    ax.figure.colorbar(im, ax=ax, label="loading", shrink=0.85)
+    return ax
+
+
+def plot_index(values: np.ndarray, ax=None, *, title: str = "NDWI", cmap: str = "RdBu", vmin: float = -1,
+               vmax: float = 1, label: str = "index value"):
+    """A normalised-difference index map ``(rows, cols)`` (NaN = no data, grey) with a colorbar."""
+    ax = _get_ax(ax, figsize=(5, 4.5))
+    import matplotlib
+
+    cm = matplotlib.colormaps[cmap].with_extremes(bad="0.75")
+    im = ax.imshow(np.ma.masked_invalid(values), cmap=cm, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.figure.colorbar(im, ax=ax, label=label, shrink=0.85)
+    _pixel_axes(ax, title)
+    return ax
+
+
+# ---- Training and prediction (notebook 04) ------------------------------------------------
+def plot_history(history, axes=None, *, metrics=("loss", "accuracy"), title: str = "Training history"):
+    """Training curves: one panel per metric, training solid and validation dashed, best epoch marked.
+
+    Parameters
+    ----------
+    history : dict of str to list of float, or a ``TrainingResult``
+        ``{"loss": [...], "val_loss": [...], "accuracy": [...], ...}`` (one value per epoch).
+    axes : sequence of Axes, optional
+        One per metric; made side by side when ``None``.
+    metrics : sequence of str
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    hist = getattr(history, "history", history) or {}
+    metrics = [m for m in metrics if m in hist] or list(metrics[:1])
+    if axes is None:
+        _, axes = _plt().subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.6), squeeze=False)
+        axes = axes[0]
+    axes = np.atleast_1d(axes)
+    for ax, metric in zip(axes, metrics, strict=False):
+        for key, style, label in ((metric, "-o", "training"), (f"val_{metric}", "--s", "validation")):
+            values = hist.get(key)
+            if values:
+                ax.plot(np.arange(1, len(values) + 1), values, style, ms=4, label=label,
+                        color="#1f77b4" if label == "training" else "#ff7f0e")
+        val = hist.get(f"val_{metric}") or hist.get(metric)
+        if val:
+            best = int(np.argmin(val) if "loss" in metric else np.argmax(val))
+            ax.axvline(best + 1, color="0.5", lw=0.8, ls=":", label=f"best epoch ({best + 1})")
+            ax.legend(fontsize="small")
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        else:
+            ax.text(0.5, 0.5, f"no '{metric}' recorded", ha="center", va="center", transform=ax.transAxes)
+        ax.set_title(f"{title}: {metric.replace('_', ' ')}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric.replace("_", " ") + (" (weighted cross-entropy)" if metric == "loss" else ""))
+    return axes
+
+
+def plot_prediction(scene, prediction, axes=None, *, title: str | None = None):
+    """Image | label | prediction of one scene, side by side, in the house colours.
+
+    Parameters
+    ----------
+    scene : Scene
+        With ``labels`` (the middle panel says "no labels" otherwise).
+    prediction : Prediction
+        From :func:`geonb.prediction.predict_scene`.
+    axes : three Axes, optional
+
+    Returns
+    -------
+    ndarray of 3 Axes
+    """
+    from geonb.bands import composite
+
+    if axes is None:
+        _, axes = _plt().subplots(1, 3, figsize=(11, 3.8))
+    axes = np.atleast_1d(axes)
+    name = title or scene.name or "scene"
+    try:
+        rgb = composite(scene.image, scene.band_names, nodata_mask=scene.nodata_mask)
+    except Exception:  # scenes without the true-colour bands: show the first band in grey
+        band = scene.image[..., 0]
+        rgb = np.repeat(((band - band.min()) / (np.ptp(band) or 1))[..., None], 3, axis=-1)
+    plot_rgb(rgb, ax=axes[0], title=f"{name}: image")
+    if scene.labels is not None:
+        plot_labels(scene.labels, ax=axes[1], title="label")
+    else:
+        axes[1].text(0.5, 0.5, "no labels", ha="center", va="center", transform=axes[1].transAxes)
+        _pixel_axes(axes[1], "label")
+    plot_labels(prediction.classes, ax=axes[2], title="prediction")
+    return axes
+
+
+def plot_scene_overview(scene, axes=None, *, composites=None):
+    """One row per scene: composites side by side with the label map (house colours).
+
+    Parameters
+    ----------
+    scene : Scene
+    axes : sequence of Axes, optional
+        ``len(composites) + 1`` axes (the last one for the labels, when the scene has labels).
+    composites : dict of title -> 3 band names, optional
+        Default: true colour (1-4-3) and false colour (2-6-1).
+
+    Returns
+    -------
+    list of Axes
+    """
+    from geonb.bands import FALSE_COLOR, TRUE_COLOR, composite
+
+    composites = composites or {"true colour (1-4-3)": TRUE_COLOR, "false colour (2-6-1)": FALSE_COLOR}
+    n = len(composites) + (scene.labels is not None)
+    if axes is None:
+        _, axes = _plt().subplots(1, n, figsize=(3.6 * n, 3.6), constrained_layout=True)
+    axes = list(np.atleast_1d(axes))
+    for ax, (title, bands) in zip(axes, composites.items(), strict=False):
+        plot_rgb(composite(scene, bands=bands), ax=ax, title=f"{scene.name}\n{title}")
+    if scene.labels is not None:
+        plot_labels(scene.labels, ax=axes[len(composites)], title=f"{scene.name}\nlabels")
+    return axes

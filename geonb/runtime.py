@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import platform
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 from geonb.errors import InvalidParameterError
 
@@ -29,14 +30,12 @@ PROFILE_ENV = "GEONB_PROFILE"
 DEFAULT_PROFILE = "class"
 
 
-def build_dir(*parts: str) -> "Path":
+def build_dir(*parts: str) -> Path:
     """Folder for outputs the notebooks make (models, maps, tables): ``$GEONB_BUILD`` or ``build/``.
 
     ``build/`` is the checkout's (beside ``geonb/``) when geonb runs from a checkout, else ``./build``.
     The folder is created.
     """
-    from pathlib import Path
-
     env = os.environ.get("GEONB_BUILD")
     if env:
         base = Path(env)
@@ -230,3 +229,171 @@ def device_report() -> DeviceReport:
         devices=devices,
         gpus=gpus,
     )
+
+
+#: Packages whose versions the setup notebook reports.
+STACK = ("geonb", "numpy", "rasterio", "matplotlib", "folium", "ipywidgets", "jupyterlab", "keras",
+         "tensorflow", "torch", "jax", "scikit-learn", "scipy", "shapely", "pandas")
+
+
+def versions(packages: tuple[str, ...] = STACK) -> dict[str, str]:
+    """Installed versions of ``packages`` (``"not installed"`` where absent), without importing them.
+
+    Examples
+    --------
+    >>> versions(("numpy",))["numpy"] != "not installed"
+    True
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    alias = {"tensorflow": ("tensorflow", "tensorflow-cpu")}
+    out = {}
+    for name in packages:
+        found = "not installed"
+        for dist in alias.get(name, (name,)):
+            try:
+                found = version(dist)
+                break
+            except PackageNotFoundError:
+                continue
+        out[name] = found
+    return out
+
+
+# -------------------------------------------------------------------------------------------
+# Jupyter kernels and the GPU (models/training part)
+# -------------------------------------------------------------------------------------------
+#: Environment variable a kernel sets to ask for the GPU (``gpu``) or the CPU (``cpu``).
+DEVICE_ENV = "GEONB_DEVICE"
+
+
+def kernel_specs(gpu_backend: str = "torch", python: str | None = None) -> dict[str, dict]:
+    """The ``kernel.json`` contents of the ``geonb`` (CPU) and ``geonb-gpu`` kernels.
+
+    The GPU kernel chooses its backend, profile and device through the kernelspec's ``env``, so
+    a notebook needs no edits to move from a laptop CPU to a GPU machine.
+
+    Examples
+    --------
+    >>> kernel_specs(python="/usr/bin/python3")["geonb-gpu"]["env"]["KERAS_BACKEND"]
+    'torch'
+    """
+    import sys
+
+    if gpu_backend not in GPU_BACKENDS:
+        raise InvalidParameterError(
+            f"`gpu_backend` must be one of {GPU_BACKENDS} (TensorFlow has no GPU build on the GPU machines), "
+            f"got {gpu_backend!r}"
+        )
+    exe = python or sys.executable
+    argv = [exe, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return {
+        "geonb": {"argv": argv, "display_name": "geonb (Python 3)", "language": "python",
+                  "env": {"KERAS_BACKEND": DEFAULT_BACKEND, DEVICE_ENV: "cpu"},
+                  "metadata": {"debugger": True}},
+        "geonb-gpu": {"argv": argv, "display_name": "geonb (GPU)", "language": "python",
+                      "env": {"KERAS_BACKEND": gpu_backend, PROFILE_ENV: "full", DEVICE_ENV: "gpu"},
+                      "metadata": {"debugger": True}},
+    }
+
+
+def install_kernels(*, user: bool = True, prefix: str | None = None, gpu_backend: str = "torch",
+                    python: str | None = None) -> dict[str, str]:
+    """Register the Jupyter kernels ``geonb`` (CPU) and ``geonb-gpu`` ("geonb (GPU)").
+
+    ``python -m geonb kernels install`` (``make kernels``) calls this. Both kernels run this
+    environment's Python; the GPU kernel sets ``KERAS_BACKEND`` to ``gpu_backend``,
+    ``GEONB_PROFILE=full`` and ``GEONB_DEVICE=gpu``. Re-running replaces the two kernelspecs.
+
+    Parameters
+    ----------
+    user : bool
+        Install for the current user (``~/.local/share/jupyter/kernels``); else system-wide.
+    prefix : str, optional
+        Install under ``prefix/share/jupyter/kernels`` (e.g. ``sys.prefix`` for a venv).
+    gpu_backend : {"torch", "jax"}
+    python : str, optional
+        Interpreter the kernels run (default: this one).
+
+    Returns
+    -------
+    dict of kernel name to the folder it was installed in
+    """
+    import json
+    import tempfile
+
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    specs = kernel_specs(gpu_backend, python)
+    ksm = KernelSpecManager()
+    out = {}
+    for name, spec in specs.items():
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / "kernel.json").write_text(json.dumps(spec, indent=1))
+            out[name] = ksm.install_kernel_spec(d, kernel_name=name, user=user and prefix is None,
+                                                prefix=prefix, replace=True)
+    return out
+
+
+def require_gpu(strict: bool = False, report: DeviceReport | None = None) -> bool:
+    """Check the GPU when this kernel asked for one (``GEONB_DEVICE=gpu``); return whether one is used.
+
+    With no GPU visible: a clear warning (training falls back to the CPU), or, with
+    ``strict=True``, a :class:`~geonb.errors.DeviceError`. Without ``GEONB_DEVICE=gpu`` (and not
+    strict) nothing is required and the return value just says whether a GPU is there.
+    """
+    import warnings
+
+    from geonb.errors import DeviceError
+
+    wanted = os.environ.get(DEVICE_ENV, "").strip().lower() == "gpu"
+    report = report or device_report()
+    if report.has_gpu:
+        return True
+    if strict:
+        raise DeviceError(
+            f"a GPU was required but none is visible to backend {report.backend!r}; run on a machine "
+            "with a GPU and a CUDA build of torch or jax, or call require_gpu(strict=False) to use the CPU"
+        )
+    if wanted:
+        warnings.warn(
+            f"this is the GPU kernel ({DEVICE_ENV}=gpu) but backend {report.backend!r} sees no GPU: "
+            "training runs on the CPU and the 'full' profile will be slow. Use the 'geonb' kernel with "
+            "GEONB_PROFILE=class, or check the CUDA install (python -m geonb info).",
+            UserWarning, stacklevel=2,
+        )
+    return False
+
+
+def pick_batch_size(report: DeviceReport | None = None, profile: Profile | None = None,
+                    patch_size: int = 16) -> int:
+    """A training batch size suited to the device: the profile's on CPU, larger patches-per-batch on GPU.
+
+    On a GPU, small batches leave it idle: aim at ~256 K pixels per batch (1024 patches of 16 x 16,
+    capped at 1024); on a CPU the profile's size (the study's 16-32) trains as fast per epoch.
+    """
+    profile = profile or get_profile()
+    if report is not None and report.has_gpu:
+        return int(min(1024, max(profile.batch_size, (256 * 1024) // max(1, patch_size * patch_size))))
+    return int(profile.batch_size)
+
+
+def use_mixed_precision(report: DeviceReport | None = None, enable: bool | None = None) -> str:
+    """Set Keras' global dtype policy: ``mixed_float16`` on a GPU, ``float32`` on a CPU; return it.
+
+    Mixed precision halves activation memory and uses tensor cores on a GPU; on a CPU it is
+    slower, so it is never chosen there. Call it *before* building a model. ``enable`` forces it
+    on or off (``True`` without a GPU still gives ``float32``, with a warning).
+    """
+    import warnings
+
+    import keras
+
+    has_gpu = bool(report is not None and report.has_gpu)
+    want = has_gpu if enable is None else bool(enable)
+    if want and not has_gpu:
+        warnings.warn("mixed precision needs a GPU; keeping float32 on the CPU", UserWarning, stacklevel=2)
+        want = False
+    policy = "mixed_float16" if want else "float32"
+    keras.mixed_precision.set_global_policy(policy)
+    return policy

@@ -272,6 +272,9 @@ def start_jupyterlab(root_dir: Path, home: Path, *, timeout_s: float = 90.0,
 # ---------------------------------------------------------------------------------------------
 IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 
+_KERNEL_IDLE_JS = """() => Array.from(document.querySelectorAll('.jp-StatusBar-TextItem'))
+    .some(e => / \\| Idle$/.test(e.textContent.trim()))"""
+
 _PROMPTS_JS = """() => Array.from(document.querySelectorAll(
     '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')).map(e => e.textContent.trim())"""
 
@@ -279,7 +282,9 @@ _PROMPTS_JS = """() => Array.from(document.querySelectorAll(
 def open_notebook(page, server: JupyterLabServer, notebook: str, timeout_ms: int = 90_000) -> None:
     """Open ``notebook`` in JupyterLab and wait until its kernel is idle."""
     page.goto(server.lab_url(notebook), timeout=timeout_ms)
-    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook", timeout=timeout_ms)
+    page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout_ms)
+    # The execution indicator says "idle" before a kernel exists; wait for the kernel itself.
+    page.wait_for_function(_KERNEL_IDLE_JS, timeout=timeout_ms)
     page.wait_for_selector(IDLE, timeout=timeout_ms)
 
 
@@ -299,25 +304,22 @@ def run_all(page, timeout_s: float = 300.0) -> list[str]:
     page.locator(".lm-Menu-item[data-command='runmenu:run-all']").click()
     last: list[str] = []
 
-    def done():
-        nonlocal last
-        last = cell_prompts(page)
-        if not last or any(not p.strip("[]: ").isdigit() for p in last):
-            errors = error_outputs(page)
-            if errors and page.locator(IDLE).count():
-                raise AssertionError("a cell raised:\n" + "\n---\n".join(errors))
-            return False
-        return page.locator(IDLE).count() > 0
-
     deadline = time.monotonic() + timeout_s
+    stalled_since = None
     while time.monotonic() < deadline:
-        try:
-            if done():
-                return last
-        except AssertionError:
-            time.sleep(1.0)  # let the kernel settle, then re-check before failing
-            if error_outputs(page) and page.locator(IDLE).count():
-                raise
+        last = cell_prompts(page)
+        idle = page.locator(IDLE).count() > 0 and page.evaluate(_KERNEL_IDLE_JS)
+        unfinished = not last or any(not p.strip("[]: ").isdigit() for p in last)
+        if idle and not unfinished:
+            return last
+        # Idle with unrun cells and no "[*]" for a few seconds: run-all stopped (a cell raised).
+        if idle and not any("*" in p for p in last):
+            stalled_since = stalled_since or time.monotonic()
+            if time.monotonic() - stalled_since > 4.0 and error_outputs(page):
+                raise AssertionError(f"run-all stopped, a cell raised (prompts {last}):\n"
+                                     + "\n---\n".join(error_outputs(page)))
+        else:
+            stalled_since = None
         time.sleep(0.5)
     raise TimeoutError(f"run-all did not finish in {timeout_s:.0f} s; prompts: {last}; "
                        f"errors: {error_outputs(page)}")
@@ -325,14 +327,11 @@ def run_all(page, timeout_s: float = 300.0) -> list[str]:
 
 def error_outputs(page) -> list[str]:
     """Text of the error (traceback) outputs in the open notebook."""
-    loc = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], "
-                       ".jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
-    texts = []
-    for i in range(loc.count()):
-        el = loc.nth(i)
-        if el.get_attribute("data-mime-type") == "application/vnd.jupyter.error":
-            texts.append(el.inner_text()[-2000:])
-    return texts
+    # JupyterLab 4 renders tracebacks as stderr text; warnings are stderr too, so keep tracebacks only.
+    loc = page.locator("[data-mime-type='application/vnd.jupyter.error'], "
+                       "[data-mime-type='application/vnd.jupyter.stderr']")
+    texts = [loc.nth(i).inner_text() for i in range(loc.count())]
+    return [t[-2500:] for t in texts if "Traceback" in t or t.lstrip().startswith("-----")]
 
 
 def wait_idle(page, timeout_ms: int = STEP_TIMEOUT_MS) -> None:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from geonb.errors import ClassCodeError, InvalidParameterError
-from geonb.labels import LAND, LAKE_CLASSES, NODATA, UNCLASSIFIED, WATER, check_class_codes, one_hot
+from geonb.labels import LAKE_CLASSES, LAND, NODATA, UNCLASSIFIED, WATER, check_class_codes, one_hot
 
 
 def test_one_hot_channels_follow_classes():

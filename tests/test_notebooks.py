@@ -43,11 +43,13 @@ def test_notebook_executes_in_quick_profile(path, tmp_path, monkeypatch):
     monkeypatch.setenv("GEONB_BUILD", str(tmp_path / "build"))
     nb = nbformat.read(path, as_version=4)
     # The venv's own `python3` kernel: the same interpreter as the tests, whatever kernels are registered.
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [o for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     out = ROOT / "build" / "notebooks"
     out.mkdir(parents=True, exist_ok=True)

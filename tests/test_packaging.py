@@ -1,8 +1,9 @@
 """pyproject.toml and environment.yml list the same dependencies."""
 
 import re
-import tomllib
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parents[1]
 # pip name -> conda-forge name where they differ; None: installed by pip inside environment.yml.

@@ -1,0 +1,856 @@
+"""Evaluation: confusion matrices, F1/IoU per class, per-lake tables and the study's layout.
+
+All metrics are computed by scikit-learn (:func:`sklearn.metrics.confusion_matrix`,
+:func:`~sklearn.metrics.precision_recall_fscore_support`, :func:`~sklearn.metrics.jaccard_score`,
+:func:`~sklearn.metrics.accuracy_score`). Scores over many lakes are computed from the summed
+confusion matrix (every pixel counts once, as in the study's tables): the matrix cells are handed
+to scikit-learn as samples weighted by their counts, so the numbers are scikit-learn's, not
+re-derived by hand.
+
+Conventions
+-----------
+* **Water is the positive class** by default. TP = water predicted as water, FN = water predicted
+  as something else (missed water), FP = land predicted as water, TN = land predicted as land.
+  These are the standard definitions. The lakes study's Table 3 caption defines FP and FN the
+  other way round (its "FP" is water predicted as land); :func:`study_table` uses the standard
+  definitions and says so in its docstring.
+* **Pixels that cannot be scored are excluded and counted, never mixed in**: pixels whose true label
+  is ``NODATA`` or ``UNCLASSIFIED`` (by default), pixels under a ``mask`` (e.g. the image's nodata
+  mask), and pixels the model gave no prediction (class 0). The counts are in
+  :attr:`Confusion.excluded`.
+* **F1 can be undefined.** When the truth has no positive pixel and none is predicted, precision,
+  recall and F1 are 0/0: geonb returns ``NaN`` and says why in :attr:`Scores.note` (no
+  ``ZeroDivisionError``, no warnings). When the truth has no positive pixel but some are
+  predicted, F1 is 0 (every positive prediction is wrong).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geonb.errors import ClassCodeError, InvalidParameterError, ShapeMismatchError
+from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, LAND, NODATA, UNCLASSIFIED, WATER
+from geonb.scene import atomic_path
+
+__all__ = [
+    "Confusion",
+    "Comparison",
+    "Scores",
+    "UnclassifiedBreakdown",
+    "compare_runs",
+    "confusion",
+    "dataset_scores",
+    "lake_confusions",
+    "lake_table",
+    "per_lake_scores",
+    "scores",
+    "study_table",
+    "sum_confusions",
+    "summarize_seeds",
+    "unclassified_breakdown",
+    "write_table",
+]
+
+#: Default codes scored in a lakes evaluation (rows and columns of the confusion matrix).
+DEFAULT_CLASSES: tuple[int, ...] = LAKE_CLASSES
+#: Default true-label codes left out of scoring (and counted).
+DEFAULT_EXCLUDE: tuple[int, ...] = (NODATA, UNCLASSIFIED)
+
+F1_UNDEFINED_NOTE = (
+    "F1 is undefined (NaN) for {name}: the truth has no {name} pixel and none was predicted, so "
+    "precision and recall are 0/0."
+)
+
+
+def _class_name(code: int, names: Mapping[int, str] | None = None) -> str:
+    names = names or LAKE_CLASS_NAMES
+    return names.get(int(code), f"class {int(code)}")
+
+
+def _as_class_map(pred, name: str = "y_pred") -> np.ndarray:
+    """Accept an integer class map or an object with a ``.classes`` class map (a ``Prediction``)."""
+    if hasattr(pred, "classes") and not isinstance(pred, np.ndarray):
+        pred = pred.classes
+    arr = np.asarray(pred)
+    if arr.dtype.kind == "f":
+        if arr.size and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+            raise InvalidParameterError(
+                f"`{name}` holds non-integer values (dtype {arr.dtype}); pass a class map of codes, "
+                "e.g. `prediction.classes`, not probabilities"
+            )
+        arr = arr.astype(np.int64)
+    elif arr.dtype.kind not in "iub":
+        raise InvalidParameterError(f"`{name}` must be an integer class map, got dtype {arr.dtype}")
+    return arr
+
+
+# -------------------------------------------------------------------------------------------
+# Confusion
+# -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Confusion:
+    """A confusion matrix with the pixels left out of it.
+
+    Attributes
+    ----------
+    matrix : ndarray of int64, shape (k, k)
+        ``matrix[i, j]`` = number of pixels of true class ``classes[i]`` predicted as ``classes[j]``.
+    classes : tuple of int
+        Class codes in row/column order.
+    positive : int
+        The positive class for TP/FP/FN/TN (water by default).
+    excluded : dict of str to int
+        Pixels not scored, by reason (``"nodata"``, ``"unclassified"``, ``"masked"``,
+        ``"no prediction"``).
+    """
+
+    matrix: np.ndarray
+    classes: tuple[int, ...] = DEFAULT_CLASSES
+    positive: int = WATER
+    excluded: dict = field(default_factory=dict)
+
+    def _pos(self) -> int:
+        return self.classes.index(self.positive)
+
+    @property
+    def n_pixels(self) -> int:
+        """Number of scored pixels."""
+        return int(self.matrix.sum())
+
+    @property
+    def n_excluded(self) -> int:
+        return int(sum(self.excluded.values()))
+
+    @property
+    def tp(self) -> int:
+        """Positive pixels predicted positive."""
+        i = self._pos()
+        return int(self.matrix[i, i])
+
+    @property
+    def fn(self) -> int:
+        """Positive pixels predicted as any other class (missed)."""
+        i = self._pos()
+        return int(self.matrix[i].sum() - self.matrix[i, i])
+
+    @property
+    def fp(self) -> int:
+        """Pixels of other classes predicted positive (false alarms)."""
+        i = self._pos()
+        return int(self.matrix[:, i].sum() - self.matrix[i, i])
+
+    @property
+    def tn(self) -> int:
+        """Pixels of other classes predicted as any non-positive class."""
+        return self.n_pixels - self.tp - self.fn - self.fp
+
+    def share(self, code: int) -> float:
+        """Share of scored pixels whose true class is ``code`` (NaN when nothing was scored)."""
+        n = self.n_pixels
+        return float(self.matrix[self.classes.index(code)].sum() / n) if n else math.nan
+
+    def __add__(self, other: Confusion) -> Confusion:
+        if not isinstance(other, Confusion):
+            return NotImplemented
+        if other.classes != self.classes or other.positive != self.positive:
+            raise InvalidParameterError(
+                f"cannot add confusions over classes {self.classes} (positive {self.positive}) and "
+                f"{other.classes} (positive {other.positive}); score both with the same `classes`"
+            )
+        excluded = dict(self.excluded)
+        for k, v in other.excluded.items():
+            excluded[k] = excluded.get(k, 0) + v
+        return Confusion(self.matrix + other.matrix, self.classes, self.positive, excluded)
+
+    def to_frame(self, names: Mapping[int, str] | None = None, *, drop_empty: bool = True) -> pd.DataFrame:
+        """The matrix as a DataFrame: rows ``true <class>``, columns ``predicted <class>``.
+
+        With ``drop_empty``, classes that appear neither in the truth nor in the predictions are left out.
+        """
+        keep = list(range(len(self.classes)))
+        if drop_empty:
+            keep = [i for i in keep if self.matrix[i].sum() or self.matrix[:, i].sum()] or keep
+        m = self.matrix[np.ix_(keep, keep)]
+        labels = [_class_name(self.classes[i], names) for i in keep]
+        return pd.DataFrame(m, index=[f"true {n}" for n in labels], columns=[f"predicted {n}" for n in labels])
+
+    def scores(self, names: Mapping[int, str] | None = None) -> Scores:
+        """Metrics of this matrix (see :func:`scores`)."""
+        return _scores_from_confusion(self, names)
+
+    def _repr_html_(self) -> str:
+        ex = ", ".join(f"{k}: {v:,}" for k, v in self.excluded.items() if v) or "none"
+        return self.to_frame().to_html() + f"<p>Pixels not scored: {ex}</p>"
+
+
+def _check_codes(arr: np.ndarray, allowed: Iterable[int], name: str) -> None:
+    present = np.unique(arr)
+    bad = sorted(set(present.tolist()) - {int(a) for a in allowed})
+    if bad:
+        raise ClassCodeError(
+            f"`{name}` holds class codes {bad} outside the expected codes {sorted(set(allowed))}; "
+            "pass the codes you use as `classes=` (and `exclude=`)"
+        )
+
+
+def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
+              classes: Sequence[int] = DEFAULT_CLASSES, positive: int = WATER,
+              exclude: Sequence[int] = DEFAULT_EXCLUDE) -> Confusion:
+    """Count true against predicted class codes, leaving out (and counting) unscorable pixels.
+
+    Parameters
+    ----------
+    y_true : ndarray of int, any shape, e.g. (rows, cols)
+        True class codes (a label raster).
+    y_pred : ndarray of int, same shape, or an object with ``.classes`` (a ``Prediction``)
+        Predicted class codes; ``0`` means "no prediction" (e.g. image nodata).
+    mask : ndarray of bool, same shape, optional
+        True where a pixel must not be scored (e.g. ``scene.nodata_mask``).
+    classes : sequence of int
+        Codes that make the rows and columns of the matrix.
+    positive : int
+        The positive class (water by default) for TP/FP/FN/TN.
+    exclude : sequence of int
+        True-label codes that are not scored (by default ``NODATA`` and ``UNCLASSIFIED``).
+
+    Returns
+    -------
+    Confusion
+
+    Raises
+    ------
+    ShapeMismatchError
+        ``y_true``, ``y_pred`` (and ``mask``) differ in shape.
+    ClassCodeError
+        A code outside ``classes``/``exclude`` appears.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> c = confusion(np.array([1, 1, 2, 2, 0]), np.array([1, 2, 2, 1, 2]))
+    >>> (c.tp, c.fn, c.fp, c.tn), c.excluded
+    ((1, 1, 1, 1), {'nodata': 1})
+    """
+    classes = tuple(int(c) for c in classes)
+    exclude = tuple(int(c) for c in exclude)
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise InvalidParameterError(f"`classes` must hold at least two distinct codes, got {classes}")
+    if int(positive) not in classes:
+        raise InvalidParameterError(f"`positive` must be one of `classes` {classes}, got {positive}")
+    t = np.asarray(y_true)
+    p = _as_class_map(y_pred)
+    if p.shape != t.shape:
+        hint = " (did you pass probabilities? use the class map, e.g. `prediction.classes`)" \
+            if p.ndim == t.ndim + 1 else ""
+        raise ShapeMismatchError(
+            f"`y_pred` has shape {p.shape} but `y_true` has shape {t.shape}; predictions and labels "
+            f"must be on the same grid{hint}"
+        )
+    if t.dtype.kind not in "iub":
+        t = _as_class_map(t, "y_true")
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != t.shape:
+            raise ShapeMismatchError(f"`mask` has shape {mask.shape} but `y_true` has shape {t.shape}")
+    t = t.ravel()
+    p = p.ravel()
+    _check_codes(t, set(classes) | set(exclude) | {NODATA}, "y_true")
+    _check_codes(p, set(classes) | {NODATA}, "y_pred")
+
+    keep = np.ones(t.shape, dtype=bool)
+    excluded: dict[str, int] = {}
+    if mask is not None:
+        m = mask.ravel()
+        excluded["masked"] = int(m.sum())
+        keep &= ~m
+    for code in exclude:
+        hit = keep & (t == code)
+        excluded[_class_name(code) if code != NODATA else "nodata"] = int(hit.sum())
+        keep &= ~hit
+    if NODATA not in classes:
+        hit = keep & (p == NODATA)
+        excluded["no prediction"] = int(hit.sum())
+        keep &= ~hit
+    excluded = {k: v for k, v in excluded.items() if v}
+
+    from sklearn.metrics import confusion_matrix
+
+    tk, pk = t[keep], p[keep]
+    if tk.size:
+        matrix = confusion_matrix(tk, pk, labels=list(classes)).astype(np.int64)
+    else:
+        matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    return Confusion(matrix, classes, int(positive), excluded)
+
+
+def sum_confusions(confusions: Iterable[Confusion]) -> Confusion:
+    """Add confusion matrices (pixel totals over many scenes)."""
+    items = list(confusions)
+    if not items:
+        raise InvalidParameterError("`confusions` is empty; there is nothing to add")
+    total = items[0]
+    for c in items[1:]:
+        total = total + c
+    return total
+
+
+# -------------------------------------------------------------------------------------------
+# Scores
+# -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Scores:
+    """Metrics of one confusion matrix.
+
+    Attributes
+    ----------
+    confusion : Confusion
+    per_class : pandas.DataFrame
+        One row per class (index: class name) with ``precision``, ``recall``, ``f1``, ``iou``,
+        ``support`` (true pixels) and ``predicted`` (predicted pixels).
+    accuracy : float
+        Share of scored pixels predicted correctly.
+    majority_class : str
+        The most common true class.
+    majority_share : float
+        Its share of scored pixels: the accuracy of always answering the majority class. Accuracy
+        below or near this is no better than a naive classifier.
+    note : str
+        Why a positive-class metric is NaN, if one is ("" otherwise).
+    """
+
+    confusion: Confusion
+    per_class: pd.DataFrame
+    accuracy: float
+    majority_class: str
+    majority_share: float
+    note: str = ""
+
+    def _pos_row(self) -> pd.Series:
+        return self.per_class.loc[_class_name(self.confusion.positive)]
+
+    @property
+    def f1(self) -> float:
+        """F1 of the positive class (NaN when undefined, see :attr:`note`)."""
+        return float(self._pos_row()["f1"])
+
+    @property
+    def precision(self) -> float:
+        return float(self._pos_row()["precision"])
+
+    @property
+    def recall(self) -> float:
+        return float(self._pos_row()["recall"])
+
+    @property
+    def iou(self) -> float:
+        return float(self._pos_row()["iou"])
+
+    @property
+    def excluded(self) -> dict:
+        return self.confusion.excluded
+
+    def as_row(self, prefix: str = "") -> dict:
+        """A flat dict for one row of a tidy table (counts, positive-class metrics, shares)."""
+        c = self.confusion
+        row = {
+            "n_pixels": c.n_pixels, "tp": c.tp, "fn": c.fn, "fp": c.fp, "tn": c.tn,
+            "precision": self.precision, "recall": self.recall, "f1": self.f1, "iou": self.iou,
+            "accuracy": self.accuracy, "majority_share": self.majority_share,
+            "positive_share": c.share(c.positive),
+            "n_excluded": c.n_excluded,
+        }
+        for k, v in c.excluded.items():
+            row[f"n_{k.replace(' ', '_')}"] = v
+        return {prefix + k: v for k, v in row.items()}
+
+    def __repr__(self) -> str:
+        c = self.confusion
+        pos = _class_name(c.positive)
+        txt = (f"Scores({pos} F1={self.f1:.4f}, IoU={self.iou:.4f}, accuracy={self.accuracy:.4f}, "
+               f"{self.majority_class} share={self.majority_share:.4f}, pixels={c.n_pixels:,}, "
+               f"excluded={c.n_excluded:,})")
+        return txt + (f"  # {self.note}" if self.note else "")
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>{_class_name(self.confusion.positive)} F1 {self.f1:.4f}</b>, accuracy {self.accuracy:.4f} "
+                f"(always '{self.majority_class}' would score {self.majority_share:.4f})</p>")
+        note = f"<p><i>{self.note}</i></p>" if self.note else ""
+        return head + self.per_class.round(4).to_html() + note + self.confusion._repr_html_()
+
+
+def _scores_from_confusion(conf: Confusion, names: Mapping[int, str] | None = None) -> Scores:
+    from sklearn.metrics import accuracy_score, jaccard_score, precision_recall_fscore_support
+
+    classes = list(conf.classes)
+    k = len(classes)
+    # Each matrix cell becomes one weighted sample: scikit-learn computes the metrics.
+    ti, pi = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
+    w = conf.matrix.ravel().astype(np.float64)
+    keep = w > 0
+    t = np.asarray(classes)[ti.ravel()][keep]
+    p = np.asarray(classes)[pi.ravel()][keep]
+    w = w[keep]
+    predicted = conf.matrix.sum(axis=0)
+    support = conf.matrix.sum(axis=1)
+    if w.size:
+        prec, rec, f1, _ = precision_recall_fscore_support(
+            t, p, labels=classes, sample_weight=w, zero_division=np.nan)
+        iou = jaccard_score(t, p, labels=classes, average=None, sample_weight=w, zero_division=0.0)
+        iou = np.where(support + predicted > 0, iou, np.nan)  # IoU of an empty union is undefined
+        acc = float(accuracy_score(t, p, sample_weight=w))
+    else:
+        prec = rec = f1 = iou = np.full(k, np.nan)
+        acc = math.nan
+    labels = [_class_name(c, names) for c in classes]
+    per_class = pd.DataFrame(
+        {"precision": prec, "recall": rec, "f1": f1, "iou": iou, "support": support, "predicted": predicted},
+        index=pd.Index(labels, name="class"),
+    )
+    if conf.n_pixels:
+        j = int(np.argmax(support))
+        maj_name, maj_share = labels[j], float(support[j] / conf.n_pixels)
+    else:
+        maj_name, maj_share = "", math.nan
+    pos = conf.classes.index(conf.positive)
+    note = ""
+    if conf.n_pixels == 0:
+        note = "no pixel could be scored (all excluded); every metric is NaN."
+    elif support[pos] == 0 and predicted[pos] == 0:
+        note = F1_UNDEFINED_NOTE.format(name=labels[pos])
+    elif support[pos] == 0:
+        note = (f"the truth has no {labels[pos]} pixel: recall is undefined (NaN) and F1 is 0, since every "
+                f"{labels[pos]} prediction is wrong.")
+    return Scores(conf, per_class, acc, maj_name, maj_share, note)
+
+
+def scores(y_true, y_pred=None, *, mask: np.ndarray | None = None, classes: Sequence[int] = DEFAULT_CLASSES,
+           positive: int = WATER, exclude: Sequence[int] = DEFAULT_EXCLUDE,
+           names: Mapping[int, str] | None = None) -> Scores:
+    """Precision, recall, F1 and IoU per class, accuracy and the majority share.
+
+    Parameters
+    ----------
+    y_true : ndarray of int, any shape, or Confusion
+        True class codes; or an already computed :class:`Confusion` (then ``y_pred`` is not given).
+    y_pred : ndarray of int, same shape, or an object with ``.classes``
+        Predicted class codes.
+    mask, classes, positive, exclude
+        As in :func:`confusion`.
+    names : dict of int to str, optional
+        Class names for the table (default: the lakes names).
+
+    Returns
+    -------
+    Scores
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> s = scores(np.array([1, 1, 2, 2, 2, 2]), np.array([1, 2, 2, 2, 2, 2]))
+    >>> round(s.f1, 3), round(s.accuracy, 3), s.majority_class, round(s.majority_share, 3)
+    (0.667, 0.833, 'land', 0.667)
+    >>> s = scores(np.array([2, 2]), np.array([2, 2]))   # no water anywhere: F1 undefined
+    >>> s.f1
+    nan
+    """
+    if isinstance(y_true, Confusion):
+        if y_pred is not None:
+            raise InvalidParameterError("give either a Confusion or `y_true` and `y_pred`, not both")
+        return _scores_from_confusion(y_true, names)
+    if y_pred is None:
+        raise InvalidParameterError("`y_pred` is missing; pass the predicted class map")
+    return _scores_from_confusion(
+        confusion(y_true, y_pred, mask=mask, classes=classes, positive=positive, exclude=exclude), names)
+
+
+# -------------------------------------------------------------------------------------------
+# Per lake and dataset totals
+# -------------------------------------------------------------------------------------------
+def _truth_for(truth, lake_id):
+    """Return (labels, nodata_mask, properties) for ``lake_id`` from a dataset or a mapping."""
+    if isinstance(truth, Mapping):
+        if lake_id not in truth:
+            raise InvalidParameterError(
+                f"`predictions` has lake id {lake_id!r} that `truth` does not have; "
+                "predict and score the same lakes")
+        item = truth[lake_id]
+    elif hasattr(truth, "scene"):
+        item = truth.scene(lake_id)
+    else:
+        raise InvalidParameterError(
+            f"`truth` must be a LakeDataset or a dict of lake id -> Scene or label array, got {type(truth).__name__}")
+    if hasattr(item, "labels"):
+        if item.labels is None:
+            raise InvalidParameterError(f"the scene of lake {lake_id!r} has no labels; it cannot be scored")
+        return item.labels, item.nodata_mask, dict(getattr(item, "properties", {}) or {})
+    return np.asarray(item), None, {}
+
+
+def lake_confusions(predictions: Mapping[str, object], truth, *, classes: Sequence[int] = DEFAULT_CLASSES,
+                    positive: int = WATER, exclude: Sequence[int] = DEFAULT_EXCLUDE
+                    ) -> tuple[dict[str, Confusion], dict[str, dict]]:
+    """One :class:`Confusion` per lake, plus each lake's catalog properties.
+
+    Parameters
+    ----------
+    predictions : dict of lake id to class map (rows, cols) or Prediction
+    truth : LakeDataset, or dict of lake id to Scene or label array (rows, cols)
+        Where the labels come from. A Scene's ``nodata_mask`` is excluded (counted as "masked").
+    """
+    if not isinstance(predictions, Mapping) or not predictions:
+        raise InvalidParameterError("`predictions` must be a non-empty dict of lake id -> class map")
+    confs, props = {}, {}
+    for lake_id, pred in predictions.items():
+        labels, mask, properties = _truth_for(truth, lake_id)
+        try:
+            confs[lake_id] = confusion(labels, pred, mask=mask, classes=classes, positive=positive,
+                                       exclude=exclude)
+        except ShapeMismatchError as exc:
+            raise ShapeMismatchError(f"lake {lake_id!r}: {exc}") from exc
+        props[lake_id] = properties
+    return confs, props
+
+
+#: Catalog columns copied into per-lake tables when present.
+LAKE_INFO_COLUMNS = ("name", "split", "condition", "climate", "lat", "lon")
+
+
+def per_lake_scores(predictions: Mapping[str, object], truth, *, classes: Sequence[int] = DEFAULT_CLASSES,
+                    positive: int = WATER, exclude: Sequence[int] = DEFAULT_EXCLUDE,
+                    info_columns: Sequence[str] = LAKE_INFO_COLUMNS) -> pd.DataFrame:
+    """Scores of every lake, one row each (for tables and for colouring lakes on a map by F1).
+
+    Parameters
+    ----------
+    predictions : dict of lake id to class map (rows, cols) or Prediction
+    truth : LakeDataset, or dict of lake id to Scene or label array
+    classes, positive, exclude
+        As in :func:`confusion`.
+    info_columns : sequence of str
+        Catalog properties copied into the table when the truth carries them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``lake_id``; columns: the info columns found, then ``n_pixels, tp, fn, fp, tn,
+        precision, recall, f1, iou, accuracy, majority_share, positive_share, n_excluded`` and one
+        ``n_<reason>`` column per exclusion reason (0 where none). ``f1`` is NaN for a lake with no
+        water in truth nor prediction (see :class:`Scores`).
+    """
+    confs, props = lake_confusions(predictions, truth, classes=classes, positive=positive, exclude=exclude)
+    return lake_table(confs, props, info_columns=info_columns)
+
+
+def lake_table(confusions: Mapping[str, Confusion], properties: Mapping[str, Mapping] | None = None, *,
+               info_columns: Sequence[str] = LAKE_INFO_COLUMNS) -> pd.DataFrame:
+    """The per-lake table of :func:`per_lake_scores` from already computed confusions.
+
+    Parameters
+    ----------
+    confusions : dict of lake id to Confusion
+    properties : dict of lake id to dict, optional
+        Catalog properties; ``info_columns`` found there are copied in.
+    """
+    if not confusions:
+        raise InvalidParameterError("`confusions` is empty; there is no lake to tabulate")
+    properties = properties or {}
+    rows = []
+    for lake_id, conf in confusions.items():
+        props = properties.get(lake_id, {})
+        row = {"lake_id": lake_id}
+        row.update({c: props.get(c) for c in info_columns if c in props})
+        row.update(_scores_from_confusion(conf).as_row())
+        rows.append(row)
+    df = pd.DataFrame(rows).set_index("lake_id")
+    n_cols = [c for c in df.columns if c.startswith("n_")]
+    df[n_cols] = df[n_cols].fillna(0).astype(np.int64)
+    return df
+
+
+def dataset_scores(predictions: Mapping[str, object], truth, *, classes: Sequence[int] = DEFAULT_CLASSES,
+                   positive: int = WATER, exclude: Sequence[int] = DEFAULT_EXCLUDE) -> Scores:
+    """Scores over all pixels of all lakes together (the summed confusion matrix)."""
+    confs, _ = lake_confusions(predictions, truth, classes=classes, positive=positive, exclude=exclude)
+    return _scores_from_confusion(sum_confusions(confs.values()))
+
+
+# -------------------------------------------------------------------------------------------
+# The study's table
+# -------------------------------------------------------------------------------------------
+def study_table(rows: Mapping[object, Confusion | Scores], *, index_name: str = "patch size",
+                extra: Mapping[object, Mapping[str, object]] | None = None,
+                share_class: int = LAND) -> pd.DataFrame:
+    """A table in the layout of the lakes study's Table 3: TN, FN, TP, FP, F1, Land %, Accuracy.
+
+    Definitions are the **standard** ones with water positive: TP = water predicted water,
+    FN = water predicted land (missed water), FP = land predicted water, TN = land predicted land.
+    The study's Table 3 caption swaps FP and FN (it calls water predicted as land "FP"); compare
+    the study's FP column with our FN column.
+
+    Parameters
+    ----------
+    rows : dict of row label to Confusion or Scores
+        E.g. ``{8: scores_8, 16: scores_16}``.
+    index_name : str
+        Name of the index (``"patch size"``, ``"model"``...).
+    extra : dict of row label to dict, optional
+        Extra columns placed first, e.g. ``{8: {"N train": 4406, "N test": 861}}``.
+    share_class : int
+        The class whose share of scored pixels is the "% column" (land by default).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``[extra...] TN, FN, TP, FP, F1, Land %, Accuracy %`` (percentages 0–100).
+    """
+    if not rows:
+        raise InvalidParameterError("`rows` is empty; pass e.g. {16: scores(...)}")
+    share_name = f"{_class_name(share_class).capitalize()} %"
+    out = []
+    for label, item in rows.items():
+        s = item if isinstance(item, Scores) else _scores_from_confusion(item)
+        c = s.confusion
+        row = {index_name: label}
+        row.update(dict((extra or {}).get(label, {})))
+        share = c.share(share_class) if share_class in c.classes else math.nan
+        row.update({"TN": c.tn, "FN": c.fn, "TP": c.tp, "FP": c.fp, "F1": s.f1,
+                    share_name: 100 * share, "Accuracy %": 100 * s.accuracy})
+        out.append(row)
+    return pd.DataFrame(out).set_index(index_name)
+
+
+# -------------------------------------------------------------------------------------------
+# Unclassified pixels (the study's Figure 8)
+# -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class UnclassifiedBreakdown:
+    """How predictions fall on each true class, including pixels labelled unclassified.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Rows: true class (water, land, unclassified); columns: share of those pixels predicted as
+        each class, and ``pixels`` (count).
+    absent_class : str
+        The class the training data lacked (unclassified).
+    absent_probability_mean : float
+        Mean probability the model gave the absent class over all labelled pixels (NaN without
+        probabilities). The study reported "< 1%".
+    absent_probability_max : float
+    absent_probability_on_absent : float
+        Mean probability of the absent class on the pixels labelled with it.
+    """
+
+    table: pd.DataFrame
+    absent_class: str
+    absent_probability_mean: float = math.nan
+    absent_probability_max: float = math.nan
+    absent_probability_on_absent: float = math.nan
+
+    def _repr_html_(self) -> str:
+        txt = (f"<p>Mean probability given to '{self.absent_class}': {self.absent_probability_mean:.4%} "
+               f"(max {self.absent_probability_max:.4%}; on '{self.absent_class}' pixels "
+               f"{self.absent_probability_on_absent:.4%})</p>")
+        return self.table.to_html(float_format=lambda v: f"{v:.3f}") + txt
+
+
+def _flat_concat(x, name: str, trailing: int = 0) -> np.ndarray:
+    if isinstance(x, Mapping):
+        parts = [np.asarray(v.classes if hasattr(v, "classes") and not isinstance(v, np.ndarray) else v)
+                 for v in x.values()]
+    elif isinstance(x, (list, tuple)):
+        parts = [np.asarray(v) for v in x]
+    else:
+        parts = [np.asarray(x)]
+    if not parts:
+        raise InvalidParameterError(f"`{name}` is empty")
+    if trailing:
+        return np.concatenate([p.reshape(-1, p.shape[-1]) for p in parts])
+    return np.concatenate([p.ravel() for p in parts])
+
+
+def unclassified_breakdown(pred, labels, probabilities=None, *, classes: Sequence[int] = LAKE_CLASSES,
+                           absent_class: int = UNCLASSIFIED) -> UnclassifiedBreakdown:
+    """Share of each true class predicted as each class, and the probability given to the absent class.
+
+    For the study's question 5 (Figure 8): a model trained on water/land only predicts the
+    dataset that also has ``UNCLASSIFIED`` pixels. Where do those pixels go, and how much
+    probability does the model spend on the class it never saw?
+
+    Parameters
+    ----------
+    pred : ndarray of int (rows, cols), or list/dict of them (one per lake)
+        Predicted class codes.
+    labels : same layout as ``pred``
+        True class codes (0 = no label, not counted).
+    probabilities : ndarray of float (rows, cols, k), or list/dict of them, optional
+        Class probabilities in the channel order of ``classes``.
+    classes : sequence of int
+        Class codes, in probability channel order.
+    absent_class : int
+        The class missing from the training data.
+
+    Returns
+    -------
+    UnclassifiedBreakdown
+    """
+    classes = tuple(int(c) for c in classes)
+    if absent_class not in classes:
+        raise InvalidParameterError(f"`absent_class` must be one of `classes` {classes}, got {absent_class}")
+    if isinstance(pred, Mapping) and isinstance(labels, Mapping):
+        missing = set(pred) - set(labels)
+        if missing:
+            raise InvalidParameterError(f"`labels` lacks lake ids {sorted(missing)[:5]} that `pred` has")
+        labels = {k: labels[k] for k in pred}
+        if isinstance(probabilities, Mapping):
+            probabilities = {k: getattr(probabilities[k], "probabilities", probabilities[k]) for k in pred}
+    p = _as_class_map(_flat_concat(pred, "pred"), "pred")
+    t = _flat_concat(labels, "labels")
+    if p.shape != t.shape:
+        raise ShapeMismatchError(f"`pred` has {p.size} pixels but `labels` has {t.size}; they must match")
+    _check_codes(t, set(classes) | {NODATA}, "labels")
+    _check_codes(p, set(classes) | {NODATA}, "pred")
+    valid = (t != NODATA) & (p != NODATA)
+    names = [_class_name(c) for c in classes]
+    rows = {}
+    for c, n in zip(classes, names, strict=True):
+        sel = valid & (t == c)
+        total = int(sel.sum())
+        counts = np.array([(p[sel] == q).sum() for q in classes], dtype=float)
+        shares = counts / total if total else np.full(len(classes), np.nan)
+        rows[n] = {f"predicted {m}": v for m, v in zip(names, shares, strict=True)} | {"pixels": total}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "true class"
+    out = {"table": table, "absent_class": _class_name(absent_class)}
+    if probabilities is not None:
+        pr = _flat_concat(probabilities, "probabilities", trailing=1)
+        if pr.shape != (t.size, len(classes)):
+            raise ShapeMismatchError(
+                f"`probabilities` must hold {len(classes)} channels per pixel ({t.size} pixels), "
+                f"got shape {pr.shape}")
+        a = pr[:, classes.index(absent_class)]
+        on = valid & (t == absent_class)
+        out.update(
+            absent_probability_mean=float(a[valid].mean()) if valid.any() else math.nan,
+            absent_probability_max=float(a[valid].max()) if valid.any() else math.nan,
+            absent_probability_on_absent=float(a[on].mean()) if on.any() else math.nan,
+        )
+    return UnclassifiedBreakdown(**out)
+
+
+# -------------------------------------------------------------------------------------------
+# Several seeds: mean, spread, and whether a difference is larger than the spread
+# -------------------------------------------------------------------------------------------
+def summarize_seeds(runs: pd.DataFrame, by: str | Sequence[str], metrics: Sequence[str] = ("f1",),
+                    seed_column: str = "seed") -> pd.DataFrame:
+    """Mean and standard deviation over seeds of each metric, per group.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        One row per (setting, seed), e.g. from an experiment's ``.table``.
+    by : str or sequence of str
+        Columns that name a setting (``"model"``, ``"patch_size"``...).
+    metrics : sequence of str
+        Metric columns to summarise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``by``; columns ``<metric>_mean``, ``<metric>_std`` (sample std, ddof=1; NaN with
+        one seed) and ``n_seeds``. NaN values of a metric (undefined F1) are left out of its mean
+        and counted in ``<metric>_n_undefined``.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in [*by, *metrics] if c not in runs.columns]
+    if missing:
+        raise InvalidParameterError(f"`runs` has no column(s) {missing}; it has {list(runs.columns)}")
+    g = runs.groupby(by, sort=False)
+    out = pd.DataFrame(index=g.size().index)
+    for m in metrics:
+        out[f"{m}_mean"] = g[m].mean()
+        out[f"{m}_std"] = g[m].std(ddof=1)
+        n_nan = g[m].apply(lambda s: int(s.isna().sum()))
+        if n_nan.any():
+            out[f"{m}_n_undefined"] = n_nan
+    out["n_seeds"] = g[seed_column].nunique() if seed_column in runs.columns else g.size()
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Whether two settings differ by more than their seed-to-seed spread.
+
+    ``exceeds`` is None when it cannot be told (a single seed: no spread to compare with).
+    """
+
+    a: str
+    b: str
+    metric: str
+    mean_a: float
+    mean_b: float
+    spread: float
+    exceeds: bool | None
+
+    @property
+    def difference(self) -> float:
+        return self.mean_a - self.mean_b
+
+    def __str__(self) -> str:
+        d = (f"{self.metric}: {self.a} {self.mean_a:.4f} vs {self.b} {self.mean_b:.4f} "
+             f"(difference {self.difference:+.4f}")
+        if self.exceeds is None:
+            return d + "); one seed only, so the spread is unknown: no winner can be called"
+        verdict = "larger than" if self.exceeds else "within"
+        return d + f", {verdict} the seed spread {self.spread:.4f})"
+
+
+def compare_runs(runs: pd.DataFrame, by: str, a, b, metric: str = "f1", seed_column: str = "seed") -> Comparison:
+    """Compare settings ``a`` and ``b`` of column ``by`` on ``metric`` across seeds.
+
+    The difference of the means counts as real only if it exceeds the spread, defined as
+    ``std_a + std_b`` (sample standard deviations over seeds). This is a deliberately simple,
+    conservative rule for 3–5 seeds, not a significance test.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> runs = pd.DataFrame({"model": ["fcn"] * 3 + ["lr"] * 3, "seed": [0, 1, 2] * 2,
+    ...                      "f1": [0.80, 0.82, 0.81, 0.70, 0.71, 0.69]})
+    >>> compare_runs(runs, "model", "fcn", "lr").exceeds
+    True
+    """
+    if by not in runs.columns:
+        raise InvalidParameterError(f"`runs` has no column {by!r}; it has {list(runs.columns)}")
+    vals = {}
+    for key in (a, b):
+        sel = runs.loc[runs[by] == key, metric].dropna()
+        if sel.empty:
+            raise InvalidParameterError(
+                f"no run with {by} == {key!r} and a defined {metric}; choose among {sorted(runs[by].unique())}")
+        vals[key] = sel
+    va, vb = vals[a], vals[b]
+    if len(va) < 2 or len(vb) < 2:
+        return Comparison(str(a), str(b), metric, float(va.mean()), float(vb.mean()), math.nan, None)
+    spread = float(va.std(ddof=1) + vb.std(ddof=1))
+    return Comparison(str(a), str(b), metric, float(va.mean()), float(vb.mean()), spread,
+                      bool(abs(va.mean() - vb.mean()) > spread))
+
+
+# -------------------------------------------------------------------------------------------
+# Export
+# -------------------------------------------------------------------------------------------
+def write_table(table: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write a results table to CSV atomically (never over an existing file unless ``overwrite``)."""
+    if not isinstance(table, pd.DataFrame):
+        raise InvalidParameterError(f"`table` must be a pandas DataFrame, got {type(table).__name__}")
+    with atomic_path(path, overwrite) as tmp:
+        table.to_csv(tmp)
+    return Path(path)

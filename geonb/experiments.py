@@ -1,0 +1,974 @@
+"""The lakes study's experiments, on one split by lake, seeded, resumable.
+
+One function per question of the study, each returning an :class:`ExperimentResults` with a tidy
+table (one row per setting and seed), the per-lake scores, the training histories and the
+predictions on the held-out test lakes (for the viewer and the map):
+
+=========================  ===================================================================
+:func:`patch_size_sweep`    Table 3: the FCN at patch sizes 8, 16, 32, 64
+:func:`band_sweep`          Table 4: all 7 bands vs RGB vs the first k PCA components
+:func:`model_comparison`    Tables 5 and 6: FCN vs U-Net vs per-pixel logistic regression vs
+                            all-land, all trained on the same training lakes
+:func:`domain_shift`        Figure 10's question: scores per scene condition (clear, turbid...)
+:func:`unclassified_check`  Figure 8: a water/land model on the dataset with unclassified pixels
+=========================  ===================================================================
+
+How every cell (one model, one setting, one seed) is run
+---------------------------------------------------------
+1. Bands are chosen by name (or PCA components are fitted on the *training* pixels only).
+2. Patches are cut from the training and validation lakes (the study's rule: lakes are split
+   first, single-class patches pruned).
+3. The model is trained (Keras models with :func:`geonb.training.train`; the baselines with
+   ``.fit``) with a seed.
+4. Every model is scored on the **whole** test scenes, predicted with
+   :func:`geonb.prediction.predict_scene`, so all models and all patch sizes are scored on
+   exactly the same pixels. (The study scored each patch size on its own pruned test patches,
+   so its rows count different pixels; ours do not.)
+
+Caching (resumable runs)
+------------------------
+A finished cell is written to ``cache_dir/<key>/`` (default ``build/experiments/``) where ``key``
+is a hash of **all** its settings (dataset name and content fingerprint, the lake ids of each
+split, model, patch size, bands, seed, epochs, batch size, learning rate, pruning, class weights,
+geonb's version and cache version). The settings
+are stored beside the results and compared on load: an entry whose stored settings differ from
+the ones asked for is never used (it is recomputed, with a warning). The key does not cover
+edits to geonb's code between releases: delete the folder after changing a model or the
+training code, to start afresh. Interrupting a sweep loses at most the cell that was running.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geonb.bands import MODIS_BAND_NAMES, RGB
+from geonb.errors import InvalidParameterError, OutputExistsError
+from geonb.evaluation import (
+    Scores,
+    compare_runs,
+    lake_confusions,
+    lake_table,
+    study_table,
+    sum_confusions,
+    summarize_seeds,
+    unclassified_breakdown,
+)
+from geonb.labels import LAKE_CLASSES, LAND, NODATA, WATER
+from geonb.scene import atomic_path
+
+__all__ = [
+    "CACHE_VERSION",
+    "MODEL_NAMES",
+    "CellSpec",
+    "ExperimentResults",
+    "StoredPrediction",
+    "band_sweep",
+    "default_cache_dir",
+    "domain_shift",
+    "model_comparison",
+    "patch_size_sweep",
+    "run_cells",
+    "unclassified_check",
+]
+
+#: Bump when the meaning of a cached cell changes (metrics, stored fields): old entries are ignored.
+CACHE_VERSION = 1
+#: Models an experiment can train.
+MODEL_NAMES: tuple[str, ...] = ("fcn", "unet", "logistic_regression", "all_land")
+KERAS_MODELS = ("fcn", "unet")
+
+#: The study's reference values, quoted from its Tables 3-6 (capstone report, Feb 2018).
+#: Table 3 uses the study's own FP/FN naming (its "FP" = water predicted as land).
+STUDY_TABLE3 = pd.DataFrame(
+    {
+        "N train": [4406, 1592, 337, 60], "N test": [861, 324, 66, 8],
+        "TN": [41629, 69449, 62248, 32562], "FN": [2208, 3206, 1420, 206],
+        "TP": [8585, 8575, 3144, 0], "FP": [2682, 1714, 772, 0],
+        "F1": [0.773, 0.7821, 0.7175, math.nan], "Land %": [80.9, 87.59, 93.2, 99.3],
+        "Accuracy %": [91.27, 94.39, 96.62, 99.3],
+    },
+    index=pd.Index([8, 16, 32, 64], name="patch size"),
+)
+STUDY_TABLE4 = pd.DataFrame(
+    {"RGB F1": [0.716, 0.7009, 0.4756, math.nan], "All bands F1": [0.773, 0.7821, 0.7175, math.nan]},
+    index=pd.Index([8, 16, 32, 64], name="patch size"),
+)
+#: Table 5: logistic regression on a random pixel split (not the FCN's lakes). Rows true, columns predicted.
+STUDY_TABLE5 = pd.DataFrame(
+    [[18602, 10618], [2957, 430798]],
+    index=["true water", "true land"], columns=["predicted water", "predicted land"],
+)
+STUDY_TABLE5_F1 = 0.7326
+STUDY_TABLE6 = pd.DataFrame(
+    {"16 x 16 F1": [0.7821, 0.7535], "32 x 32 F1": [0.7175, 0.1926]},
+    index=pd.Index(["fcn", "unet"], name="model"),
+)
+
+
+def default_cache_dir() -> Path:
+    """Where finished cells are cached: ``experiments/`` in geonb's build folder (``$GEONB_BUILD`` or ``build/``)."""
+    from geonb.runtime import build_dir
+
+    return build_dir("experiments")
+
+
+# -------------------------------------------------------------------------------------------
+# Settings of one cell, and its key
+# -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CellSpec:
+    """Every setting of one trained-and-scored model; its hash is the cache key.
+
+    Attributes
+    ----------
+    dataset : str
+        Dataset name.
+    data_fingerprint : str
+        Hash of the dataset's lake ids per split and catalog content (see :func:`dataset_fingerprint`).
+    model : str
+        One of :data:`MODEL_NAMES`.
+    patch_size : int
+    bands : tuple of str, or str
+        Band names, or ``"pca<k>"`` for the first k principal components of all bands.
+    seed : int
+    epochs, batch_size : int
+    learning_rate : float
+    prune_single_class : bool
+        The study's pruning of single-class training patches.
+    max_train_pixels : int
+        Pixels drawn for the logistic regression.
+    class_weight : str or None
+        Loss weights of the Keras models (:func:`geonb.training.train`): ``None`` as the study
+        (every labelled pixel weighs the same), or ``"balanced"``.
+    """
+
+    dataset: str
+    data_fingerprint: str
+    model: str
+    patch_size: int
+    bands: tuple[str, ...] | str
+    seed: int
+    epochs: int
+    batch_size: int
+    learning_rate: float = 1e-3
+    prune_single_class: bool = True
+    max_train_pixels: int = 200_000
+    class_weight: str | None = None
+
+    def settings(self) -> dict:
+        """The settings as a JSON-able dict (with the cache version)."""
+        bands = self.bands if isinstance(self.bands, str) else list(self.bands)
+        from geonb import __version__
+
+        return {
+            "cache_version": CACHE_VERSION, "geonb_version": __version__, "dataset": self.dataset,
+            "data_fingerprint": self.data_fingerprint,
+            "model": self.model, "patch_size": int(self.patch_size), "bands": bands, "seed": int(self.seed),
+            "epochs": int(self.epochs), "batch_size": int(self.batch_size),
+            "learning_rate": float(self.learning_rate), "prune_single_class": bool(self.prune_single_class),
+            "max_train_pixels": int(self.max_train_pixels), "class_weight": self.class_weight,
+        }
+
+    def key(self) -> str:
+        """SHA-256 (first 20 hex digits) of the canonical JSON of :meth:`settings`."""
+        text = json.dumps(self.settings(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def dataset_fingerprint(dataset) -> str:
+    """A hash of the lake ids of each split, plus the catalog file's bytes when there is one.
+
+    Two datasets with the same name but other lakes, another split or regenerated data get
+    different fingerprints, so their cached cells are never mixed.
+    """
+    h = hashlib.sha256()
+    h.update(str(getattr(dataset, "name", "")).encode())
+    for split in ("train", "val", "test"):
+        h.update(f"|{split}:".encode())
+        h.update(",".join(sorted(map(str, dataset.split_ids(split)))).encode())
+    path = getattr(dataset, "path", None)
+    if path is not None:
+        catalog = Path(path) / "catalog.geojson"
+        if catalog.is_file():
+            h.update(catalog.read_bytes())
+    return h.hexdigest()[:20]
+
+
+# -------------------------------------------------------------------------------------------
+# Stored predictions and results
+# -------------------------------------------------------------------------------------------
+@dataclass
+class StoredPrediction:
+    """A prediction of one scene as cached: the class map and class probabilities.
+
+    Attributes
+    ----------
+    classes : ndarray of uint8, shape (rows, cols)
+        Class codes (0 where the image has no data).
+    probabilities : ndarray of float32, shape (rows, cols, 3)
+        In the channel order of ``geonb.labels.LAKE_CLASSES`` (stored as float16 on disk).
+    """
+
+    classes: np.ndarray
+    probabilities: np.ndarray
+
+
+@dataclass
+class CellResult:
+    """One finished cell: its settings, tidy row, per-lake scores, history and predictions."""
+
+    spec: CellSpec
+    row: dict
+    per_lake: pd.DataFrame
+    history: dict
+    predictions: dict[str, StoredPrediction]
+    model: object | None = None
+    from_cache: bool = False
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON-able: {type(o).__name__}")
+
+
+def _write_json(path: Path, obj) -> None:
+    # key order kept: a table row read back from the cache has the columns of a fresh one
+    with atomic_path(path, overwrite=True) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1, default=_json_default))
+
+
+def _write_predictions(path: Path, predictions: Mapping[str, StoredPrediction]) -> None:
+    arrays = {}
+    for i, (lake_id, p) in enumerate(predictions.items()):
+        arrays[f"id_{i}"] = np.array(lake_id)
+        arrays[f"classes_{i}"] = np.asarray(p.classes, dtype=np.uint8)
+        arrays[f"proba_{i}"] = np.asarray(p.probabilities, dtype=np.float16)
+    with atomic_path(path, overwrite=True) as tmp, open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+
+
+def _read_predictions(path: Path) -> dict[str, StoredPrediction]:
+    out = {}
+    with np.load(path, allow_pickle=False) as z:
+        n = sum(1 for k in z.files if k.startswith("id_"))
+        for i in range(n):
+            out[str(z[f"id_{i}"])] = StoredPrediction(z[f"classes_{i}"], z[f"proba_{i}"].astype(np.float32))
+    return out
+
+
+def _save_cell(cell_dir: Path, result: CellResult) -> None:
+    cell_dir.mkdir(parents=True, exist_ok=True)
+    _write_predictions(cell_dir / "predictions.npz", result.predictions)
+    _write_json(cell_dir / "history.json", result.history)
+    with atomic_path(cell_dir / "per_lake.csv", overwrite=True) as tmp:
+        result.per_lake.to_csv(tmp)
+    _write_json(cell_dir / "row.json", result.row)
+    if result.model is not None and result.spec.model in KERAS_MODELS:
+        from geonb.models import save_model
+
+        save_model(result.model, cell_dir / "model.keras", overwrite=True)
+    # settings last: a cell counts as finished only when its settings file exists
+    _write_json(cell_dir / "settings.json", result.spec.settings())
+
+
+def _load_cell(cell_dir: Path, spec: CellSpec) -> CellResult | None:
+    """The cached cell for ``spec``, or None when absent, unfinished, damaged or from other settings."""
+    settings_file = cell_dir / "settings.json"
+    if not settings_file.is_file():
+        return None
+    try:
+        stored = json.loads(settings_file.read_text())
+    except (OSError, ValueError):
+        return None
+    if stored != spec.settings():
+        warnings.warn(
+            f"the cached cell in {str(cell_dir)!r} was computed with other settings than those asked for; "
+            "it is not used and will be recomputed",
+            stacklevel=3,
+        )
+        return None
+    try:
+        row = json.loads((cell_dir / "row.json").read_text())
+        history = json.loads((cell_dir / "history.json").read_text())
+        per_lake = pd.read_csv(cell_dir / "per_lake.csv", index_col="lake_id", dtype={"lake_id": str})
+        predictions = _read_predictions(cell_dir / "predictions.npz")
+    except (OSError, ValueError, KeyError) as exc:
+        warnings.warn(f"the cached cell in {str(cell_dir)!r} is damaged ({exc}); recomputing it", stacklevel=3)
+        return None
+    return CellResult(spec, row, per_lake, history, predictions, None, from_cache=True)
+
+
+# -------------------------------------------------------------------------------------------
+# Data access: scenes read once, bands chosen, PCA fitted on training pixels
+# -------------------------------------------------------------------------------------------
+class _SplitScenes:
+    """Scenes of a dataset per split, read once and kept in memory, with an optional band transform.
+
+    Quacks like a LakeDataset for :func:`geonb.patches.patch_dataset` (``split_ids``, ``scenes``).
+    """
+
+    def __init__(self, dataset, transform: Callable | None = None, cache: dict | None = None):
+        self.dataset = dataset
+        self.name = getattr(dataset, "name", "dataset")
+        self._transform = transform
+        self._cache = cache if cache is not None else {}
+
+    def split_ids(self, split: str) -> list[str]:
+        return list(self.dataset.split_ids(split))
+
+    def scene(self, lake_id: str):
+        if lake_id not in self._cache:
+            self._cache[lake_id] = self.dataset.scene(lake_id)
+        s = self._cache[lake_id]
+        return self._transform(s) if self._transform else s
+
+    def scenes(self, split: str | None = None):
+        ids = self.split_ids(split) if split else [i for sp in ("train", "val", "test") for i in self.split_ids(sp)]
+        for i in ids:
+            yield self.scene(i)
+
+    def with_transform(self, transform: Callable | None) -> _SplitScenes:
+        return _SplitScenes(self.dataset, transform, self._cache)
+
+
+def _band_transform(bands, data: _SplitScenes) -> tuple[Callable | None, str]:
+    """A function Scene -> Scene choosing ``bands``, and a readable label of the band set."""
+    if isinstance(bands, str):
+        if not bands.startswith("pca") or not bands[3:].isdigit():
+            raise InvalidParameterError(
+                f"`bands` must be a sequence of band names or 'pca<k>' (e.g. 'pca3'), got {bands!r}")
+        k = int(bands[3:])
+        if not 1 <= k <= len(MODIS_BAND_NAMES):
+            raise InvalidParameterError(f"'pca<k>' needs 1 <= k <= {len(MODIS_BAND_NAMES)}, got {bands!r}")
+        pca = _fit_pca_on_train(data, k)
+        names = tuple(f"pc{i + 1}" for i in range(k))
+
+        def to_pca(scene):
+            rows, cols, nb = scene.image.shape
+            comp = pca.transform(scene.image.reshape(-1, nb)).astype(np.float32).reshape(rows, cols, k)
+            comp[scene.nodata_mask] = 0.0
+            return replace(scene, image=comp, band_names=names)
+
+        return to_pca, bands
+    names = tuple(bands)
+    if not names:
+        raise InvalidParameterError("`bands` is empty; give band names such as ('red', 'green', 'blue')")
+    if names == tuple(MODIS_BAND_NAMES):
+        return None, "all 7"
+    return (lambda scene: scene.select_bands(names)), ("rgb" if names == tuple(RGB) else "+".join(names))
+
+
+def _fit_pca_on_train(data: _SplitScenes, k: int):
+    """PCA of the labelled, valid pixels of the training lakes (never val/test: that would leak)."""
+    from sklearn.decomposition import PCA
+
+    parts = []
+    for s in data.scenes("train"):
+        ok = ~s.nodata_mask if s.labels is None else (~s.nodata_mask & (s.labels != NODATA))
+        parts.append(s.image[ok])
+    x = np.concatenate(parts)
+    if len(x) > 200_000:  # plenty for 7x7 covariances
+        x = x[np.random.default_rng(0).choice(len(x), 200_000, replace=False)]
+    return PCA(n_components=k, random_state=0).fit(x)
+
+
+def _check_patch_size(data: _SplitScenes, patch_size) -> int:
+    if not isinstance(patch_size, (int, np.integer)) or isinstance(patch_size, bool) or patch_size < 2:
+        raise InvalidParameterError(f"`patch_size` must be an int >= 2, got {patch_size!r}")
+    largest = max(min(s.shape) for s in data.scenes("train"))
+    if patch_size > largest:
+        raise InvalidParameterError(
+            f"`patch_size`={patch_size} is larger than every training scene of {data.name!r} (the largest "
+            f"fits {largest} x {largest}); choose a patch size <= {largest}, e.g. the study's 16"
+        )
+    return int(patch_size)
+
+
+# -------------------------------------------------------------------------------------------
+# Running one cell
+# -------------------------------------------------------------------------------------------
+def _build_model(spec: CellSpec, n_bands: int, train):
+    from geonb import models
+
+    if spec.model == "fcn":
+        return models.build_lakes_fcn(spec.patch_size, n_bands, len(LAKE_CLASSES),
+                                      normalization=models.input_statistics(train), seed=spec.seed,
+                                      learning_rate=spec.learning_rate)
+    if spec.model == "unet":
+        return models.build_unet(spec.patch_size, n_bands, len(LAKE_CLASSES),
+                                 normalization=models.input_statistics(train), seed=spec.seed,
+                                 learning_rate=spec.learning_rate)
+    if spec.model == "logistic_regression":
+        return models.LogisticRegressionBaseline(max_pixels=spec.max_train_pixels, seed=spec.seed)
+    if spec.model == "all_land":
+        return models.AllLandBaseline()
+    raise InvalidParameterError(f"`model` must be one of {MODEL_NAMES}, got {spec.model!r}")
+
+
+def _history_dict(history) -> dict:
+    h = getattr(history, "history", history)
+    if not isinstance(h, Mapping):
+        return {}
+    return {str(k): [float(v) for v in vals] for k, vals in h.items()}
+
+
+def _fit(model, spec: CellSpec, train, val) -> dict:
+    """Train ``model``; return its history as ``{metric: [per-epoch values]}``."""
+    if spec.model not in KERAS_MODELS:
+        model.fit(train)
+        return {}
+    from geonb.training import train as train_model
+
+    result = train_model(model, train, val, epochs=spec.epochs, batch_size=spec.batch_size, seed=spec.seed,
+                         class_weight=spec.class_weight, verbose=0)
+    return _history_dict(getattr(result, "history", result))
+
+
+def _predict(model, scene) -> StoredPrediction:
+    from geonb.prediction import predict_scene
+
+    p = predict_scene(model, scene, progress=False)
+    classes = np.asarray(p.classes, dtype=np.uint8)
+    return StoredPrediction(classes, np.asarray(p.probabilities, dtype=np.float32))
+
+
+def _run_cell(spec: CellSpec, data: _SplitScenes, transform) -> CellResult:
+    from geonb.patches import patch_dataset
+
+    t0 = time.perf_counter()
+    tdata = data.with_transform(transform)
+    patches = patch_dataset(tdata, spec.patch_size, prune_single_class=spec.prune_single_class,
+                            splits=("train", "val", "test"))
+    train, val, test = patches["train"], patches["val"], patches["test"]
+    if len(train) == 0:
+        raise InvalidParameterError(
+            f"no training patch of {spec.patch_size} x {spec.patch_size} px is left in {data.name!r} after pruning; "
+            "choose a smaller patch size")
+    model = _build_model(spec, len(train.band_names), train)
+    history = _fit(model, spec, train, val)
+    t_train = time.perf_counter() - t0
+    predictions = {lake: _predict(model, tdata.scene(lake)) for lake in tdata.split_ids("test")}
+    truth = {lake: data.scene(lake) for lake in predictions}
+    confs, props = lake_confusions({k: v.classes for k, v in predictions.items()}, truth)
+    per_lake = lake_table(confs, props)
+    total: Scores = sum_confusions(confs.values()).scores()
+    row = {
+        "model": spec.model, "patch_size": spec.patch_size,
+        "bands": spec.bands if isinstance(spec.bands, str) else "+".join(spec.bands),
+        "seed": spec.seed, "epochs": spec.epochs,
+        "n_train_patches": len(train), "n_val_patches": len(val), "n_test_patches": len(test),
+        "n_test_lakes": len(predictions),
+        **total.as_row(),
+        "land_share": total.confusion.share(LAND),
+        "train_seconds": t_train, "total_seconds": time.perf_counter() - t0,
+    }
+    return CellResult(spec, row, per_lake, history, predictions, model, from_cache=False)
+
+
+def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str | os.PathLike | None = None,
+              progress: bool = True, data: _SplitScenes | None = None) -> list[tuple[str, CellResult]]:
+    """Run (or load from the cache) each ``(label, CellSpec)``; return them with their results.
+
+    Parameters
+    ----------
+    cells : sequence of (str, CellSpec)
+        The label names the setting in tables (``"fcn"``, ``"16"``, ``"rgb"``).
+    dataset : LakeDataset
+    cache_dir : path, optional
+        Default :func:`default_cache_dir`. ``False`` disables caching.
+    progress : bool
+        Show a progress bar over cells.
+    """
+    data = data or _SplitScenes(dataset)
+    use_cache = cache_dir is not False
+    root = Path(cache_dir) if cache_dir not in (None, False) else default_cache_dir()
+    transforms: dict[str, tuple] = {}
+    out = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(cells), desc="experiment cells", unit="cell")
+    try:
+        for label, spec in cells:
+            cell_dir = root / spec.key()
+            result = _load_cell(cell_dir, spec) if use_cache else None
+            if result is None:
+                bkey = spec.bands if isinstance(spec.bands, str) else ",".join(spec.bands)
+                if bkey not in transforms:
+                    transforms[bkey] = _band_transform(spec.bands, data)
+                result = _run_cell(spec, data, transforms[bkey][0])
+                if use_cache:
+                    _save_cell(cell_dir, result)
+            out.append((label, result))
+            if bar is not None:
+                bar.set_postfix_str(f"{label} seed {spec.seed}: F1 {result.row['f1']:.3f}"
+                                    + (" (cached)" if result.from_cache else ""))
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return out
+
+
+# -------------------------------------------------------------------------------------------
+# Results of an experiment
+# -------------------------------------------------------------------------------------------
+@dataclass
+class ExperimentResults:
+    """What an experiment returns.
+
+    Attributes
+    ----------
+    name : str
+        ``"patch_size_sweep"``, ``"band_sweep"``, ``"model_comparison"``...
+    varied : str
+        The table column that names the setting compared (``"patch_size"``, ``"bands"``, ``"model"``).
+    table : pandas.DataFrame
+        Tidy: one row per (setting, seed) with ``label``, the settings, patch counts, TP/FN/FP/TN,
+        precision, recall, F1, IoU, accuracy, land share and seconds.
+    predictions : dict of label to dict of lake id to StoredPrediction
+        Predictions of the test lakes by the first seed's model of each setting:
+        ``results.predictions["fcn"]["lake_id"].classes``.
+    histories : dict of label to dict of seed to history
+        Training curves (``{"loss": [...], "val_loss": [...]}``); empty for the baselines.
+    per_lake : dict of label to DataFrame
+        Per-lake scores (first seed) for maps and for :func:`domain_shift`.
+    settings : dict
+        The experiment's arguments.
+    models : dict of label to model
+        Trained models of the first seed, in memory only (absent for cells read from the cache,
+        except Keras models, which are reloaded on demand by :meth:`model`).
+    """
+
+    name: str
+    varied: str
+    table: pd.DataFrame
+    predictions: dict[str, dict[str, StoredPrediction]] = field(default_factory=dict)
+    histories: dict[str, dict[int, dict]] = field(default_factory=dict)
+    per_lake: dict[str, pd.DataFrame] = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    models: dict[str, object] = field(default_factory=dict, repr=False)
+    cell_dirs: dict[str, Path] = field(default_factory=dict, repr=False)
+
+    @property
+    def labels(self) -> list[str]:
+        return list(dict.fromkeys(self.table["label"]))
+
+    def summary(self, metrics: Sequence[str] = ("f1", "iou", "accuracy")) -> pd.DataFrame:
+        """Mean and spread over seeds per setting (see :func:`geonb.evaluation.summarize_seeds`)."""
+        return summarize_seeds(self.table, "label", metrics)
+
+    def compare(self, a: str, b: str, metric: str = "f1"):
+        """Does setting ``a`` differ from ``b`` by more than the seed spread? (:func:`compare_runs`)."""
+        return compare_runs(self.table, "label", a, b, metric)
+
+    def confusion(self, label: str, seed: int | None = None):
+        """The water-vs-land confusion (summed over the test lakes) of setting ``label`` (default: first seed).
+
+        Predictions of a class other than water count as "not water" (land column).
+        """
+        from geonb.evaluation import Confusion
+
+        t = self.table[self.table["label"] == label]
+        if t.empty:
+            raise InvalidParameterError(f"no setting {label!r}; labels: {self.labels}")
+        if seed is not None:
+            t = t[t["seed"] == seed]
+            if t.empty:
+                raise InvalidParameterError(f"setting {label!r} has no run with seed {seed}")
+        r = t.iloc[0]
+        m = np.array([[r.tp, r.fn], [r.fp, r.tn]], dtype=np.int64)
+        return Confusion(m, (WATER, LAND), WATER)
+
+    def study_table(self, seed: int | None = None) -> pd.DataFrame:
+        """The study's layout (TN, FN, TP, FP, F1, Land %, Accuracy %) for one seed (default: the first).
+
+        Standard definitions with water positive (see :func:`geonb.evaluation.study_table`).
+        Pixel counts are over the whole test scenes.
+        """
+        seed = int(self.table["seed"].iloc[0]) if seed is None else seed
+        t = self.table[self.table["seed"] == seed]
+        if t.empty:
+            raise InvalidParameterError(f"no run with seed {seed}; seeds run: {sorted(self.table['seed'].unique())}")
+        rows, extra = {}, {}
+        for _, r in t.iterrows():
+            rows[r.label] = self.confusion(r.label, seed)
+            extra[r.label] = {"N train": int(r.n_train_patches), "N test": int(r.n_test_patches)}
+        return study_table(rows, index_name=self.varied, extra=extra)
+
+    def model(self, label: str):
+        """The trained model of setting ``label`` (first seed); Keras models are reloaded from the cache."""
+        if label in self.models:
+            return self.models[label]
+        path = self.cell_dirs.get(label)
+        if path is not None and (path / "model.keras").is_file():
+            from geonb.models import load_model
+
+            self.models[label] = load_model(path / "model.keras")
+            return self.models[label]
+        raise InvalidParameterError(
+            f"no trained model for {label!r} is available (baselines are not cached; rerun the experiment "
+            f"with cache_dir=False to keep them in memory); labels: {self.labels}")
+
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the results (tables, histories, predictions; not the models) to a folder."""
+        path = Path(path)
+        if path.exists() and not overwrite and any(path.iterdir()):
+            raise OutputExistsError(f"{str(path)!r} exists and is not empty; pass overwrite=True or another path")
+        path.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path / "table.csv", overwrite=True) as tmp:
+            self.table.to_csv(tmp, index=False)
+        meta = {"name": self.name, "varied": self.varied, "settings": self.settings,
+                "labels": self.labels, "histories": {k: {str(s): h for s, h in v.items()}
+                                                     for k, v in self.histories.items()},
+                "cell_dirs": {k: str(v) for k, v in self.cell_dirs.items()}}
+        for i, label in enumerate(self.labels):
+            if label in self.predictions:
+                _write_predictions(path / f"predictions_{i}.npz", self.predictions[label])
+            if label in self.per_lake:
+                with atomic_path(path / f"per_lake_{i}.csv", overwrite=True) as tmp:
+                    self.per_lake[label].to_csv(tmp)
+        _write_json(path / "results.json", meta)
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> ExperimentResults:
+        """Read results written by :meth:`save`."""
+        path = Path(path)
+        meta_file = path / "results.json"
+        if not meta_file.is_file():
+            from geonb.errors import DatasetNotFoundError
+
+            raise DatasetNotFoundError(f"{str(meta_file)!r} does not exist; save results with .save(path) first")
+        meta = json.loads(meta_file.read_text())
+        table = pd.read_csv(path / "table.csv", dtype={"label": str})
+        preds, per_lake = {}, {}
+        for i, label in enumerate(meta["labels"]):
+            if (path / f"predictions_{i}.npz").is_file():
+                preds[label] = _read_predictions(path / f"predictions_{i}.npz")
+            if (path / f"per_lake_{i}.csv").is_file():
+                per_lake[label] = pd.read_csv(path / f"per_lake_{i}.csv", index_col="lake_id", dtype={"lake_id": str})
+        histories = {k: {int(s): h for s, h in v.items()} for k, v in meta["histories"].items()}
+        return cls(meta["name"], meta["varied"], table, preds, histories, per_lake, meta["settings"],
+                   cell_dirs={k: Path(v) for k, v in meta.get("cell_dirs", {}).items()})
+
+    def _repr_html_(self) -> str:
+        cols = [c for c in ("label", "seed", "n_train_patches", "f1", "iou", "accuracy", "train_seconds")
+                if c in self.table.columns]
+        return f"<p><b>{self.name}</b> ({len(self.table)} runs)</p>" + self.table[cols].round(4).to_html(index=False)
+
+
+#: Column order of :attr:`ExperimentResults.table` (further columns follow).
+TABLE_COLUMNS = ("label", "model", "patch_size", "bands", "seed", "epochs", "n_train_patches", "n_val_patches",
+                 "n_test_patches", "n_test_lakes", "n_pixels", "tp", "fn", "fp", "tn", "precision", "recall", "f1",
+                 "iou", "accuracy", "majority_share", "land_share")
+
+
+def _collect(name: str, varied: str, results: list[tuple[str, CellResult]], settings: dict) -> ExperimentResults:
+    rows, preds, hists, per_lake, models, dirs = [], {}, {}, {}, {}, {}
+    root = settings.get("cache_dir")
+    for label, res in results:
+        rows.append({"label": label, **res.row})
+        hists.setdefault(label, {})[res.spec.seed] = res.history
+        if label not in preds:  # first seed of each setting
+            preds[label] = res.predictions
+            per_lake[label] = res.per_lake
+            if res.model is not None:
+                models[label] = res.model
+            if root:
+                dirs[label] = Path(root) / res.spec.key()
+    table = pd.DataFrame(rows)
+    first = [c for c in TABLE_COLUMNS if c in table.columns]
+    table = table[first + [c for c in table.columns if c not in first and not c.endswith("seconds")]
+                  + [c for c in table.columns if c not in first and c.endswith("seconds")]]
+    return ExperimentResults(name, varied, table, preds, hists, per_lake, settings, models, dirs)
+
+
+# -------------------------------------------------------------------------------------------
+# The experiments
+# -------------------------------------------------------------------------------------------
+def _common(dataset, seeds, epochs, batch_size, profile):
+    from geonb.runtime import get_profile
+
+    prof = profile if profile is not None and not isinstance(profile, str) else get_profile(profile)
+    seeds = tuple(prof.seeds if seeds is None else seeds)
+    if not seeds or not all(isinstance(s, (int, np.integer)) for s in seeds):
+        raise InvalidParameterError(f"`seeds` must be a non-empty sequence of ints, got {seeds!r}")
+    epochs = prof.epochs if epochs is None else epochs
+    batch_size = prof.batch_size if batch_size is None else batch_size
+    for name, v in (("epochs", epochs), ("batch_size", batch_size)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise InvalidParameterError(f"`{name}` must be an int >= 1, got {v!r}")
+    for split in ("train", "val", "test"):
+        if not dataset.split_ids(split):
+            raise InvalidParameterError(
+                f"dataset {getattr(dataset, 'name', '?')!r} has no {split!r} lakes; experiments need all three splits")
+    return seeds, int(epochs), int(batch_size)
+
+
+def _settings(**kw) -> dict:
+    out = {}
+    for k, v in kw.items():
+        if isinstance(v, Path):
+            v = str(v)
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[k] = v
+    return out
+
+
+def _resolve_cache(cache_dir):
+    if cache_dir is False:
+        return False
+    return Path(cache_dir) if cache_dir is not None else default_cache_dir()
+
+
+def patch_size_sweep(dataset, patch_sizes: Iterable[int] | None = None, *, model: str = "fcn",
+                     bands: Sequence[str] | str = MODIS_BAND_NAMES, seeds: Sequence[int] | None = None,
+                     epochs: int | None = None, batch_size: int | None = None, profile=None,
+                     cache_dir: str | os.PathLike | None | bool = None, progress: bool = True) -> ExperimentResults:
+    """The study's Table 3: one model at several patch sizes, same lakes, scored on whole test scenes.
+
+    Parameters
+    ----------
+    dataset : LakeDataset
+        Its train/val/test split by lake is used as is.
+    patch_sizes : iterable of int, optional
+        Default: the profile's (``8, 16, 32, 64`` in ``class``).
+    model : str
+        One of :data:`MODEL_NAMES` (the study: ``"fcn"``).
+    bands : sequence of str or "pca<k>"
+    seeds : sequence of int, optional
+        Default: the profile's seeds. With several, :meth:`ExperimentResults.summary` gives mean ± std.
+    epochs, batch_size : int, optional
+        Default: the profile's.
+    profile : str or Profile, optional
+        Default ``$GEONB_PROFILE``.
+    cache_dir : path, None or False
+        Where finished cells are cached (default :func:`default_cache_dir`; False: no cache).
+    progress : bool
+
+    Returns
+    -------
+    ExperimentResults
+        Labels are the patch sizes as strings (``"16"``); ``varied`` is ``"patch_size"``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A patch size larger than every training scene, or one that leaves no training patch.
+    """
+    from geonb.runtime import get_profile
+
+    prof = profile if profile is not None and not isinstance(profile, str) else get_profile(profile)
+    sizes = tuple(prof.patch_sizes if patch_sizes is None else patch_sizes)
+    seeds, epochs, batch_size = _common(dataset, seeds, epochs, batch_size, prof)
+    data = _SplitScenes(dataset)
+    sizes = tuple(_check_patch_size(data, s) for s in sizes)
+    if model in KERAS_MODELS:
+        from geonb.models import check_patch_size
+
+        for s in sizes:
+            check_patch_size("lakes_fcn" if model == "fcn" else "unet", s)
+    fp = dataset_fingerprint(dataset)
+    bands = bands if isinstance(bands, str) else tuple(bands)
+    cells = [(str(s), CellSpec(dataset.name, fp, model, s, bands, seed, epochs, batch_size))
+             for s in sizes for seed in seeds]
+    cache = _resolve_cache(cache_dir)
+    results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data)
+    return _collect("patch_size_sweep", "patch_size", results, _settings(
+        dataset=dataset.name, patch_sizes=sizes, model=model, bands=bands, seeds=seeds, epochs=epochs,
+        batch_size=batch_size, cache_dir=cache if cache else None))
+
+
+#: The band sets of :func:`band_sweep` by default: the study's two and the PCA question it raised.
+DEFAULT_BAND_SETS: dict[str, tuple[str, ...] | str] = {"all 7": MODIS_BAND_NAMES, "rgb": RGB, "pca3": "pca3"}
+
+
+def band_sweep(dataset, band_sets: Mapping[str, Sequence[str] | str] | None = None, *, patch_size: int | None = None,
+               model: str = "fcn", seeds: Sequence[int] | None = None, epochs: int | None = None,
+               batch_size: int | None = None, profile=None, cache_dir: str | os.PathLike | None | bool = None,
+               progress: bool = True) -> ExperimentResults:
+    """The study's Table 4 and its open PCA question: the same model on different bands.
+
+    Parameters
+    ----------
+    band_sets : dict of label to band names or "pca<k>", optional
+        Default :data:`DEFAULT_BAND_SETS`: all 7 bands, RGB, the first 3 PCA components (fitted
+        on the training lakes' pixels only).
+    patch_size : int, optional
+        Default: the profile's (16).
+    Other parameters as in :func:`patch_size_sweep`.
+
+    Returns
+    -------
+    ExperimentResults
+        Labels are the keys of ``band_sets``; ``varied`` is ``"bands"``.
+    """
+    from geonb.runtime import get_profile
+
+    prof = profile if profile is not None and not isinstance(profile, str) else get_profile(profile)
+    band_sets = dict(DEFAULT_BAND_SETS if band_sets is None else band_sets)
+    if not band_sets:
+        raise InvalidParameterError("`band_sets` is empty; give e.g. {'rgb': ('red', 'green', 'blue')}")
+    seeds, epochs, batch_size = _common(dataset, seeds, epochs, batch_size, prof)
+    data = _SplitScenes(dataset)
+    size = _check_patch_size(data, prof.patch_size if patch_size is None else patch_size)
+    fp = dataset_fingerprint(dataset)
+    cells = []
+    for label, b in band_sets.items():
+        b = b if isinstance(b, str) else tuple(b)
+        cells += [(label, CellSpec(dataset.name, fp, model, size, b, seed, epochs, batch_size)) for seed in seeds]
+    cache = _resolve_cache(cache_dir)
+    results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data)
+    return _collect("band_sweep", "bands", results, _settings(
+        dataset=dataset.name, band_sets={k: (v if isinstance(v, str) else list(v)) for k, v in band_sets.items()},
+        patch_size=size, model=model, seeds=seeds, epochs=epochs, batch_size=batch_size,
+        cache_dir=cache if cache else None))
+
+
+def model_comparison(dataset, models: Sequence[str] = MODEL_NAMES, *, patch_size: int | None = None,
+                     bands: Sequence[str] | str = MODIS_BAND_NAMES, seeds: Sequence[int] | None = None,
+                     epochs: int | None = None, batch_size: int | None = None, profile=None,
+                     cache_dir: str | os.PathLike | None | bool = None, progress: bool = True) -> ExperimentResults:
+    """The study's Tables 5 and 6 on one split: FCN, U-Net, per-pixel logistic regression, all-land.
+
+    Every model learns from the same training lakes (the logistic regression from the pixels of
+    the same training patches; the study could only give it a random pixel split) and is scored
+    on the same whole test scenes.
+
+    Returns
+    -------
+    ExperimentResults
+        Labels are the model names; ``varied`` is ``"model"``.
+    """
+    from geonb.runtime import get_profile
+
+    prof = profile if profile is not None and not isinstance(profile, str) else get_profile(profile)
+    models = tuple(models)
+    bad = [m for m in models if m not in MODEL_NAMES]
+    if bad or not models:
+        raise InvalidParameterError(f"`models` must be names among {MODEL_NAMES}, got {models!r}")
+    seeds, epochs, batch_size = _common(dataset, seeds, epochs, batch_size, prof)
+    data = _SplitScenes(dataset)
+    size = _check_patch_size(data, prof.patch_size if patch_size is None else patch_size)
+    fp = dataset_fingerprint(dataset)
+    bands = bands if isinstance(bands, str) else tuple(bands)
+    cells = []
+    for m in models:
+        # baselines have no randomness worth repeating except the LR's pixel draw; all_land none at all
+        m_seeds = seeds[:1] if m == "all_land" else seeds
+        cells += [(m, CellSpec(dataset.name, fp, m, size, bands, seed, epochs, batch_size)) for seed in m_seeds]
+    cache = _resolve_cache(cache_dir)
+    results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data)
+    return _collect("model_comparison", "model", results, _settings(
+        dataset=dataset.name, models=models, patch_size=size, bands=bands, seeds=seeds, epochs=epochs,
+        batch_size=batch_size, cache_dir=cache if cache else None))
+
+
+def domain_shift(results: ExperimentResults, dataset, *, labels: Sequence[str] | None = None,
+                 by: str = "condition") -> pd.DataFrame:
+    """Scores per scene condition (clear, turbid, frozen, cloudy, low-sun) of each model's test predictions.
+
+    Pixels of all test lakes with the same condition are pooled (summed confusion matrices).
+
+    Parameters
+    ----------
+    results : ExperimentResults
+        E.g. from :func:`model_comparison`; its first-seed predictions are scored.
+    dataset : LakeDataset
+        The dataset the results were computed on (labels and the ``condition`` column).
+    labels : sequence of str, optional
+        Which settings to score (default all).
+    by : str
+        Catalog column to group lakes by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy: columns ``label``, ``condition``, ``n_lakes``, ``n_pixels``, ``water_share``, ``f1``,
+        ``precision``, ``recall``, ``iou``, ``accuracy``.
+    """
+    labels = list(results.predictions) if labels is None else list(labels)
+    missing = [lb for lb in labels if lb not in results.predictions]
+    if missing:
+        raise InvalidParameterError(
+            f"`labels` {missing} are not in the results; choose among {list(results.predictions)}")
+    lakes = dataset.lakes
+    if by not in lakes.columns:
+        raise InvalidParameterError(f"`by`={by!r} is not a catalog column; choose among {list(lakes.columns)}")
+    data = _SplitScenes(dataset)
+    rows = []
+    for label in labels:
+        preds = {k: v.classes for k, v in results.predictions[label].items()}
+        truth = {k: data.scene(k) for k in preds}
+        confs, _ = lake_confusions(preds, truth)
+        groups = lakes.loc[list(preds), by]
+        for value, ids in groups.groupby(groups).groups.items():
+            total = sum_confusions(confs[i] for i in ids)
+            s = total.scores()
+            rows.append({"label": label, by: value, "n_lakes": len(ids), "n_pixels": total.n_pixels,
+                         "water_share": total.share(WATER), "f1": s.f1, "precision": s.precision,
+                         "recall": s.recall, "iou": s.iou, "accuracy": s.accuracy})
+    return pd.DataFrame(rows)
+
+
+def unclassified_check(model, dataset, *, split: str | None = None, bands: Sequence[str] | None = None,
+                       max_lakes: int | None = None, progress: bool = True):
+    """The study's Figure 8: predict a dataset with unclassified pixels with a water/land model.
+
+    Parameters
+    ----------
+    model : Keras model or baseline
+        Trained on the water/land dataset (3 output classes, as the study).
+    dataset : LakeDataset
+        The dataset with ``UNCLASSIFIED`` labels.
+    split : str, optional
+        Which split's lakes (default: all lakes; none of them were used in training, which was on
+        the other dataset).
+    bands : sequence of str, optional
+        The bands the model takes, when not all 7.
+    max_lakes : int, optional
+        Predict only the first ``max_lakes`` lakes (quick runs).
+
+    Returns
+    -------
+    breakdown : geonb.evaluation.UnclassifiedBreakdown
+    predictions : dict of lake id to StoredPrediction
+    """
+    data = _SplitScenes(dataset)
+    ids = data.split_ids(split) if split else [i for sp in ("train", "val", "test") for i in data.split_ids(sp)]
+    if max_lakes is not None:
+        ids = ids[:max_lakes]
+    if not ids:
+        raise InvalidParameterError(f"dataset {data.name!r} has no lakes in split {split!r}")
+    it = ids
+    if progress:
+        from tqdm.auto import tqdm
+
+        it = tqdm(ids, desc="predicting", unit="lake")
+    preds, labels = {}, {}
+    for lake in it:
+        scene = data.scene(lake)
+        labels[lake] = scene.labels
+        preds[lake] = _predict(model, scene.select_bands(tuple(bands)) if bands else scene)
+    breakdown = unclassified_breakdown({k: v.classes for k, v in preds.items()}, labels,
+                                       {k: v.probabilities for k, v in preds.items()})
+    return breakdown, preds

@@ -1,0 +1,426 @@
+"""Full-scene prediction: every pixel of a scene of any size, in memory or window by window on disk.
+
+The study cut scenes into non-overlapping patches and discarded the pixels that did not fit.
+Here nothing is lost:
+
+1. The scene is covered by tiles from :func:`geonb.patches.grid_windows` with ``edge="shift"``
+   (the last tile of a row or column is shifted back inside the scene), overlapping by
+   ``overlap``; a scene smaller than one tile is padded by reflection and cropped afterwards.
+2. Each tile's class probabilities are weighted by a window that falls off towards the tile edges
+   (where a convolution sees less context) and blended: the result is the weighted mean over the
+   tiles covering each pixel, so there are no seams.
+3. Nodata pixels get class 0 and probability 0.
+
+Tile size: a model built for one input size uses that size. The geonb models take any size, so
+they predict large tiles (256 x 256 by default): a pixel well inside a tile sees the same
+neighbourhood as in a 16 x 16 training patch, and large tiles waste far less work on overlap.
+``patch_size="scene"`` predicts the whole scene in one go (memory grows with the scene).
+
+:func:`predict_raster` does the same for a GeoTIFF too large for memory: it reads blocks with a
+halo of context, predicts them, and writes the classes (and optionally the probabilities) to a
+georeferenced GeoTIFF, atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from geonb.errors import BandMismatchError, InvalidParameterError, ModelError
+from geonb.labels import LAKE_CLASS_NAMES, NODATA
+from geonb.models import is_keras_model, model_io
+from geonb.patches import grid_windows
+from geonb.scene import Scene, atomic_path, check_output_path, read_image
+from geonb.training import default_classes
+
+#: Tile side used for models that take any input size.
+DEFAULT_TILE = 256
+#: Overlap (pixels) between large tiles: about twice the lakes FCN's 13-pixel receptive field.
+DEFAULT_MARGIN = 32
+
+
+@dataclass
+class Prediction:
+    """Class probabilities and the class map of one scene.
+
+    Attributes
+    ----------
+    probabilities : ndarray float32 (rows, cols, classes)
+        Softmax output blended over tiles; 0 at nodata pixels.
+    classes : ndarray uint8 (rows, cols)
+        Class codes (``class_codes[argmax]``); ``NODATA`` (0) at nodata pixels.
+    class_codes : tuple of int
+        Code of each probability channel.
+    nodata_mask : ndarray bool (rows, cols)
+    name : str
+    """
+
+    probabilities: np.ndarray
+    classes: np.ndarray
+    class_codes: tuple[int, ...]
+    nodata_mask: np.ndarray
+    name: str = ""
+    info: dict = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.classes.shape
+
+    def probability(self, code: int) -> np.ndarray:
+        """``(rows, cols)`` probability of class ``code`` (e.g. ``WATER``)."""
+        if code not in self.class_codes:
+            raise InvalidParameterError(f"class code {code} is not predicted; the codes are {self.class_codes}")
+        return self.probabilities[..., self.class_codes.index(code)]
+
+    def __repr__(self) -> str:
+        return (f"Prediction({self.name!r}, {self.shape[0]}x{self.shape[1]} px, classes {self.class_codes}, "
+                f"{int(self.nodata_mask.sum())} nodata px)")
+
+
+def blend_weights(size_rows: int, size_cols: int, ramp: int) -> np.ndarray:
+    """``(rows, cols)`` float32 tile weights: 1 inside, falling linearly to ~0 over ``ramp`` pixels.
+
+    Linear ramps of overlapping tiles sum to a constant, so blending is a smooth cross-fade.
+    A floor of 0.01 keeps scene-border pixels (covered by one tile edge only) well defined.
+
+    Examples
+    --------
+    >>> blend_weights(1, 6, 2)[0].round(2).tolist()
+    [0.25, 0.75, 1.0, 1.0, 0.75, 0.25]
+    """
+
+    def axis(n: int) -> np.ndarray:
+        i = np.arange(n, dtype=np.float32)
+        d = np.minimum(i + 0.5, n - i - 0.5)
+        return np.clip(d / max(ramp, 1), 0.01, 1.0)
+
+    return np.outer(axis(size_rows), axis(size_cols)).astype(np.float32)
+
+
+def _resolve_tiling(model, shape: tuple[int, int], patch_size, overlap) -> tuple[tuple[int, int], int]:
+    _, _, fixed = model_io(model)
+    rows, cols = shape
+    if patch_size == "scene":
+        if fixed is not None:
+            raise ModelError(f"the model takes {fixed}x{fixed} inputs only, so it cannot predict a whole scene")
+        # multiples of 8 suit every geonb model (poolings, strides) and at least 16 for the FCN's valid convs
+        tr, tc = (max(16, -(-rows // 8) * 8), max(16, -(-cols // 8) * 8))
+        return (tr, tc), min(tr, tc)
+    if patch_size is None:
+        patch_size = fixed if fixed is not None else DEFAULT_TILE
+    if not isinstance(patch_size, (int, np.integer)) or patch_size < 2:
+        raise InvalidParameterError(f"`patch_size` must be an int >= 2, 'scene' or None, got {patch_size!r}")
+    if fixed is not None and patch_size != fixed:
+        raise ModelError(f"the model takes {fixed}x{fixed} inputs; got patch_size={patch_size}")
+    t = int(patch_size)
+    if fixed is None and is_keras_model(model):
+        # A dynamic model need not use tiles larger than the scene (rounded up to a multiple of 8).
+        tr = min(t, max(16, -(-rows // 8) * 8))
+        tc = min(t, max(16, -(-cols // 8) * 8))
+    else:
+        tr = tc = t
+    if overlap is None:
+        overlap = 0.5 if max(tr, tc) <= 64 else min(0.5, DEFAULT_MARGIN / max(tr, tc))
+    if not 0 <= float(overlap) < 1:
+        raise InvalidParameterError(f"`overlap` must be a fraction in [0, 1), got {overlap!r}")
+    stride_px = max(1, int(round(min(tr, tc) * (1 - float(overlap)))))
+    return (tr, tc), stride_px
+
+
+def _tile_windows(shape: tuple[int, int], tile: tuple[int, int], stride: int) -> np.ndarray:
+    """``(n, 4)`` windows ``(row, col, h, w)`` covering ``shape`` (>= tile) with shifted edge tiles."""
+    tr, tc = tile
+    if tr == tc:
+        return grid_windows(shape, tr, min(stride, tr), edge="shift").windows
+    rows_w = grid_windows((shape[0], tr), tr, min(stride, tr), edge="shift").row_offsets
+    cols_w = grid_windows((tc, shape[1]), tc, min(stride, tc), edge="shift").col_offsets
+    r, c = np.meshgrid(rows_w, cols_w, indexing="ij")
+    return np.stack([r.ravel(), c.ravel(), np.full(r.size, tr), np.full(r.size, tc)], axis=1)
+
+
+def _default_batch(tile: tuple[int, int]) -> int:
+    # ~1 M pixels per batch: 4 tiles of 256^2, 4096 of 16^2; bounded activations (~0.5 GB for the lakes FCN)
+    return int(max(1, min(4096, (1 << 20) // (tile[0] * tile[1]))))
+
+
+def _progress(iterable, total: int, enabled: bool, desc: str):
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False)
+
+
+def _batches(windows: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
+    for i in range(0, len(windows), batch_size):
+        yield windows[i:i + batch_size]
+
+
+def predict_array(model, image: np.ndarray, *, nodata_mask: np.ndarray | None = None, patch_size=None,
+                  overlap: float | None = None, batch_size: int | None = None, progress: bool = False,
+                  desc: str = "tiles") -> np.ndarray:
+    """Blended class probabilities ``(rows, cols, classes)`` float32 for an image ``(rows, cols, bands)``.
+
+    The workhorse of :func:`predict_scene` (see there for the parameters); nodata is not masked here.
+    """
+    bands, n_out, _ = model_io(model)
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim != 3:
+        raise InvalidParameterError(f"`image` must be (rows, cols, bands), got shape {image.shape}")
+    if image.shape[2] != bands:
+        raise BandMismatchError(
+            f"the image has {image.shape[2]} bands but the model takes {bands}; select the model's bands "
+            "(e.g. scene.select_bands(('red', 'green', 'blue'))) before predicting"
+        )
+    rows, cols = image.shape[:2]
+    if rows == 0 or cols == 0:
+        raise InvalidParameterError(f"`image` is empty: shape {image.shape}")
+    if not is_keras_model(model):  # per-pixel baselines: the whole image at once
+        return np.asarray(model.predict_proba(image[None]), dtype=np.float32)[0]
+    tile, stride = _resolve_tiling(model, (rows, cols), patch_size, overlap)
+    pr, pc = max(0, tile[0] - rows), max(0, tile[1] - cols)
+    padded = image
+    if nodata_mask is not None and np.any(nodata_mask):
+        padded = image.copy()
+        padded[nodata_mask] = 0.0
+    if pr or pc:
+        padded = np.pad(padded, ((0, pr), (0, pc), (0, 0)), mode="reflect" if min(rows, cols) > 1 else "edge")
+    prow, pcol = padded.shape[:2]
+    windows = _tile_windows((prow, pcol), tile, stride)
+    weight = blend_weights(tile[0], tile[1], ramp=max(1, min(tile) - stride))
+    acc = np.zeros((prow, pcol, n_out), dtype=np.float32)
+    wsum = np.zeros((prow, pcol), dtype=np.float32)
+    bs = int(batch_size) if batch_size else _default_batch(tile)
+    if bs < 1:
+        raise InvalidParameterError(f"`batch_size` must be >= 1, got {batch_size!r}")
+    bs = min(bs, len(windows))
+    buf = np.zeros((bs, tile[0], tile[1], bands), dtype=np.float32)
+    n_batches = -(-len(windows) // bs)
+    for batch in _progress(_batches(windows, bs), n_batches, progress, desc):
+        for k, (r, c, h, w) in enumerate(batch):
+            buf[k] = padded[r:r + h, c:c + w]
+        # a full buffer every call (the tail zero-padded): one compiled shape, no retracing
+        probs = np.asarray(model.predict_on_batch(buf), dtype=np.float32)
+        for k, (r, c, h, w) in enumerate(batch):
+            acc[r:r + h, c:c + w] += probs[k] * weight[..., None]
+            wsum[r:r + h, c:c + w] += weight
+    out = acc[:rows, :cols] / wsum[:rows, :cols, None]
+    return out
+
+
+def _as_scene(scene) -> Scene:
+    if isinstance(scene, Scene):
+        return scene
+    if isinstance(scene, np.ndarray):
+        return Scene(scene)
+    raise InvalidParameterError(
+        f"`scene` must be a geonb Scene or an array (rows, cols, bands), got {type(scene).__name__}"
+    )
+
+
+def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | None = None,
+                  overlap: float | None = None, batch_size: int | None = None,
+                  classes: Sequence[int] | None = None, progress: bool = True) -> Prediction:
+    """Predict every pixel of a scene with a Keras model or a baseline.
+
+    Parameters
+    ----------
+    model : keras.Model or baseline
+        Input ``(n, rows, cols, bands)``, output ``(n, rows, cols, classes)`` softmax.
+    scene : Scene or ndarray (rows, cols, bands)
+        Any size, including smaller than a patch. Bands must be the model's, in its order.
+    patch_size : int, "scene" or None
+        Tile side. ``None``: the model's fixed input size, else 256 (capped at the scene size).
+        ``"scene"``: one tile for the whole scene (memory grows with the scene).
+    overlap : float in [0, 1), optional
+        Fraction of a tile shared with its neighbour. Default: 0.5 for tiles <= 64 px, else
+        32 px (about twice the lakes FCN's receptive field).
+    batch_size : int, optional
+        Tiles per model call (default: about 1 M pixels per call).
+    classes : sequence of int, optional
+        Class code of each output channel (default: the lake classes for 3 outputs).
+    progress : bool
+        A progress bar over batches of tiles.
+
+    Returns
+    -------
+    Prediction
+        ``probabilities`` ``(rows, cols, classes)`` float32 and ``classes`` ``(rows, cols)`` uint8,
+        both on the scene's grid; nodata pixels are class 0 with probability 0.
+
+    Raises
+    ------
+    BandMismatchError
+        The scene's band count differs from the model's input.
+    """
+    sc = _as_scene(scene)
+    _, n_out, _ = model_io(model)
+    codes = tuple(int(c) for c in classes) if classes is not None else default_classes(n_out)
+    if len(codes) != n_out:
+        raise InvalidParameterError(f"`classes` lists {len(codes)} codes but the model outputs {n_out} classes")
+    probs = predict_array(model, sc.image, nodata_mask=sc.nodata_mask, patch_size=patch_size, overlap=overlap,
+                          batch_size=batch_size, progress=progress, desc=f"predict {sc.name}".strip())
+    return _finish(probs, codes, sc.nodata_mask, sc.name)
+
+
+def _finish(probs: np.ndarray, codes: tuple[int, ...], mask: np.ndarray, name: str = "") -> Prediction:
+    lookup = np.asarray(codes, dtype=np.uint8)
+    cls = lookup[np.argmax(probs, axis=-1)]
+    cls[mask] = NODATA
+    probs[mask] = 0.0
+    return Prediction(probabilities=probs, classes=cls, class_codes=codes, nodata_mask=mask, name=name)
+
+
+def predict_scenes(model, scenes, **kwargs) -> Iterator[tuple[Scene, Prediction]]:
+    """Yield ``(scene, prediction)`` for each scene (e.g. ``dataset.scenes("val")``); kwargs as predict_scene."""
+    kwargs.setdefault("progress", False)
+    for sc in scenes:
+        yield sc, predict_scene(model, sc, **kwargs)
+
+
+# -------------------------------------------------------------------------------------------
+# Rasters on disk, block by block
+# -------------------------------------------------------------------------------------------
+@dataclass
+class RasterPrediction:
+    """Paths written by :func:`predict_raster`."""
+
+    classes_path: Path
+    probabilities_path: Path | None
+    shape: tuple[int, int]
+    blocks: int
+
+
+def _block_windows(rows: int, cols: int, block: int) -> Iterator[tuple[int, int, int, int]]:
+    for r in range(0, rows, block):
+        for c in range(0, cols, block):
+            yield r, c, min(block, rows - r), min(block, cols - c)
+
+
+def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.PathLike, *, block: int = 1024,
+                   patch_size: int | None = None, overlap: float | None = None, batch_size: int | None = None,
+                   bands: Sequence[str] | None = None, classes: Sequence[int] | None = None,
+                   probabilities: bool | str | os.PathLike = False, overwrite: bool = False,
+                   progress: bool = True) -> RasterPrediction:
+    """Predict a GeoTIFF block by block and write a georeferenced class GeoTIFF (QGIS-ready).
+
+    Only one block plus a halo of context (half a tile, at least 32 px) is in memory at a time,
+    so rasters larger than memory work. Output files are written to temporary files beside
+    ``out_path`` and moved into place at the end: an interrupted run leaves nothing half-written.
+
+    Parameters
+    ----------
+    model : keras.Model or baseline
+    image_path : path-like
+        Input raster (MODIS int16 scaling undone as in :func:`geonb.scene.read_image`).
+    out_path : path-like
+        Class map: uint8 class codes, nodata 0, same CRS and transform as the input, deflate.
+    block : int
+        Block side in pixels (memory ~ ``(block + 2 * halo)^2 * (bands + classes) * 4`` bytes
+        plus the model's activations for one batch of tiles).
+    patch_size, overlap, batch_size, classes
+        As in :func:`predict_scene`.
+    bands : sequence of str, optional
+        Band names to read (e.g. the model's ``RGB``); default all.
+    probabilities : bool or path-like
+        Also write class probabilities (float32, one band per class, NaN at nodata), to the
+        given path or, for ``True``, ``<out stem>_probabilities.tif``.
+    overwrite : bool
+        Replace existing output files.
+
+    Returns
+    -------
+    RasterPrediction
+    """
+    import rasterio
+
+    if not isinstance(block, (int, np.integer)) or block < 16:
+        raise InvalidParameterError(f"`block` must be an int >= 16 pixels, got {block!r}")
+    out_path = check_output_path(out_path, overwrite)
+    prob_path = None
+    if probabilities is True:
+        prob_path = out_path.with_name(out_path.stem + "_probabilities.tif")
+    elif probabilities not in (False, None):
+        prob_path = Path(probabilities)
+    if prob_path is not None:
+        check_output_path(prob_path, overwrite)
+    _, n_out, fixed = model_io(model)
+    codes = tuple(int(c) for c in classes) if classes is not None else default_classes(n_out)
+    if len(codes) != n_out:
+        raise InvalidParameterError(f"`classes` lists {len(codes)} codes but the model outputs {n_out} classes")
+
+    # Metadata only; pixels are read through geonb.scene.read_image.
+    with rasterio.open(image_path) as src:
+        rows, cols, crs, transform = src.height, src.width, src.crs, src.transform
+    tile = fixed or (patch_size if isinstance(patch_size, (int, np.integer)) else DEFAULT_TILE)
+    halo = int(max(DEFAULT_MARGIN, tile // 2))
+    blocks = list(_block_windows(rows, cols, int(block)))
+    profile = {"driver": "GTiff", "height": rows, "width": cols, "crs": crs, "transform": transform,
+               "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
+    if rows < 256 or cols < 256:
+        profile.update(tiled=False)
+        profile.pop("blockxsize")
+        profile.pop("blockysize")
+    names = [LAKE_CLASS_NAMES.get(c, f"class {c}") if n_out == 3 else f"class {c}" for c in codes]
+
+    with atomic_path(out_path, overwrite) as tmp_cls, _maybe_atomic(prob_path, overwrite) as tmp_prob:
+        with rasterio.open(tmp_cls, "w", count=1, dtype="uint8", nodata=NODATA, **profile) as dst, \
+                _maybe_open(tmp_prob, count=n_out, dtype="float32", nodata=float("nan"), **profile) as pdst:
+            dst.set_band_description(1, "class")
+            dst.update_tags(classes=",".join(f"{c}={n}" for c, n in zip(codes, names, strict=True)),
+                            software="geonb.prediction.predict_raster")
+            if pdst is not None:
+                for i, n in enumerate(names, start=1):
+                    pdst.set_band_description(i, f"probability of {n}")
+            for r, c, h, w in _progress(blocks, len(blocks), progress, "blocks"):
+                r0, c0 = max(0, r - halo), max(0, c - halo)
+                r1, c1 = min(rows, r + h + halo), min(cols, c + w + halo)
+                image, mask, _ = read_image(image_path, window=((r0, r1), (c0, c1)), bands=bands)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)
+                    probs = predict_array(model, image, nodata_mask=mask, patch_size=patch_size,
+                                          overlap=overlap, batch_size=batch_size)
+                sl = (slice(r - r0, r - r0 + h), slice(c - c0, c - c0 + w))
+                pred = _finish(probs[sl].copy(), codes, mask[sl])
+                win = rasterio.windows.Window(c, r, w, h)
+                dst.write(pred.classes, 1, window=win)
+                if pdst is not None:
+                    p = pred.probabilities
+                    p[pred.nodata_mask] = np.nan
+                    pdst.write(np.moveaxis(p, -1, 0), window=win)
+    return RasterPrediction(out_path, prob_path, (rows, cols), len(blocks))
+
+
+class _Null:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _maybe_atomic(path, overwrite):
+    return atomic_path(path, overwrite) if path is not None else _Null()
+
+
+def _maybe_open(path, **profile):
+    import rasterio
+
+    return rasterio.open(path, "w", **profile) if path is not None else _Null()
+
+
+__all__ = [
+    "DEFAULT_TILE",
+    "Prediction",
+    "RasterPrediction",
+    "blend_weights",
+    "predict_array",
+    "predict_raster",
+    "predict_scene",
+    "predict_scenes",
+]

@@ -1,0 +1,506 @@
+"""Training: ``model.fit`` on in-memory patches, with class weights, checkpoints and resume.
+
+:func:`train` is a thin layer over Keras' ``model.fit``: the batches come straight from the
+PatchSet arrays (no per-batch Python work of ours), so it runs as fast as a bare ``fit`` (see
+``benchmarks/bench_training.py``). What it adds:
+
+- checks that the patches fit the model (bands, classes, patch size) with errors that say why;
+- per-pixel sample weights: 0 for unlabelled pixels (code 0), and class weights for the rare
+  water class (Keras' own ``class_weight`` does not take image targets);
+- early stopping on the validation loss;
+- a checkpoint after every epoch, written atomically (a half-written file never replaces a good
+  one), and ``resume=True`` to continue an interrupted run where it stopped;
+- a :class:`TrainingResult` with the history, timings and patches per second.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from geonb.errors import (
+    BandMismatchError,
+    ClassCodeError,
+    InvalidParameterError,
+    ModelError,
+    OutputExistsError,
+)
+from geonb.labels import LAKE_CLASSES, one_hot
+from geonb.models import check_patch_size, is_keras_model, load_model, model_io
+
+#: File names inside ``checkpoint_dir``.
+LAST_CHECKPOINT = "last.keras"
+BEST_CHECKPOINT = "best.keras"
+STATE_FILE = "state.json"
+
+
+@dataclass
+class TrainingResult:
+    """What a training run produced.
+
+    Attributes
+    ----------
+    model : keras.Model
+        The trained model (the same object that was passed in).
+    history : dict of str to list of float
+        One value per epoch for ``loss``, ``accuracy`` and, with validation, ``val_loss`` and
+        ``val_accuracy``; epochs from before a resume included.
+    epochs_run : int
+        Epochs completed in total (including those before a resume).
+    stopped_early : bool
+    best_epoch : int or None
+        1-based epoch with the lowest monitored loss.
+    epoch_seconds : list of float
+        Wall time of each epoch run in this call.
+    n_train : int
+        Training patches.
+    class_weights : dict of int to float
+        Weight per class code used for the loss.
+    checkpoint_dir : Path or None
+    """
+
+    model: object
+    history: dict[str, list[float]]
+    epochs_run: int
+    stopped_early: bool = False
+    best_epoch: int | None = None
+    epoch_seconds: list[float] = field(default_factory=list)
+    n_train: int = 0
+    class_weights: dict[int, float] = field(default_factory=dict)
+    checkpoint_dir: Path | None = None
+
+    @property
+    def patches_per_second(self) -> float:
+        """Training throughput of the epochs run in this call (first epoch excluded when possible)."""
+        times = self.epoch_seconds[1:] or self.epoch_seconds
+        return self.n_train / float(np.median(times)) if times else float("nan")
+
+    def to_frame(self):
+        """The history as a ``pandas.DataFrame`` indexed by 1-based epoch."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.history)
+        df.index = pd.RangeIndex(1, len(df) + 1, name="epoch")
+        return df
+
+    def __repr__(self) -> str:
+        last = {k: round(v[-1], 4) for k, v in self.history.items() if v}
+        return (f"TrainingResult({getattr(self.model, 'name', '?')}, epochs_run={self.epochs_run}, "
+                f"stopped_early={self.stopped_early}, last={last})")
+
+
+# -------------------------------------------------------------------------------------------
+# Inputs
+# -------------------------------------------------------------------------------------------
+def default_classes(n_outputs: int) -> tuple[int, ...]:
+    """Class codes of a model's output channels when none are given: the lake classes for 3."""
+    if n_outputs == len(LAKE_CLASSES):
+        return LAKE_CLASSES
+    return tuple(range(n_outputs))
+
+
+def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
+                       name: str = "train_patches") -> tuple[np.ndarray, np.ndarray]:
+    """Images and one-hot targets from a PatchSet or ``(images, labels)``, checked against ``model``.
+
+    Parameters
+    ----------
+    patches : PatchSet-like or tuple
+        An object with ``.images`` ``(n, s, s, bands)`` and ``.targets`` ``(n, s, s, classes)``
+        (or ``.labels`` ``(n, s, s)`` class codes), or a tuple ``(images, targets_or_labels)``.
+    model : keras.Model or baseline
+    classes : sequence of int, optional
+        Class codes of the model's output channels (default: :func:`default_classes`).
+
+    Returns
+    -------
+    images : ndarray float32 (n, s, s, bands)
+    targets : ndarray float32 (n, s, s, classes); all-zero where a pixel has no label
+    """
+    bands, n_out, fixed = model_io(model)
+    codes = tuple(classes) if classes is not None else default_classes(n_out)
+    if len(codes) != n_out:
+        raise ClassCodeError(f"`classes` lists {len(codes)} codes {codes} but the model has {n_out} output classes")
+    if isinstance(patches, tuple) and len(patches) == 2:
+        x, y = patches
+    elif hasattr(patches, "images"):
+        x = patches.images
+        y = getattr(patches, "targets", None)
+        if y is None:
+            y = getattr(patches, "labels", None)
+        pclasses = getattr(patches, "classes", None)
+        if pclasses is not None and len(tuple(pclasses)) != n_out:
+            raise ClassCodeError(
+                f"`{name}` has classes {tuple(pclasses)} but the model outputs {n_out} classes; "
+                "build the model with classes=len(patches.classes) or make patches with the model's classes"
+            )
+    else:
+        raise InvalidParameterError(
+            f"`{name}` must be a PatchSet (with .images and .targets) or a tuple (images, targets), "
+            f"got {type(patches).__name__}"
+        )
+    if y is None:
+        raise InvalidParameterError(f"`{name}` has no targets or labels to train on")
+    x = np.asarray(x)
+    y = np.asarray(y)
+    if x.ndim != 4:
+        raise InvalidParameterError(f"`{name}` images must be (n, rows, cols, bands), got shape {x.shape}")
+    if x.shape[0] == 0:
+        raise InvalidParameterError(
+            f"`{name}` holds 0 patches; use more lakes or a smaller patch size (see geonb.patches)"
+        )
+    if x.shape[-1] != bands:
+        raise BandMismatchError(
+            f"`{name}` has {x.shape[-1]} bands but the model takes {bands}; select the model's bands "
+            "(e.g. scene.select_bands(...)) or build the model with bands={x.shape[-1]}"
+        )
+    if y.ndim == 3:  # class codes -> one-hot (raises ClassCodeError for codes not in `codes`)
+        try:
+            y = one_hot(y, codes)
+        except ClassCodeError as exc:
+            raise ClassCodeError(
+                f"`{name}` labels hold classes the model does not have (model classes {codes}): {exc}"
+            ) from exc
+    if y.ndim != 4 or y.shape[:3] != x.shape[:3]:
+        raise InvalidParameterError(
+            f"`{name}` targets must be (n, rows, cols, classes) on the images' grid {x.shape[:3]}, got {y.shape}"
+        )
+    if y.shape[-1] != n_out:
+        raise ClassCodeError(
+            f"`{name}` targets have {y.shape[-1]} classes but the model outputs {n_out}; "
+            f"build the model with classes={y.shape[-1]} or one-hot the labels with the model's classes"
+        )
+    nodata = getattr(patches, "nodata", None)
+    if nodata is not None and np.shape(nodata) == x.shape[:3] and np.any(nodata):
+        y = y.astype(np.float32, copy=True)
+        y[np.asarray(nodata, dtype=bool)] = 0.0  # no data, no loss
+    size = x.shape[1]
+    if fixed is not None and (x.shape[1], x.shape[2]) != (fixed, fixed):
+        raise ModelError(f"the model takes {fixed}x{fixed} patches, `{name}` has {x.shape[1]}x{x.shape[2]}")
+    _check_model_takes(model, size, x.shape[2])
+    return x.astype(np.float32, copy=False), y.astype(np.float32, copy=False)
+
+
+def _check_model_takes(model, rows: int, cols: int) -> None:
+    name = getattr(model, "name", "")
+    if name not in ("lakes_fcn", "unet", "buildings_fcn"):
+        return
+    depth = sum(type(layer).__name__ == "MaxPooling2D" for layer in model.layers) if name == "unet" else 2
+    for s in {rows, cols}:
+        check_patch_size(name, int(s), depth=depth)
+
+
+def compute_class_weights(targets: np.ndarray, class_weight, classes: Sequence[int]) -> np.ndarray:
+    """Weight per output channel.
+
+    Parameters
+    ----------
+    targets : ndarray (n, s, s, C) one-hot
+    class_weight : "balanced", None or dict of class code to weight
+        ``"balanced"``: ``total / (n_present_classes * count)`` per class seen in ``targets``
+        (scikit-learn's rule), so rare water weighs as much as abundant land overall.
+        ``None``: all 1. A dict: weights by class code (e.g. ``{WATER: 3.0}``), others 1.
+    classes : sequence of int
+        Class codes of the channels.
+
+    Returns
+    -------
+    ndarray float32 (C,)
+
+    Examples
+    --------
+    >>> t = np.zeros((1, 2, 2, 3), np.float32); t[0, 0, 0, 0] = 1; t[0, 1:, :, 1] = 1; t[0, 0, 1, 1] = 1
+    >>> compute_class_weights(t, "balanced", (1, 2, 3)).round(3).tolist()
+    [2.0, 0.667, 1.0]
+    """
+    n = targets.shape[-1]
+    if class_weight is None:
+        return np.ones(n, dtype=np.float32)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise InvalidParameterError(
+                f"`class_weight` must be 'balanced', None or a dict {{class code: weight}}, got {class_weight!r}"
+            )
+        counts = targets.reshape(-1, n).sum(axis=0, dtype=np.float64)
+        present = counts > 0
+        w = np.ones(n, dtype=np.float64)
+        if present.any():
+            w[present] = counts.sum() / (present.sum() * counts[present])
+        return w.astype(np.float32)
+    if isinstance(class_weight, Mapping):
+        w = np.ones(n, dtype=np.float32)
+        for code, value in class_weight.items():
+            if int(code) not in tuple(classes):
+                raise ClassCodeError(
+                    f"`class_weight` has class code {code} that the model does not output; its classes are "
+                    f"{tuple(classes)} (keys are class codes such as WATER=1, not channel indices)"
+                )
+            if not float(value) >= 0:
+                raise InvalidParameterError(f"`class_weight[{code}]` must be >= 0, got {value!r}")
+            w[tuple(classes).index(int(code))] = float(value)
+        return w
+    raise InvalidParameterError(f"`class_weight` must be 'balanced', None or a dict, got {type(class_weight).__name__}")
+
+
+def pixel_weights(targets: np.ndarray, channel_weights: np.ndarray) -> np.ndarray:
+    """Per-pixel sample weights ``(n, s, s)`` float32: the class weight, 0 where there is no label."""
+    return np.tensordot(targets, channel_weights.astype(np.float32), axes=([-1], [0])).astype(np.float32)
+
+
+# -------------------------------------------------------------------------------------------
+# Checkpoints
+# -------------------------------------------------------------------------------------------
+def _write_json_atomic(path: Path, data: dict) -> None:
+    from geonb.scene import atomic_path
+
+    with atomic_path(path, overwrite=True) as tmp:
+        tmp.write_text(json.dumps(data, indent=1))
+
+
+def _architecture(model) -> list:
+    return [[type(layer).__name__, [list(w.shape) for w in layer.weights]] for layer in model.layers]
+
+
+def _make_checkpoint_callback(keras, checkpoint_dir: Path, monitor: str, prior: dict):
+    """A Keras callback writing ``last.keras``, ``best.keras`` and ``state.json`` atomically each epoch."""
+    from geonb.scene import atomic_path
+
+    class AtomicCheckpoint(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.history = {k: list(v) for k, v in prior.get("history", {}).items()}
+            self.best = prior.get("best", float("inf"))
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            for k, v in logs.items():
+                self.history.setdefault(k, []).append(float(v))
+            with atomic_path(checkpoint_dir / LAST_CHECKPOINT, overwrite=True) as tmp:
+                self.model.save(tmp)
+            value = logs.get(monitor)
+            if value is not None and value < self.best:
+                self.best = float(value)
+                with atomic_path(checkpoint_dir / BEST_CHECKPOINT, overwrite=True) as tmp:
+                    self.model.save(tmp)
+            # state.json last: it only ever points at a checkpoint that is complete on disk.
+            _write_json_atomic(checkpoint_dir / STATE_FILE, {
+                "epochs_done": epoch + 1, "history": self.history, "best": self.best, "monitor": monitor,
+                "model_name": self.model.name, "architecture": _architecture(self.model),
+            })
+
+    return AtomicCheckpoint()
+
+
+def _restore(model, checkpoint_dir: Path) -> dict:
+    """Load the last checkpoint's weights and optimizer state into ``model``; return the saved state."""
+    state_path = checkpoint_dir / STATE_FILE
+    ckpt = checkpoint_dir / LAST_CHECKPOINT
+    if not state_path.exists() or not ckpt.exists():
+        return {}
+    state = json.loads(state_path.read_text())
+    if state.get("architecture") != _architecture(model):
+        raise ModelError(
+            f"the checkpoint in {str(checkpoint_dir)!r} is of another architecture "
+            f"({state.get('model_name')!r}) than the model being trained ({model.name!r}, "
+            f"{model.count_params():,} parameters); resume with the same architecture, or use another "
+            "`checkpoint_dir`, or pass resume=False, overwrite=True to start over"
+        )
+    saved = load_model(ckpt)
+    model.set_weights(saved.get_weights())
+    if getattr(saved, "optimizer", None) is not None and getattr(model, "optimizer", None) is not None:
+        model.optimizer.build(model.trainable_variables)
+        src, dst = saved.optimizer.variables, model.optimizer.variables
+        if len(src) == len(dst) and all(tuple(s.shape) == tuple(d.shape) for s, d in zip(src, dst, strict=True)):
+            for s, d in zip(src, dst, strict=True):
+                d.assign(s)
+        else:
+            warnings.warn("the checkpoint's optimizer state does not match; the optimizer restarts fresh",
+                          stacklevel=3)
+    return state
+
+
+# -------------------------------------------------------------------------------------------
+# train
+# -------------------------------------------------------------------------------------------
+def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size: int = 32,
+          class_weight: str | Mapping[int, float] | None = "balanced", early_stopping: int | None = None,
+          checkpoint_dir: str | os.PathLike | None = None, resume: bool = False, overwrite: bool = False,
+          classes: Sequence[int] | None = None, seed: int | None = 0, verbose: str | int = "auto",
+          callbacks: Sequence | None = None) -> TrainingResult:
+    """Train a compiled Keras model on patches with ``model.fit``; return a :class:`TrainingResult`.
+
+    Parameters
+    ----------
+    model : keras.Model
+        Compiled (the geonb builders compile).
+    train_patches : PatchSet or (images, targets)
+        Images ``(n, s, s, bands)`` float32 and one-hot targets ``(n, s, s, classes)`` (or class
+        codes ``(n, s, s)``). Pixels without a label weigh 0.
+    val_patches : PatchSet or (images, targets), optional
+        Validation patches (from other lakes than training); their loss is reported each epoch
+        and drives early stopping.
+    epochs : int
+        Total epochs (also when resuming: a run of 5 interrupted after 2 runs 3 more).
+    batch_size : int
+    class_weight : "balanced", None or dict {class code: weight}
+        See :func:`compute_class_weights`; applied as per-pixel sample weights.
+    early_stopping : int, optional
+        Patience in epochs: stop when the validation loss (training loss without validation) has
+        not improved for this many epochs, and restore the best weights.
+    checkpoint_dir : path-like, optional
+        Folder for ``last.keras``, ``best.keras`` and ``state.json``, written atomically each epoch.
+    resume : bool
+        Continue from the checkpoint in ``checkpoint_dir`` (weights, optimizer state, history).
+    overwrite : bool
+        Start over even though ``checkpoint_dir`` holds a checkpoint.
+    classes : sequence of int, optional
+        Class codes of the output channels (default: the lake classes for 3 outputs).
+    seed : int or None
+        ``keras.utils.set_random_seed(seed)``: on CPU the same seed gives the same weights.
+    verbose : "auto", 0, 1 or 2
+        Keras' progress output (``"auto"``: a progress bar).
+    callbacks : sequence of keras callbacks, optional
+        Run after geonb's own (the checkpoint is written before any of them).
+
+    Returns
+    -------
+    TrainingResult
+
+    Raises
+    ------
+    BandMismatchError
+        The patches' band count differs from the model's input.
+    ClassCodeError
+        The labels hold classes the model does not output.
+    ModelError
+        A patch size the model cannot take, or resuming from another architecture's checkpoint.
+    OutputExistsError
+        ``checkpoint_dir`` holds a checkpoint and neither ``resume`` nor ``overwrite`` is set.
+    """
+    if not is_keras_model(model):
+        raise ModelError(
+            f"`model` must be a compiled Keras model, got {type(model).__name__}; baselines train with .fit()"
+        )
+    if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
+        raise ModelError("`model` is not compiled; use geonb.models.compile_model(model) first")
+    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise InvalidParameterError(f"`epochs` must be an int >= 1, got {epochs!r}")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise InvalidParameterError(f"`batch_size` must be an int >= 1, got {batch_size!r}")
+    if early_stopping is not None and (not isinstance(early_stopping, (int, np.integer)) or early_stopping < 1):
+        raise InvalidParameterError(
+            f"`early_stopping` must be a patience >= 1 (epochs) or None, got {early_stopping!r}"
+        )
+    import keras
+
+    _, n_out, _ = model_io(model)
+    codes = tuple(classes) if classes is not None else default_classes(n_out)
+    x, y = as_training_arrays(train_patches, model, classes=codes, name="train_patches")
+    cw = compute_class_weights(y, class_weight, codes)
+    sw = pixel_weights(y, cw)
+    validation_data = None
+    if val_patches is not None:
+        xv, yv = as_training_arrays(val_patches, model, classes=codes, name="val_patches")
+        validation_data = (xv, yv, pixel_weights(yv, cw))
+    monitor = "val_loss" if validation_data is not None else "loss"
+
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed))
+
+    prior: dict = {}
+    cbs: list = []
+    ckdir = None
+    if checkpoint_dir is not None:
+        ckdir = Path(checkpoint_dir)
+        has_ckpt = (ckdir / STATE_FILE).exists() or (ckdir / LAST_CHECKPOINT).exists()
+        if has_ckpt and not resume and not overwrite:
+            raise OutputExistsError(
+                f"{str(ckdir)!r} already holds a checkpoint; pass resume=True to continue that run, "
+                "overwrite=True to start over, or choose another `checkpoint_dir`"
+            )
+        if has_ckpt and resume:
+            prior = _restore(model, ckdir)
+        if has_ckpt and overwrite and not resume:
+            for f in (LAST_CHECKPOINT, BEST_CHECKPOINT, STATE_FILE):
+                (ckdir / f).unlink(missing_ok=True)
+        ckdir.mkdir(parents=True, exist_ok=True)
+        cbs.append(_make_checkpoint_callback(keras, ckdir, monitor, prior))
+    elif resume:
+        raise InvalidParameterError("`resume=True` needs the `checkpoint_dir` of the run to continue")
+
+    initial_epoch = int(prior.get("epochs_done", 0))
+    history = {k: list(v) for k, v in prior.get("history", {}).items()}
+    weights_by_code = {int(c): float(w) for c, w in zip(codes, cw, strict=True)}
+    if initial_epoch >= epochs:
+        warnings.warn(
+            f"the checkpoint in {str(ckdir)!r} already has {initial_epoch} epochs (asked for {epochs}); "
+            "nothing to train. Pass a larger `epochs` to train further.", stacklevel=2,
+        )
+        return TrainingResult(model, history, initial_epoch, n_train=len(x), class_weights=weights_by_code,
+                              checkpoint_dir=ckdir, best_epoch=_best_epoch(history, monitor))
+
+    stopper = None
+    if early_stopping is not None:
+        stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping),
+                                                restore_best_weights=True)
+        cbs.append(stopper)
+    timer = _make_timer(keras)
+    cbs.insert(0, timer)  # first: its epoch time then includes the checkpoint writing of this epoch
+    cbs.extend(callbacks or ())
+
+    try:
+        fit = model.fit(x, y, sample_weight=sw, validation_data=validation_data, epochs=int(epochs),
+                        initial_epoch=initial_epoch, batch_size=int(batch_size), shuffle=True,
+                        callbacks=cbs, verbose=verbose)
+    except KeyboardInterrupt:
+        if ckdir is not None:
+            warnings.warn(f"training interrupted; the last finished epoch is saved in {str(ckdir)!r}: "
+                          "call train(..., resume=True) with the same checkpoint_dir to continue", stacklevel=2)
+        raise
+    for k, v in fit.history.items():
+        history.setdefault(k, []).extend(float(a) for a in v)
+    epochs_run = initial_epoch + len(timer.seconds)
+    return TrainingResult(
+        model=model, history=history, epochs_run=epochs_run,
+        stopped_early=bool(stopper is not None and stopper.stopped_epoch > 0),
+        best_epoch=_best_epoch(history, monitor), epoch_seconds=list(timer.seconds), n_train=len(x),
+        class_weights=weights_by_code, checkpoint_dir=ckdir,
+    )
+
+
+def _best_epoch(history: dict, monitor: str) -> int | None:
+    values = history.get(monitor) or history.get("loss")
+    return int(np.argmin(values)) + 1 if values else None
+
+
+def _make_timer(keras):
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds: list[float] = []
+            self._t0 = 0.0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._t0)
+
+    return EpochTimer()
+
+
+__all__ = [
+    "TrainingResult",
+    "as_training_arrays",
+    "compute_class_weights",
+    "default_classes",
+    "pixel_weights",
+    "train",
+]

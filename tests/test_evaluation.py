@@ -1,0 +1,241 @@
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from affine import Affine
+from sklearn.metrics import f1_score, jaccard_score
+
+from geonb.errors import ClassCodeError, InvalidParameterError, OutputExistsError, ShapeMismatchError
+from geonb.evaluation import (
+    Confusion,
+    compare_runs,
+    confusion,
+    dataset_scores,
+    per_lake_scores,
+    scores,
+    study_table,
+    sum_confusions,
+    summarize_seeds,
+    unclassified_breakdown,
+    write_table,
+)
+from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER
+from geonb.scene import Scene, read_scene, write_scene
+
+W, L, U, N = WATER, LAND, UNCLASSIFIED, NODATA
+SINU = "+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R=6371007.181 +units=m +no_defs"
+
+
+def test_confusion_standard_definitions_water_positive():
+    t = np.array([W, W, W, L, L, L, L, L])
+    p = np.array([W, W, L, W, L, L, L, L])
+    c = confusion(t, p)
+    assert (c.tp, c.fn, c.fp, c.tn) == (2, 1, 1, 4)
+    assert c.n_pixels == 8 and c.excluded == {}
+    assert c.share(L) == pytest.approx(5 / 8)
+    frame = c.to_frame()
+    assert frame.loc["true water", "predicted land"] == 1  # missed water = FN
+    assert "true unclassified" not in frame.index  # empty classes dropped from the display
+
+
+def test_excluded_pixels_are_counted_not_mixed_in():
+    t = np.array([[W, L, N, U], [W, L, L, W]], dtype=np.uint8)
+    p = np.array([[W, L, W, W], [N, L, W, W]], dtype=np.uint8)
+    mask = np.zeros_like(t, dtype=bool)
+    mask[1, 3] = True
+    c = confusion(t, p, mask=mask)
+    assert c.excluded == {"masked": 1, "nodata": 1, "unclassified": 1, "no prediction": 1}
+    assert c.n_pixels == 4 and c.n_pixels + c.n_excluded == t.size
+    assert (c.tp, c.fn, c.fp, c.tn) == (1, 0, 1, 2)
+
+
+def test_scores_match_sklearn_on_random_maps():
+    rng = np.random.default_rng(3)
+    t = rng.choice([W, L], size=(40, 50), p=[0.2, 0.8]).astype(np.uint8)
+    p = np.where(rng.random(t.shape) < 0.85, t, rng.choice([W, L, U], size=t.shape)).astype(np.uint8)
+    s = scores(t, p)
+    assert s.f1 == pytest.approx(f1_score(t.ravel(), p.ravel(), labels=[W], average=None)[0])
+    assert s.iou == pytest.approx(jaccard_score(t.ravel(), p.ravel(), labels=[W], average=None)[0])
+    assert s.accuracy == pytest.approx((t == p).mean())
+    assert s.majority_class == "land" and s.majority_share == pytest.approx((t == L).mean())
+    # predictions of a class absent from the truth (unclassified) count against water recall and land
+    assert s.per_class.loc["unclassified", "predicted"] == (p == U).sum()
+    assert s.per_class.loc["unclassified", "support"] == 0
+    row = s.as_row()
+    assert row["tp"] + row["fn"] + row["fp"] + row["tn"] == t.size
+
+
+def test_f1_undefined_without_positive_pixels_is_nan_with_reason_and_no_warning():
+    t = np.full((4, 4), L, dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = scores(t, t.copy())
+    assert math.isnan(s.f1) and math.isnan(s.precision) and math.isnan(s.recall)
+    assert "undefined" in s.note and "water" in s.note
+    assert s.accuracy == 1.0 and s.majority_share == 1.0
+    assert "nan" in repr(s)
+
+
+def test_f1_is_zero_when_water_predicted_but_none_true():
+    t = np.full((3, 3), L, dtype=np.uint8)
+    p = t.copy()
+    p[0, 0] = W
+    s = scores(t, p)
+    assert s.f1 == 0.0 and math.isnan(s.recall)
+    assert "recall is undefined" in s.note
+
+
+def test_all_pixels_excluded_gives_nan_everywhere():
+    t = np.zeros((2, 2), dtype=np.uint8)
+    s = scores(t, np.full((2, 2), W, dtype=np.uint8))
+    assert s.confusion.n_pixels == 0 and math.isnan(s.accuracy) and math.isnan(s.f1)
+    assert "no pixel" in s.note
+
+
+def test_shape_mismatch_raises_with_both_shapes():
+    with pytest.raises(ShapeMismatchError, match=r"\(3, 4\).*\(3, 5\)"):
+        confusion(np.ones((3, 5), np.uint8), np.ones((3, 4), np.uint8))
+    with pytest.raises(ValueError, match="probabilities"):  # geonb errors are also ValueErrors
+        confusion(np.ones((3, 5), np.uint8), np.full((3, 5, 3), 0.3))
+    with pytest.raises(ShapeMismatchError, match="mask"):
+        confusion(np.ones((3, 5), np.uint8), np.ones((3, 5), np.uint8), mask=np.zeros((5, 3), bool))
+
+
+def test_bad_codes_and_parameters():
+    with pytest.raises(ClassCodeError, match=r"\[7\]"):
+        confusion(np.array([1, 7]), np.array([1, 2]))
+    with pytest.raises(ClassCodeError, match="y_pred"):
+        confusion(np.array([1, 2]), np.array([1, 9]))
+    with pytest.raises(InvalidParameterError, match="positive"):
+        confusion(np.array([1, 2]), np.array([1, 2]), positive=5)
+    with pytest.raises(InvalidParameterError, match="non-integer"):
+        confusion(np.array([1, 2]), np.array([0.4, 0.6]))
+
+
+def test_prediction_like_objects_are_accepted():
+    class Pred:
+        classes = np.array([[W, L]], dtype=np.uint8)
+        probabilities = np.zeros((1, 2, 3), np.float32)
+
+    assert confusion(np.array([[W, L]]), Pred()).tp == 1
+
+
+def test_sum_of_confusions_equals_confusion_of_concatenation():
+    rng = np.random.default_rng(0)
+    parts = [(rng.integers(0, 4, 30), rng.integers(1, 3, 30)) for _ in range(4)]
+    total = sum_confusions(confusion(t, p) for t, p in parts)
+    joined = confusion(np.concatenate([t for t, _ in parts]), np.concatenate([p for _, p in parts]))
+    np.testing.assert_array_equal(total.matrix, joined.matrix)
+    assert total.excluded == joined.excluded
+    with pytest.raises(InvalidParameterError):
+        sum_confusions([])
+    with pytest.raises(InvalidParameterError, match="same `classes`"):
+        _ = total + Confusion(np.zeros((2, 2), np.int64), (W, L))
+
+
+def _lake(tmp_path, lake_id, labels, condition):
+    rows, cols = labels.shape
+    image = np.random.default_rng(1).uniform(0, 0.5, (rows, cols, 7)).astype(np.float32)
+    mask = np.zeros((rows, cols), bool)
+    mask[0, 0] = True
+    scene = Scene(image, labels.astype(np.uint8), crs=SINU, transform=Affine(463.3, 0, 0, 0, -463.3, 0),
+                  nodata_mask=mask, name=lake_id)
+    write_scene(scene, tmp_path / f"{lake_id}.tif", tmp_path / f"{lake_id}_lab.tif")
+    s = read_scene(tmp_path / f"{lake_id}.tif", tmp_path / f"{lake_id}_lab.tif")
+    s.properties.update({"id": lake_id, "split": "test", "condition": condition, "name": lake_id.title()})
+    return s
+
+
+def test_per_lake_scores_from_geotiffs_and_dataset_totals(tmp_path):
+    a = np.full((6, 8), L)
+    a[2:4, 2:5] = W
+    b = np.full((5, 5), L)  # a lake with no water in view
+    truth = {"a": _lake(tmp_path, "a", a, "clear"), "b": _lake(tmp_path, "b", b, "frozen")}
+    pa = a.copy()
+    pa[2, 2] = L  # one missed water pixel
+    preds = {"a": pa, "b": b.copy()}
+    df = per_lake_scores(preds, truth)
+    assert list(df.index) == ["a", "b"]
+    assert df.loc["a", "condition"] == "clear" and df.loc["b", "split"] == "test"
+    assert df.loc["a", "fn"] == 1 and df.loc["a", "tp"] == 5
+    assert df.loc["a", "n_masked"] == 1  # image nodata pixel left out and counted
+    assert df.loc["a", "f1"] == pytest.approx(2 * 5 / (2 * 5 + 1))
+    assert math.isnan(df.loc["b", "f1"])
+    total = dataset_scores(preds, truth)
+    assert total.confusion.n_pixels == df["n_pixels"].sum()
+    assert total.f1 == pytest.approx(df.loc["a", "f1"])  # lake b has no water: adds only TN
+
+    class FakeDataset:
+        def scene(self, lake_id):
+            return truth[lake_id]
+
+    pd.testing.assert_frame_equal(per_lake_scores(preds, FakeDataset()), df)
+    with pytest.raises(InvalidParameterError, match="'zz'"):
+        per_lake_scores({"zz": b}, truth)
+    with pytest.raises(ShapeMismatchError, match="lake 'a'"):
+        per_lake_scores({"a": b}, truth)
+
+
+def test_study_table_layout_and_csv_export(tmp_path):
+    t = np.array([W, W, W, L, L, L, L, L, L, L])
+    rows = {8: confusion(t, np.array([W, W, L, W, L, L, L, L, L, L])), 16: scores(t, t.copy())}
+    table = study_table(rows, extra={8: {"N train": 10, "N test": 2}, 16: {"N train": 4, "N test": 1}})
+    assert list(table.columns) == ["N train", "N test", "TN", "FN", "TP", "FP", "F1", "Land %", "Accuracy %"]
+    assert table.index.name == "patch size"
+    assert table.loc[8, "FN"] == 1 and table.loc[8, "FP"] == 1 and table.loc[8, "TP"] == 2
+    assert table.loc[8, "Land %"] == pytest.approx(70.0)
+    assert table.loc[16, "F1"] == 1.0 and table.loc[16, "Accuracy %"] == 100.0
+    out = write_table(table, tmp_path / "table3.csv")
+    back = pd.read_csv(out, index_col=0)
+    assert back.loc[8, "TN"] == table.loc[8, "TN"]
+    with pytest.raises(OutputExistsError):
+        write_table(table, tmp_path / "table3.csv")
+    write_table(table, tmp_path / "table3.csv", overwrite=True)
+    with pytest.raises(InvalidParameterError):
+        study_table({})
+
+
+def test_unclassified_breakdown_shares_and_absent_probability():
+    labels = np.array([[W, W, L, L], [U, U, U, N]], dtype=np.uint8)
+    pred = np.array([[W, L, L, L], [W, L, L, L]], dtype=np.uint8)
+    prob = np.zeros((2, 4, 3), np.float32)
+    prob[..., 0], prob[..., 1], prob[..., 2] = 0.49, 0.5, 0.01
+    prob[1, 0, 2] = 0.04
+    b = unclassified_breakdown(pred, labels, prob)
+    assert b.table.loc["unclassified", "pixels"] == 3
+    assert b.table.loc["unclassified", "predicted water"] == pytest.approx(1 / 3)
+    assert b.table.loc["unclassified", "predicted land"] == pytest.approx(2 / 3)
+    assert b.table.loc["water", "predicted water"] == pytest.approx(0.5)
+    assert b.absent_probability_max == pytest.approx(0.04)
+    assert b.absent_probability_on_absent == pytest.approx((0.04 + 0.02) / 3)
+    assert b.absent_probability_mean == pytest.approx((0.01 * 6 + 0.04) / 7)
+    # per-lake dicts give the same answer
+    b2 = unclassified_breakdown({"x": pred}, {"x": labels}, {"x": prob})
+    pd.testing.assert_frame_equal(b.table, b2.table)
+    with pytest.raises(ShapeMismatchError):
+        unclassified_breakdown(pred, labels, prob[..., :2])
+    with pytest.raises(ShapeMismatchError):
+        unclassified_breakdown(pred[:, :3], labels)
+
+
+def test_summarize_seeds_and_compare_runs():
+    runs = pd.DataFrame({
+        "model": ["fcn"] * 3 + ["lr"] * 3 + ["unet"] * 3,
+        "seed": [0, 1, 2] * 3,
+        "f1": [0.80, 0.82, 0.81, 0.70, 0.71, 0.69, 0.79, 0.83, np.nan],
+    })
+    summary = summarize_seeds(runs, "model")
+    assert summary.loc["fcn", "f1_mean"] == pytest.approx(0.81)
+    assert summary.loc["fcn", "f1_std"] == pytest.approx(0.01)
+    assert summary.loc["unet", "f1_n_undefined"] == 1 and summary.loc["fcn", "n_seeds"] == 3
+    assert compare_runs(runs, "model", "fcn", "lr").exceeds is True
+    close = compare_runs(runs, "model", "fcn", "unet")
+    assert close.exceeds is False and "within" in str(close)
+    single = compare_runs(runs[runs.seed == 0], "model", "fcn", "lr")
+    assert single.exceeds is None and "one seed" in str(single)
+    with pytest.raises(InvalidParameterError, match="rf"):
+        compare_runs(runs, "model", "fcn", "rf")
+    with pytest.raises(InvalidParameterError, match="iou"):
+        summarize_seeds(runs, "model", metrics=("iou",))

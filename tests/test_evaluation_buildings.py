@@ -1,0 +1,77 @@
+"""Pixel scores and the SpaceNet polygon F1 for buildings."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from shapely.affinity import translate
+from shapely.geometry import box
+
+from geonb.errors import InvalidParameterError, ShapeMismatchError
+from geonb.evaluation_buildings import building_scores, spacenet_f1
+from geonb.labels import BACKGROUND, BORDER, BUILDING, Footprints
+
+
+def test_pixel_scores_by_hand():
+    truth = np.array([[BUILDING, BORDER, BACKGROUND, BACKGROUND]], np.uint8)
+    pred = np.array([[True, False, True, False]])
+    s = building_scores(truth, pred)
+    assert (s["tp"], s["fp"], s["fn"], s["tn"]) == (1, 1, 1, 1)
+    assert s["precision"] == 0.5 and s["recall"] == 0.5 and s["f1"] == 0.5
+    assert s["iou"] == pytest.approx(1 / 3)
+
+
+def test_pixel_scores_valid_mask_and_undefined():
+    truth = np.zeros((3, 3), bool)
+    s = building_scores(truth, truth)
+    assert math.isnan(s["f1"]) and math.isnan(s["precision"])
+    truth[0, 0] = True
+    valid = np.ones((3, 3), bool)
+    valid[0, 0] = False
+    assert building_scores(truth, np.zeros((3, 3), bool), valid=valid)["fn"] == 0
+
+
+def test_pixel_scores_shape_checks():
+    with pytest.raises(ShapeMismatchError):
+        building_scores(np.zeros((3, 3), bool), np.zeros((3, 4), bool))
+    with pytest.raises(ShapeMismatchError):
+        building_scores(np.zeros((3, 3), bool), np.zeros((3, 3), bool), valid=np.ones((2, 2), bool))
+    with pytest.raises(ShapeMismatchError):
+        building_scores(np.zeros(3, bool), np.zeros(3, bool))
+
+
+def test_spacenet_perfect_and_empty():
+    truth = [box(0, 0, 10, 10), box(20, 0, 30, 10)]
+    s = spacenet_f1(truth, list(truth))
+    assert (s.tp, s.fp, s.fn, s.f1) == (2, 0, 0, 1.0)
+    assert spacenet_f1([], []).f1 == 1.0
+    none = spacenet_f1(truth, [])
+    assert none.f1 == 0.0 and none.fn == 2 and math.isnan(none.precision)
+
+
+def test_spacenet_iou_threshold_is_inclusive_at_half():
+    t = box(0, 0, 10, 10)
+    p = box(0, 0, 10, 5)  # IoU exactly 0.5
+    assert spacenet_f1([t], [p]).tp == 1
+    assert spacenet_f1([t], [translate(t, 4, 0)]).tp == 0  # IoU 6/14
+    assert spacenet_f1([t], [translate(t, 4, 0)], iou_threshold=0.4).tp == 1
+
+
+def test_spacenet_matches_one_to_one():
+    t = box(0, 0, 10, 10)
+    preds = [box(0, 0, 10, 9), box(0, 0, 10, 8)]  # both IoU >= 0.5 with the same truth
+    s = spacenet_f1([t], preds)
+    assert (s.tp, s.fp, s.fn) == (1, 1, 0)
+    assert s.matches[0][0] == 0 and s.matches[0][2] == pytest.approx(0.9)  # the better one wins
+
+
+def test_spacenet_reprojects_footprints_and_checks_threshold():
+    t = Footprints([box(500000, 4000000, 500010, 4000010)], crs="EPSG:32611")
+    p = t.to_crs("EPSG:4326")
+    assert spacenet_f1(t, p).tp == 1
+    with pytest.raises(InvalidParameterError, match="iou_threshold"):
+        spacenet_f1([], [], iou_threshold=0)
+    with pytest.raises(InvalidParameterError):
+        spacenet_f1([box(0, 0, 1, 1)], ["x"])

@@ -1,0 +1,192 @@
+"""Tests of geonb.models: architectures, sizes they take, save/load, baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from geonb.errors import BandMismatchError, InvalidParameterError, ModelError, OutputExistsError
+from geonb.labels import LAKE_CLASSES, LAND
+from geonb.models import (
+    AllLandBaseline,
+    LogisticRegressionBaseline,
+    build_buildings_fcn,
+    build_lakes_fcn,
+    build_unet,
+    check_patch_size,
+    describe_layers,
+    input_statistics,
+    load_model,
+    model_io,
+    save_model,
+)
+
+
+@pytest.fixture(scope="module")
+def fcn():
+    return build_lakes_fcn(16, bands=7, classes=3)
+
+
+def _x(n, rows, cols, bands=7, seed=0):
+    return np.random.default_rng(seed).uniform(0, 0.5, (n, rows, cols, bands)).astype(np.float32)
+
+
+def test_lakes_fcn_has_the_study_parameter_count_with_channel_batchnorm(fcn):
+    # 473,875 with BatchNormalization over channels (TESTING-NOTES); the study's 473,739 normalised rows.
+    assert fcn.count_params() == 473_875
+    assert [type(lay).__name__ for lay in fcn.layers].count("Conv2DTranspose") == 3
+    assert model_io(fcn) == (7, 3, None)
+
+
+@pytest.mark.parametrize("size", [7, 8, 16, 32, 64])
+def test_lakes_fcn_restores_every_study_patch_size(fcn, size):
+    out = fcn.predict_on_batch(_x(2, size, size))
+    assert out.shape == (2, size, size, 3)
+    np.testing.assert_allclose(np.asarray(out).sum(-1), 1.0, atol=1e-5)
+
+
+def test_lakes_fcn_predicts_a_whole_non_square_scene(fcn):
+    assert np.asarray(fcn.predict_on_batch(_x(1, 12, 28))).shape == (1, 12, 28, 3)
+
+
+@pytest.mark.parametrize("size", [0, 3, 6])
+def test_lakes_fcn_rejects_too_small_patches_naming_workable_sizes(size):
+    with pytest.raises(ModelError, match=rf"patch_size={size}.*>= 7.*7, 8, 9"):
+        build_lakes_fcn(size)
+
+
+def test_patch_size_must_be_an_int():
+    with pytest.raises(ModelError, match="int"):
+        check_patch_size("lakes_fcn", 16.0)
+
+
+def test_pad_conv_upsampling_is_the_same_size_and_parameter_count(fcn):
+    m = build_lakes_fcn(16, upsampling="pad_conv")
+    assert m.count_params() == fcn.count_params()
+    assert np.asarray(m.predict_on_batch(_x(1, 16, 16))).shape == (1, 16, 16, 3)
+    with pytest.raises(InvalidParameterError, match="upsampling"):
+        build_lakes_fcn(16, upsampling="bilinear")
+
+
+def test_buildings_fcn_matches_the_study_table():
+    m = build_buildings_fcn(128, bands=4, classes=2)
+    assert m.count_params() == 3_761_858
+    assert np.asarray(m.predict_on_batch(_x(1, 32, 32, bands=4))).shape == (1, 32, 32, 2)
+    with pytest.raises(ModelError, match="multiples of 8"):
+        build_buildings_fcn(100)
+
+
+def test_unet_takes_8x8_unlike_the_study():
+    m = build_unet(8, bands=7, classes=3)
+    for size in (8, 16):
+        assert np.asarray(m.predict_on_batch(_x(1, size, size))).shape == (1, size, size, 3)
+    with pytest.raises(ModelError, match="multiples of 4"):
+        build_unet(10)
+    with pytest.raises(ModelError, match="multiples of 8"):
+        build_unet(12, filters=(8, 16, 32, 64))
+
+
+def test_normalization_layer_is_inside_the_model():
+    x = _x(4, 8, 8) * 100 + 5
+    mean, var = input_statistics(x)
+    m = build_lakes_fcn(8, normalization=(mean, var))
+    assert m.layers[1].name == "normalize"
+    norm = m.get_layer("normalize")
+    out = np.asarray(norm(x))
+    np.testing.assert_allclose(out.reshape(-1, 7).mean(0), 0, atol=1e-3)
+    np.testing.assert_allclose(out.reshape(-1, 7).std(0), 1, atol=1e-2)
+    with pytest.raises(BandMismatchError, match="3 bands.*bands=7"):
+        build_lakes_fcn(8, normalization=(mean[:3], var[:3]))
+
+
+def test_input_statistics_uses_valid_pixels_only():
+    x = np.zeros((1, 2, 2, 1), np.float32)
+    x[0, 0, 0, 0] = 10.0
+    valid = np.array([[[False, True], [True, True]]])
+    mean, var = input_statistics(x, valid)
+    assert mean.tolist() == [0.0] and var.tolist() == [0.0]
+    with pytest.raises(InvalidParameterError, match="valid"):
+        input_statistics(x, np.ones(3, bool))
+
+
+def test_describe_layers_shows_shrink_and_growth(fcn):
+    table = describe_layers(fcn, 16)
+    shapes = dict(zip(table["layer"], table["output shape"], strict=True))
+    assert shapes["conv4"] == (10, 10, 112)
+    assert shapes["probabilities"] == (16, 16, 3)
+    assert table["parameters"].sum() == 473_875
+
+
+def test_save_and_load_round_trip(tmp_path, fcn):
+    path = save_model(fcn, tmp_path / "m.keras")
+    loaded = load_model(path)
+    x = _x(1, 16, 16)
+    np.testing.assert_allclose(np.asarray(loaded.predict_on_batch(x)), np.asarray(fcn.predict_on_batch(x)),
+                               atol=1e-6)
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
+        save_model(fcn, path)
+    save_model(fcn, path, overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.keras"]  # no temporary files left
+    with pytest.raises(InvalidParameterError, match=".keras"):
+        save_model(fcn, tmp_path / "m.h5")
+
+
+def test_load_refuses_files_that_are_not_models(tmp_path):
+    bad = tmp_path / "notes.keras"
+    bad.write_text("not a model")
+    with pytest.raises(ModelError, match="not a Keras 3 model file"):
+        load_model(bad)
+    pickled = tmp_path / "model.pkl"
+    pickled.write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(ModelError, match="not a Keras 3 model file"):
+        load_model(pickled)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_model(tmp_path / "missing.keras")
+
+
+def test_load_refuses_code_in_the_file_safe_mode(tmp_path):
+    import keras
+
+    inp = keras.Input((None, None, 7))
+    out = keras.layers.Lambda(lambda t: t * 2)(inp)
+    keras.Model(inp, out).save(tmp_path / "lambda.keras")
+    with pytest.raises(ModelError, match="could not be loaded"):
+        load_model(tmp_path / "lambda.keras")
+
+
+def _separable(n=6, size=8, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = rng.choice(np.array(LAKE_CLASSES[:2], np.uint8), size=(n, size, size))
+    x = rng.normal(0, 0.02, (n, size, size, 7)).astype(np.float32)
+    x[..., 1] += np.where(labels == LAND, 0.3, 0.02)  # NIR: land bright, water dark
+    from geonb.labels import one_hot
+
+    return x, one_hot(labels), labels
+
+
+def test_logistic_regression_baseline_learns_pixels():
+    x, y, labels = _separable()
+    lr = LogisticRegressionBaseline(max_pixels=300, seed=0).fit((x, y))
+    proba = lr.predict_proba(x)
+    assert proba.shape == (6, 8, 8, 3)
+    assert proba[..., 2].max() == 0.0  # never seen: unclassified
+    pred = np.asarray(LAKE_CLASSES)[proba.argmax(-1)]
+    assert (pred == labels).mean() > 0.95
+    assert model_io(lr) == (7, 3, None)
+    with pytest.raises(BandMismatchError, match="3 bands.*fitted on 7"):
+        lr.predict_proba(x[..., :3])
+
+
+def test_baselines_must_be_fitted_first():
+    with pytest.raises(ModelError, match="not fitted"):
+        LogisticRegressionBaseline().predict_proba(np.zeros((1, 2, 2, 7)))
+    with pytest.raises(ModelError, match="not fitted"):
+        model_io(AllLandBaseline())
+
+
+def test_all_land_baseline():
+    x, y, _ = _separable()
+    base = AllLandBaseline().fit(x, y)
+    proba = base.predict_proba(x)
+    assert proba.shape == (6, 8, 8, 3)
+    assert (np.asarray(LAKE_CLASSES)[proba.argmax(-1)] == LAND).all()

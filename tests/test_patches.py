@@ -1,0 +1,367 @@
+"""Tests for geonb.patches: windows, extraction, pruning, splitting by lake, stitching."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from affine import Affine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geonb.errors import BandMismatchError, CatalogError, ClassCodeError, InvalidParameterError, ShapeMismatchError
+from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER
+from geonb.patches import (
+    count_patches,
+    count_windows,
+    extract_patches,
+    grid_windows,
+    patch_dataset,
+    patch_tradeoff,
+    scene_windows,
+    stitch_patches,
+    window_class_counts,
+)
+from geonb.scene import Scene, read_scene, write_scene
+
+
+def make_scene(rows: int, cols: int, seed: int = 0, name: str = "lake", bands: int = 7,
+               water_frac: float = 0.3) -> Scene:
+    """A scene with a random image and a round lake in the middle (water) on land."""
+    rng = np.random.default_rng(seed)
+    image = rng.random((rows, cols, bands), dtype=np.float32)
+    r, c = np.mgrid[:rows, :cols]
+    radius = np.sqrt(water_frac * rows * cols / np.pi)
+    labels = np.where((r - rows / 2) ** 2 + (c - cols / 2) ** 2 < radius**2, WATER, LAND).astype(np.uint8)
+    return Scene(image, labels, name=name, properties={"id": name})
+
+
+class FakeDataset:
+    """The parts of LakeDataset that patch_dataset uses."""
+
+    def __init__(self, splits: dict[str, list[Scene]]):
+        self._splits = splits
+        self.name = "fake"
+
+    def split_ids(self, split):
+        return [s.properties["id"] for s in self._splits[split]]
+
+    def scenes(self, split=None):
+        if split is None:
+            return iter([s for v in self._splits.values() for s in v])
+        return iter(self._splits[split])
+
+
+# ---- windows --------------------------------------------------------------------------------
+def test_grid_windows_drop_is_the_study_setting():
+    g = grid_windows((38, 36), 16)
+    assert len(g) == 4 == count_windows((38, 36), 16)
+    assert g.windows.tolist() == [[0, 0, 16, 16], [0, 16, 16, 16], [16, 0, 16, 16], [16, 16, 16, 16]]
+    assert g.dropped_pixels == 38 * 36 - 32 * 32
+    assert g.padded_pixels == 0
+
+
+def test_grid_windows_pad_and_shift_cover_everything():
+    pad = grid_windows((38, 36), 16, edge="pad")
+    assert pad.row_offsets.tolist() == [0, 16, 32] and pad.col_offsets.tolist() == [0, 16, 32]
+    assert pad.padded_shape == (48, 48) and pad.dropped_pixels == 0
+    shift = grid_windows((38, 36), 16, edge="shift")
+    assert shift.row_offsets.tolist() == [0, 16, 22] and shift.col_offsets.tolist() == [0, 16, 20]
+    assert shift.dropped_pixels == 0 and shift.padded_shape == (38, 36)
+    assert (shift.coverage() >= 1).all()
+
+
+def test_grid_windows_overlap_50_percent():
+    g = grid_windows((512, 512), 128, stride=64)  # the buildings study: 512 tiles -> 128 crops, 50% overlap
+    assert len(g) == 49
+    assert g.coverage().max() == 4
+
+
+def test_too_small_grid_gives_no_window_unless_padded():
+    assert len(grid_windows((12, 28), 16)) == 0
+    assert grid_windows((12, 28), 16).dropped_pixels == 12 * 28
+    assert len(grid_windows((12, 28), 16, edge="shift")) == 0
+    assert len(grid_windows((12, 28), 16, edge="pad")) == 2
+
+
+@given(rows=st.integers(1, 80), cols=st.integers(1, 80), size=st.integers(2, 40), stride=st.integers(1, 40),
+       edge=st.sampled_from(["drop", "pad", "shift"]))
+def test_count_windows_matches_grid(rows, cols, size, stride, edge):
+    g = grid_windows((rows, cols), size, stride, edge)
+    assert count_windows((rows, cols), size, stride, edge) == len(g) == len(g.windows)
+    assert g.dropped_pixels == int((g.coverage() == 0).sum())
+    if len(g):
+        assert (g.windows[:, 0] + size <= g.padded_shape[0]).all()
+
+
+@pytest.mark.parametrize("size", [0, 1, -4])
+def test_size_below_2_is_an_error(size):
+    with pytest.raises(InvalidParameterError, match="`size` must be >= 2"):
+        grid_windows((10, 10), size)
+
+
+@pytest.mark.parametrize("size", [16.0, "16", None, True])
+def test_size_not_an_integer_is_an_error(size):
+    with pytest.raises(InvalidParameterError, match="`size` must be an integer"):
+        grid_windows((10, 10), size)
+
+
+@pytest.mark.parametrize("stride", [0, -1])
+def test_stride_zero_or_negative_is_an_error(stride):
+    with pytest.raises(InvalidParameterError, match="`stride` must be >= 1"):
+        grid_windows((10, 10), 4, stride=stride)
+    with pytest.raises(InvalidParameterError, match="stride"):
+        extract_patches(make_scene(10, 10), 4, stride=stride)
+
+
+def test_unknown_edge_policy_is_an_error():
+    with pytest.raises(InvalidParameterError, match="`edge` must be one of"):
+        grid_windows((10, 10), 4, edge="wrap")
+
+
+def test_windows_to_rasterio():
+    g = grid_windows((20, 40), 16)
+    w = g.to_rasterio()
+    assert len(w) == 2 and (w[1].row_off, w[1].col_off, w[1].height, w[1].width) == (0, 16, 16, 16)
+
+
+# ---- extraction -----------------------------------------------------------------------------
+def test_patches_are_exactly_size_and_match_the_scene():
+    scene = make_scene(38, 36)
+    ps = extract_patches(scene, 16)
+    assert ps.images.shape == (4, 16, 16, 7) and ps.images.dtype == np.float32
+    assert ps.labels.shape == (4, 16, 16) and ps.labels.dtype == np.uint8
+    assert ps.targets.shape == (4, 16, 16, 3)
+    for img, lab, (r, c, h, w) in zip(ps.images, ps.labels, ps.windows, strict=True):
+        np.testing.assert_array_equal(img, scene.image[r:r + h, c:c + w])
+        np.testing.assert_array_equal(lab, scene.labels[r:r + h, c:c + w])
+    assert set(ps.lake_ids) == {"lake"}
+    assert ps.dropped_pixels == 38 * 36 - 32 * 32
+    assert ps.scene_shapes == {"lake": (38, 36)}
+
+
+def test_patches_from_geotiffs(tmp_path):
+    scene = make_scene(40, 33, seed=3)
+    scene.crs = "EPSG:32633"
+    scene.transform = Affine(500.0, 0, 300000.0, 0, -500.0, 5000000.0)
+    write_scene(scene, tmp_path / "img.tif", tmp_path / "lab.tif")
+    back = read_scene(tmp_path / "img.tif", tmp_path / "lab.tif")
+    ps = extract_patches([back], 8, stride=4, edge="shift")
+    assert len(ps) == 9 * 8
+    out = stitch_patches(ps.images, ps.windows, back.shape)
+    np.testing.assert_allclose(out, back.image, atol=1e-6)
+
+
+def test_pad_fills_with_nodata():
+    scene = make_scene(10, 12)
+    ps = extract_patches(scene, 8, edge="pad")
+    assert len(ps) == 4
+    last = ps.windows.tolist().index([8, 8, 8, 8])
+    assert ps.labels[last][2:, :].max() == NODATA and ps.nodata[last][2:, :].all()
+    assert ps.images[last][2:, 4:].max() == 0
+    assert not ps.nodata[last][:2, :4].any()
+    assert ps.targets[last][2:].sum() == 0  # padding carries no target
+
+
+def test_band_selection_by_name():
+    ps = extract_patches(make_scene(16, 16), 8, bands=("red", "green", "blue"))
+    assert ps.images.shape[-1] == 3 and ps.band_names == ("red", "green", "blue")
+    full = extract_patches(make_scene(16, 16), 8)
+    np.testing.assert_array_equal(full.select_bands(("red", "green", "blue")).images, ps.images)
+    with pytest.raises(BandMismatchError, match="swir9"):
+        extract_patches(make_scene(16, 16), 8, bands=("red", "swir9"))
+    with pytest.raises(BandMismatchError, match="nope"):
+        full.select_bands(("nope",))
+
+
+def test_pruning_counts_per_class():
+    lab = np.full((32, 32), LAND, np.uint8)
+    lab[:16, :16] = WATER
+    lab[:8, 16:] = WATER  # top-right window mixed
+    lab[16:, :16] = NODATA  # bottom-left: no label at all
+    scene = Scene(np.zeros((32, 32, 7), np.float32), lab, name="x", properties={"id": "x"})
+    ps = extract_patches(scene, 16, prune_single_class=True)
+    # windows: TL all water -> pruned WATER; TR mixed -> kept; BL no label -> pruned NODATA; BR land -> pruned LAND
+    assert len(ps) == 1 and ps.windows.tolist() == [[0, 16, 16, 16]]
+    assert ps.pruned == {NODATA: 1, WATER: 1, LAND: 1}
+    kept_all = extract_patches(scene, 16)
+    assert len(kept_all) == 4 and kept_all.pruned == {}
+
+
+def test_pruning_matches_count_patches():
+    scenes = [make_scene(40 + i, 50 - i, seed=i, name=f"l{i}") for i in range(5)]
+    ps = extract_patches(scenes, 8, prune_single_class=True)
+    c = count_patches([s.labels for s in scenes], 8, prune_single_class=True)
+    assert c.n_kept == len(ps) and c.pruned == ps.pruned and c.n_pruned == ps.n_pruned
+    bal = ps.class_balance()
+    assert bal.loc["water", "pixels"] == c.class_pixels[WATER]
+    assert bal.loc["land", "pixels"] == c.class_pixels[LAND]
+    assert c.pixels_used + c.pixels_pruned + c.pixels_dropped == c.pixels_total
+
+
+def test_window_class_counts_match_direct_counts():
+    rng = np.random.default_rng(1)
+    lab = rng.integers(0, 4, size=(23, 31)).astype(np.uint8)
+    g = grid_windows(lab.shape, 6, stride=5, edge="pad")
+    counts = window_class_counts(lab, g, (WATER, LAND, UNCLASSIFIED))
+    padded = np.pad(lab, ((0, g.padded_shape[0] - 23), (0, g.padded_shape[1] - 31)))
+    for (r, c, h, w), row in zip(g.windows, counts, strict=True):
+        patch = padded[r:r + h, c:c + w]
+        assert row.tolist() == [int((patch == k).sum()) for k in (WATER, LAND, UNCLASSIFIED)]
+
+
+def test_scenes_too_small_are_reported_not_lost():
+    scenes = [make_scene(40, 40, name="big"), make_scene(12, 28, name="small")]
+    with pytest.warns(UserWarning, match="1 of 2 scenes are smaller than 16x16"):
+        ps = extract_patches(scenes, 16)
+    assert ps.too_small == ["small"] and "small" in ps.scene_shapes
+    assert ps.dropped_pixels == 40 * 40 - 32 * 32 + 12 * 28
+    padded = extract_patches(scenes, 16, edge="pad")
+    assert padded.too_small == [] and "small" in set(padded.lake_ids)
+
+
+def test_size_larger_than_every_scene_is_an_error():
+    with pytest.raises(InvalidParameterError, match="larger than every scene"):
+        extract_patches([make_scene(12, 28), make_scene(20, 20, name="b")], 32)
+
+
+def test_labels_all_nodata_is_an_error():
+    scene = Scene(np.zeros((16, 16, 7), np.float32), np.zeros((16, 16), np.uint8), name="empty")
+    with pytest.raises(ClassCodeError, match="all NODATA"):
+        extract_patches(scene, 8)
+
+
+def test_classes_outside_known_codes_is_an_error():
+    with pytest.raises(ClassCodeError, match=r"\[7\]"):
+        extract_patches(make_scene(16, 16), 8, classes=(WATER, LAND, 7))
+
+
+def test_labels_with_codes_outside_classes_is_an_error():
+    scene = make_scene(16, 16)
+    scene.labels[0, 0] = UNCLASSIFIED
+    with pytest.raises(ClassCodeError, match="class codes \\[3\\]"):
+        extract_patches(scene, 8, classes=(WATER, LAND))
+
+
+def test_empty_scene_list_is_an_error():
+    with pytest.raises(InvalidParameterError, match="empty"):
+        extract_patches([], 8)
+
+
+def test_duplicate_scene_ids_are_an_error():
+    with pytest.raises(CatalogError, match="share the id"):
+        extract_patches([make_scene(16, 16, name="a"), make_scene(16, 16, name="a")], 8)
+
+
+def test_subset_and_for_scene():
+    ps = extract_patches([make_scene(16, 16, name="a"), make_scene(16, 24, name="b", seed=1)], 8)
+    assert len(ps) == 4 + 6
+    b = ps.for_scene("b")
+    assert len(b) == 6 and set(b.lake_ids) == {"b"} and set(b.scene_shapes) == {"b"}
+    assert len(ps.subset(np.arange(3))) == 3
+    with pytest.raises(ShapeMismatchError):
+        ps.subset(np.ones(3, bool))
+
+
+def test_prediction_scenes_without_labels():
+    scene = make_scene(20, 20)
+    scene.labels = None
+    ps = extract_patches(scene, 8, edge="shift")
+    assert ps.labels is None and len(ps) == 9
+    with pytest.raises(InvalidParameterError, match="no labels"):
+        _ = ps.targets
+
+
+# ---- splitting by lake ------------------------------------------------------------------------
+def test_patch_dataset_keeps_each_lake_in_one_split():
+    splits = {s: [make_scene(24, 24, seed=i + 10 * k, name=f"{s}{i}") for i in range(3)]
+              for k, s in enumerate(("train", "val", "test"))}
+    sets = patch_dataset(FakeDataset(splits), 8, stride=4)
+    ids = {s: set(ps.lake_ids) for s, ps in sets.items()}
+    assert ids["train"] == {"train0", "train1", "train2"}
+    assert not (ids["train"] & ids["val"]) and not (ids["train"] & ids["test"]) and not (ids["val"] & ids["test"])
+    assert all(len(ps) == 3 * 25 for ps in sets.values())
+
+
+def test_patch_dataset_refuses_a_lake_in_two_splits():
+    a = make_scene(16, 16, name="a")
+    with pytest.raises(CatalogError, match="'a' is in splits"):
+        patch_dataset(FakeDataset({"train": [a], "val": [a]}), 8, splits=("train", "val"))
+
+
+# ---- stitching --------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.integers(2, 40), cols=st.integers(2, 40), size=st.integers(2, 16),
+       stride_frac=st.floats(0.1, 1.0),
+       edge=st.sampled_from(["drop", "pad", "shift"]), seed=st.integers(0, 2**16))
+def test_stitch_of_extract_is_the_scene(rows, cols, size, stride_frac, edge, seed):
+    if edge != "pad":
+        size = min(size, rows, cols)  # drop/shift need the scene to hold one window
+    stride = max(1, int(size * stride_frac))  # stride <= size: pad/shift then cover every pixel
+    scene = make_scene(rows, cols, seed=seed, bands=3)
+    ps = extract_patches(scene, size, stride=stride, edge=edge)
+    img = ps.stitch(ps.images, "lake")
+    lab = ps.stitch(ps.labels, "lake")
+    covered = ~np.isnan(lab)
+    np.testing.assert_allclose(img[covered], scene.image[covered], rtol=1e-6)
+    np.testing.assert_array_equal(lab[covered], scene.labels[covered])
+    assert int((~covered).sum()) == ps.dropped_pixels
+    if edge in ("pad", "shift"):
+        assert covered.all()
+
+
+def test_stitch_averages_overlaps_and_marks_uncovered():
+    g = grid_windows((6, 6), 4, stride=2)  # offsets 0, 2: covers all 6
+    values = np.arange(len(g), dtype=float)[:, None, None] * np.ones((len(g), 4, 4))
+    out = stitch_patches(values, g.windows, (6, 6))
+    assert out[0, 0] == 0 and out[5, 5] == 3 and out[2, 2] == pytest.approx(1.5)
+    g2 = grid_windows((7, 7), 4)
+    out2 = stitch_patches(np.ones((len(g2), 4, 4, 2)), g2.windows, (7, 7))
+    assert out2.shape == (7, 7, 2) and np.isnan(out2[6, 0, 0]) and out2[3, 3, 1] == 1
+
+
+def test_stitch_bad_shapes():
+    with pytest.raises(ShapeMismatchError, match="windows"):
+        stitch_patches(np.ones((2, 4, 4)), np.zeros((3, 4), int), (8, 8))
+    with pytest.raises(ShapeMismatchError, match="values"):
+        stitch_patches(np.ones((2, 4)), np.zeros((2, 4), int), (8, 8))
+
+
+# ---- counting and the dual problem ------------------------------------------------------------
+def test_scene_windows_status_and_counts():
+    lab = np.full((40, 40), LAND, np.uint8)
+    lab[:10, :10] = WATER
+    sw = scene_windows(lab, 16, prune_single_class=True)
+    assert sw.keep.tolist() == [True, False, False, False]
+    assert sw.pruned_as.tolist() == [-1, LAND, LAND, LAND]
+    s = sw.summary
+    assert (s.n_windows, s.n_kept, s.pixels_used, s.pixels_dropped) == (4, 1, 256, 40 * 40 - 32 * 32)
+    assert s.pixels_pruned == 3 * 256 and s.pixels_lost == 1600 - 256
+
+
+def test_patch_tradeoff_bigger_patches_lose_more_pixels():
+    labels = [make_scene(r, c, seed=r).labels for r, c in [(132, 132), (40, 60), (20, 30), (70, 35)]]
+    df = patch_tradeoff(labels, [8, 16, 32, 64])
+    assert list(df.index) == [8, 16, 32, 64]
+    assert df["patches"].is_monotonic_decreasing
+    assert df["pixels_lost"].is_monotonic_increasing
+    overlap = patch_tradeoff(labels, [16], stride_fraction=0.5)
+    assert overlap.loc[16, "patches"] > df.loc[16, "patches"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes=st.lists(st.tuples(st.integers(1, 40), st.integers(1, 40)), min_size=1, max_size=4),
+       size=st.integers(2, 12), stride=st.integers(1, 14), edge=st.sampled_from(["drop", "pad", "shift"]),
+       prune=st.booleans(), seed=st.integers(0, 1000))
+def test_count_patches_equals_per_scene_counts(shapes, size, stride, edge, prune, seed):
+    rng = np.random.default_rng(seed)
+    labels = [rng.choice(np.array([NODATA, WATER, LAND, LAND, LAND], np.uint8), size=s) for s in shapes]
+    total = count_patches(labels, size, stride, edge, prune)
+    per = [scene_windows(lab, size, stride, edge, prune).summary for lab in labels]
+    summed = per[0]
+    for p in per[1:]:
+        summed = summed + p
+    assert total.as_dict() == summed.as_dict()
+    assert total.pruned == summed.pruned and total.class_pixels == summed.class_pixels
+    for lab, p in zip(labels, per, strict=True):
+        g = grid_windows(lab.shape, size, stride, edge)
+        assert p.pixels_dropped == g.dropped_pixels == int((g.coverage() == 0).sum())

@@ -1,0 +1,250 @@
+"""Tests of geonb.training (train, class weights, checkpoints, resume) and the GPU-kernel helpers."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+from geonb.errors import (
+    BandMismatchError,
+    ClassCodeError,
+    DeviceError,
+    InvalidParameterError,
+    ModelError,
+    OutputExistsError,
+)
+from geonb.labels import LAND, UNCLASSIFIED, WATER, one_hot
+from geonb.models import build_lakes_fcn, build_unet
+from geonb.training import compute_class_weights, pixel_weights, train
+
+
+def _data(n=12, size=8, seed=0):
+    """Patches where water is dark in NIR; code 0 (no label) in one corner."""
+    rng = np.random.default_rng(seed)
+    labels = np.where(rng.random((n, size, size)) < 0.3, WATER, LAND).astype(np.uint8)
+    labels[:, 0, 0] = 0
+    x = rng.normal(0.05, 0.01, (n, size, size, 7)).astype(np.float32)
+    x[..., 1] += np.where(labels == LAND, 0.3, 0.0)
+    return x, labels
+
+
+@pytest.fixture
+def data():
+    return _data()
+
+
+def test_train_returns_history_with_validation(data):
+    x, labels = data
+    model = build_lakes_fcn(8)
+    result = train(model, (x, labels), (x[:4], labels[:4]), epochs=2, batch_size=4, verbose=0)
+    assert result.epochs_run == 2
+    assert set(result.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 2 for v in result.history.values())
+    assert result.patches_per_second > 0
+    assert result.class_weights[WATER] > result.class_weights[LAND]  # balanced: rare water weighs more
+    assert list(result.to_frame().index) == [1, 2]
+    assert result.model is model
+
+
+def test_train_accepts_a_patchset(tmp_path):
+    from geonb.patches import extract_patches
+    from geonb.scene import Scene
+
+    x, labels = _data(n=2, size=24)
+    scenes = [Scene(x[i], labels=labels[i], name=f"lake{i}", properties={"id": f"lake{i}"}) for i in range(2)]
+    patches = extract_patches(scenes, 8)
+    result = train(build_lakes_fcn(8), patches, epochs=1, batch_size=8, verbose=0)
+    assert result.n_train == len(patches) == 18
+
+
+def test_same_seed_same_weights_on_cpu(data):
+    x, labels = data
+    runs = []
+    for _ in range(2):
+        model = build_lakes_fcn(8, seed=1)
+        train(model, (x, labels), epochs=1, batch_size=4, seed=3, verbose=0)
+        runs.append(model.get_weights())
+    for a, b in zip(*runs, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_class_weights():
+    t = one_hot(np.array([[[WATER, LAND], [LAND, LAND]]], np.uint8))
+    w = compute_class_weights(t, "balanced", (WATER, LAND, UNCLASSIFIED))
+    np.testing.assert_allclose(w, [2.0, 2 / 3, 1.0], rtol=1e-6)
+    np.testing.assert_allclose(compute_class_weights(t, None, (1, 2, 3)), 1.0)
+    np.testing.assert_allclose(compute_class_weights(t, {WATER: 5}, (1, 2, 3)), [5, 1, 1])
+    with pytest.raises(ClassCodeError, match="class code 7.*class codes such as WATER"):
+        compute_class_weights(t, {7: 1.0}, (1, 2, 3))
+    with pytest.raises(InvalidParameterError, match="'balanced'"):
+        compute_class_weights(t, "auto", (1, 2, 3))
+    sw = pixel_weights(np.concatenate([t, np.zeros_like(t)], axis=1), w)
+    assert sw.shape == (1, 4, 2) and sw[0, 2:].max() == 0  # unlabelled pixels weigh 0
+
+
+def test_band_mismatch_is_a_clear_error(data):
+    x, labels = data
+    with pytest.raises(BandMismatchError, match="3 bands but the model takes 7"):
+        train(build_lakes_fcn(8), (x[..., :3], labels), verbose=0)
+
+
+def test_labels_with_classes_the_model_lacks(data):
+    x, labels = data
+    bad = labels.copy()
+    bad[0, 1, 1] = 5
+    with pytest.raises(ClassCodeError, match="classes the model does not have"):
+        train(build_lakes_fcn(8), (x, bad), verbose=0)
+    with pytest.raises(ClassCodeError, match="4 classes but the model outputs 3"):
+        train(build_lakes_fcn(8), (x, np.zeros(x.shape[:3] + (4,), np.float32)), verbose=0)
+
+
+def test_patch_size_the_model_cannot_take():
+    x, labels = _data(size=6)
+    with pytest.raises(ModelError, match="patch_size=6.*>= 7"):
+        train(build_lakes_fcn(8), (x, labels), verbose=0)
+    x, labels = _data(size=10)
+    with pytest.raises(ModelError, match="multiples of 4"):
+        train(build_unet(8), (x, labels), verbose=0)
+
+
+def test_bad_arguments(data):
+    x, labels = data
+    model = build_lakes_fcn(8)
+    with pytest.raises(InvalidParameterError, match="epochs"):
+        train(model, (x, labels), epochs=0)
+    with pytest.raises(InvalidParameterError, match="0 patches"):
+        train(model, (x[:0], labels[:0]))
+    with pytest.raises(InvalidParameterError, match="checkpoint_dir"):
+        train(model, (x, labels), resume=True)
+    with pytest.raises(ModelError, match="Keras model"):
+        train(object(), (x, labels))
+
+
+def test_early_stopping_stops_when_validation_stalls(data):
+    import keras
+
+    x, labels = data
+    inp = keras.Input((None, None, 7))
+    out = keras.layers.Activation("softmax")(keras.layers.Conv2D(3, 1)(inp))
+    model = keras.Model(inp, out)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.0), loss="categorical_crossentropy")
+    result = train(model, (x, labels), (x, labels), epochs=6, early_stopping=1, verbose=0)
+    assert result.stopped_early and result.epochs_run == 2
+
+
+class _Interrupt:
+    """A Keras callback that raises KeyboardInterrupt at the end of the first epoch (like Ctrl-C)."""
+
+    def __new__(cls):
+        import keras
+
+        class Stop(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                if epoch == 0:
+                    raise KeyboardInterrupt
+
+        return Stop()
+
+
+def test_interrupt_then_resume_finishes_the_remaining_epochs(tmp_path, data):
+    x, labels = data
+    ck = tmp_path / "ckpt"
+    with pytest.warns(UserWarning, match="resume=True"), pytest.raises(KeyboardInterrupt):
+        train(build_lakes_fcn(8), (x, labels), (x, labels), epochs=3, batch_size=4, checkpoint_dir=ck,
+              callbacks=[_Interrupt()], verbose=0)
+    assert sorted(p.name for p in ck.iterdir()) == ["best.keras", "last.keras", "state.json"]
+    assert json.loads((ck / "state.json").read_text())["epochs_done"] == 1
+
+    fresh = build_lakes_fcn(8, seed=99)  # different initial weights: resume must replace them
+    result = train(fresh, (x, labels), (x, labels), epochs=3, batch_size=4, checkpoint_dir=ck, resume=True,
+                   verbose=0)
+    assert result.epochs_run == 3
+    assert len(result.epoch_seconds) == 2
+    assert all(len(v) == 3 for v in result.history.values())
+    assert int(fresh.optimizer.iterations) == 3 * 3  # 12 patches / 4 per batch, 3 epochs in total
+    assert json.loads((ck / "state.json").read_text())["epochs_done"] == 3
+
+    with pytest.warns(UserWarning, match="nothing to train"):
+        again = train(fresh, (x, labels), epochs=3, checkpoint_dir=ck, resume=True, verbose=0)
+    assert again.epochs_run == 3
+
+
+def test_checkpoints_are_not_overwritten_silently(tmp_path, data):
+    x, labels = data
+    ck = tmp_path / "ckpt"
+    train(build_lakes_fcn(8), (x, labels), epochs=1, checkpoint_dir=ck, verbose=0)
+    with pytest.raises(OutputExistsError, match="resume=True"):
+        train(build_lakes_fcn(8), (x, labels), epochs=1, checkpoint_dir=ck, verbose=0)
+    train(build_lakes_fcn(8), (x, labels), epochs=1, checkpoint_dir=ck, overwrite=True, verbose=0)
+    assert not [p for p in ck.iterdir() if p.name.startswith(".")]  # no temporary files left
+
+
+def test_resume_from_another_architecture_is_refused(tmp_path, data):
+    x, labels = data
+    ck = tmp_path / "ckpt"
+    train(build_lakes_fcn(8), (x, labels), epochs=1, checkpoint_dir=ck, verbose=0)
+    with pytest.raises(ModelError, match="another architecture.*'unet'"):
+        train(build_unet(8), (x, labels), epochs=2, checkpoint_dir=ck, resume=True, verbose=0)
+
+
+# ---- GPU kernel and device helpers (geonb.runtime) -----------------------------------------
+def test_kernel_specs_and_install(tmp_path):
+    from geonb.runtime import install_kernels, kernel_specs
+
+    specs = kernel_specs("jax", python="/x/python")
+    assert specs["geonb"]["display_name"] == "geonb (Python 3)"
+    assert specs["geonb-gpu"]["display_name"] == "geonb (GPU)"
+    assert specs["geonb-gpu"]["env"] == {"KERAS_BACKEND": "jax", "GEONB_PROFILE": "full", "GEONB_DEVICE": "gpu"}
+    with pytest.raises(InvalidParameterError, match="tensorflow"):
+        kernel_specs("tensorflow")
+    where = install_kernels(prefix=str(tmp_path))
+    spec = json.loads((tmp_path / "share/jupyter/kernels/geonb-gpu/kernel.json").read_text())
+    assert spec["env"]["KERAS_BACKEND"] == "torch" and set(where) == {"geonb", "geonb-gpu"}
+
+
+def test_cli_kernels_install(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from geonb.cli import main
+
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    assert main(["kernels", "install", "--sys-prefix", "--gpu-backend", "jax"]) == 0
+    spec = json.loads((tmp_path / "share/jupyter/kernels/geonb-gpu/kernel.json").read_text())
+    assert spec["env"]["KERAS_BACKEND"] == "jax"
+    assert "geonb-gpu" in capsys.readouterr().out
+
+
+def _cpu_report():
+    from geonb.runtime import DeviceReport
+
+    return DeviceReport(backend="tensorflow", keras_version="3", backend_version="2", devices=["CPU"], gpus=[])
+
+
+def test_gpu_kernel_without_gpu_warns_not_errors(monkeypatch):
+    from geonb.runtime import require_gpu
+
+    monkeypatch.setenv("GEONB_DEVICE", "gpu")
+    with pytest.warns(UserWarning, match="sees no GPU"):
+        assert require_gpu(report=_cpu_report()) is False
+    with pytest.raises(DeviceError, match="GPU was required"):
+        require_gpu(strict=True, report=_cpu_report())
+    monkeypatch.setenv("GEONB_DEVICE", "cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert require_gpu(report=_cpu_report()) is False
+
+
+def test_batch_size_and_precision_follow_the_device():
+    from geonb.runtime import DeviceReport, get_profile, pick_batch_size, use_mixed_precision
+
+    gpu = DeviceReport(backend="torch", keras_version="3", backend_version="2", devices=["GPU:0"],
+                       gpus=[{"name": "H200", "memory_gib": 139.0}])
+    quick = get_profile("quick")
+    assert pick_batch_size(_cpu_report(), quick) == quick.batch_size
+    assert pick_batch_size(gpu, quick, patch_size=16) == 1024
+    assert use_mixed_precision(_cpu_report()) == "float32"
+    with pytest.warns(UserWarning, match="needs a GPU"):
+        assert use_mixed_precision(_cpu_report(), enable=True) == "float32"
