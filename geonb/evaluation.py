@@ -1,11 +1,12 @@
 """Evaluation: confusion matrices, F1/IoU per class, per-lake tables and the study's layout.
 
-All metrics are computed by scikit-learn (:func:`sklearn.metrics.confusion_matrix`,
-:func:`~sklearn.metrics.precision_recall_fscore_support`, :func:`~sklearn.metrics.jaccard_score`,
-:func:`~sklearn.metrics.accuracy_score`). Scores over many lakes are computed from the summed
-confusion matrix (every pixel counts once, as in the study's tables): the matrix cells are handed
-to scikit-learn as samples weighted by their counts, so the numbers are scikit-learn's, not
-re-derived by hand.
+All metrics are computed by scikit-learn (:func:`~sklearn.metrics.precision_recall_fscore_support`,
+:func:`~sklearn.metrics.jaccard_score`, :func:`~sklearn.metrics.accuracy_score`). Scores over many
+lakes are computed from the summed confusion matrix (every pixel counts once, as in the study's
+tables): the matrix cells are handed to scikit-learn as samples weighted by their counts, so the
+numbers are scikit-learn's, not re-derived by hand. The counting itself is one
+:func:`numpy.bincount` (equal to :func:`sklearn.metrics.confusion_matrix`, tested, and much faster
+on millions of pixels).
 
 Conventions
 -----------
@@ -191,7 +192,10 @@ class Confusion:
 
 
 def _check_codes(arr: np.ndarray, allowed: Iterable[int], name: str) -> None:
-    present = np.unique(arr)
+    if arr.size and arr.min() < 0:
+        raise ClassCodeError(f"`{name}` holds negative class codes (min {arr.min()}); class codes are >= 0")
+    counts = np.bincount(arr.ravel().astype(np.int64, copy=False), minlength=1) if arr.size else np.zeros(1)
+    present = np.flatnonzero(counts)
     bad = sorted(set(present.tolist()) - {int(a) for a in allowed})
     if bad:
         raise ClassCodeError(
@@ -280,13 +284,14 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
         keep &= ~hit
     excluded = {k: v for k, v in excluded.items() if v}
 
-    from sklearn.metrics import confusion_matrix
-
-    tk, pk = t[keep], p[keep]
-    if tk.size:
-        matrix = confusion_matrix(tk, pk, labels=list(classes)).astype(np.int64)
-    else:
-        matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    # Counting only (the metrics come from scikit-learn): one bincount over class-index pairs. It gives
+    # sklearn.metrics.confusion_matrix(tk, pk, labels=classes) exactly (tested), ~50x faster, because
+    # scikit-learn maps labels to indices with a Python loop over every pixel.
+    k = len(classes)
+    lookup = np.full(max(max(classes), int(t.max(initial=0)), int(p.max(initial=0))) + 1, -1, dtype=np.int64)
+    lookup[list(classes)] = np.arange(k)
+    ti, pi = lookup[t[keep]], lookup[p[keep]]
+    matrix = np.bincount(ti * k + pi, minlength=k * k).reshape(k, k).astype(np.int64)
     return Confusion(matrix, classes, int(positive), excluded)
 
 

@@ -140,8 +140,7 @@ def axis_offsets(n: int, size: int, stride: int, edge: str = "drop") -> np.ndarr
     [0, 16, 32]
     """
     if edge == "pad":
-        k = 1 if n <= size else -(-(n - size) // stride) + 1
-        return np.arange(k, dtype=np.int64) * stride
+        return np.arange(_axis_count(n, size, stride, edge), dtype=np.int64) * stride
     if n < size:
         return np.zeros(0, dtype=np.int64)
     offs = np.arange((n - size) // stride + 1, dtype=np.int64) * stride
@@ -151,8 +150,8 @@ def axis_offsets(n: int, size: int, stride: int, edge: str = "drop") -> np.ndarr
 
 
 def _axis_count(n: int, size: int, stride: int, edge: str) -> int:
-    if edge == "pad":
-        return 1 if n <= size else -(-(n - size) // stride) + 1
+    if edge == "pad":  # reach the far edge; with stride > size no window may start past it
+        return 1 if n <= size else min(-(-(n - size) // stride) + 1, -(-n // stride))
     if n < size:
         return 0
     k = (n - size) // stride + 1
@@ -774,7 +773,7 @@ def _axis_counts(n: np.ndarray, size: int, stride: int, edge: str) -> np.ndarray
     """Vectorised :func:`_axis_count` over axis lengths ``n``."""
     n = np.asarray(n, dtype=np.int64)
     if edge == "pad":
-        return np.where(n <= size, 1, -(-(n - size) // stride) + 1)
+        return np.where(n <= size, 1, np.minimum(-(-(n - size) // stride) + 1, -(-n // stride)))
     k = np.where(n >= size, (n - size) // stride + 1, 0)
     if edge == "shift":
         k = k + ((k > 0) & ((k - 1) * stride + size < n))
@@ -859,7 +858,7 @@ def _batch_windows(shapes: np.ndarray, size: int, stride: int, edge: str) -> _Ba
 
 def _classify(flat_labels: np.ndarray, idx: np.ndarray, classes: tuple[int, ...]) -> np.ndarray:
     """Labelled pixels per class ``(n, len(classes))`` of the windows gathered by ``idx``."""
-    lab = flat_labels[idx.reshape(len(idx), -1)]
+    lab = flat_labels[idx.reshape(len(idx), idx[0].size if len(idx) else 0)]
     counts = np.empty((len(idx), len(classes)), dtype=np.int64)
     for j, c in enumerate(classes):  # a few classes: one vectorised pass each
         counts[:, j] = np.count_nonzero(lab == c, axis=1)

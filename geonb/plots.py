@@ -276,8 +276,10 @@ def plot_loss_curves(histories, ax=None, *, metric: str = "loss", validation: bo
     ax.set_xlabel("epoch")
     ax.set_ylabel(metric.replace("_", " "))
     if drawn:
+        from matplotlib.ticker import MaxNLocator
+
         ax.legend(fontsize="small")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     else:
         ax.text(0.5, 0.5, "no training history (baselines only)", ha="center", va="center", transform=ax.transAxes)
     return ax
@@ -322,7 +324,7 @@ def plot_experiment_scores(table, ax=None, *, metric: str = "f1", by: str = "lab
     ax.set_xlabel(xlabel or by.replace("_", " "))
     ax.set_ylabel(metric.upper() if metric in ("f1", "iou") else metric)
     ax.set_title(title or f"{metric.upper() if metric in ('f1', 'iou') else metric} on the test lakes")
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3, frameon=False)
     return ax
 
 
@@ -391,7 +393,7 @@ class WindowOverlay:
         handles = [Line2D([], [], color=WINDOW_COLORS["kept"], lw=2, label="kept patch"),
                    Line2D([], [], color=WINDOW_COLORS["pruned"], lw=1.5, ls="--", label="pruned (one class)"),
                    Patch(facecolor=WINDOW_COLORS["dropped"], alpha=0.6, label="dropped at edge")]
-        self.legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3,
+        self.legend = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=3,
                                 fontsize="small", frameon=False)
 
     def update(self, windows: np.ndarray, keep: np.ndarray | None = None, dropped: np.ndarray | None = None):
@@ -588,7 +590,12 @@ def plot_history(history, axes=None, *, metrics=("loss", "accuracy"), title: str
             best = int(np.argmin(val) if "loss" in metric else np.argmax(val))
             ax.axvline(best + 1, color="0.5", lw=0.8, ls=":", label=f"best epoch ({best + 1})")
             ax.legend(fontsize="small")
-            ax.xaxis.get_major_locator().set_params(integer=True)
+            n = len(val)
+            if n <= 12:
+                ax.set_xticks(range(1, n + 1))
+                ax.set_xlim(0.5, n + 0.5)
+            else:
+                ax.xaxis.get_major_locator().set_params(integer=True)
         else:
             ax.text(0.5, 0.5, f"no '{metric}' recorded", ha="center", va="center", transform=ax.transAxes)
         ax.set_title(f"{title}: {metric.replace('_', ' ')}")
@@ -618,6 +625,9 @@ def plot_prediction(scene, prediction, axes=None, *, title: str | None = None):
         _, axes = _plt().subplots(1, 3, figsize=(11, 3.8))
     axes = np.atleast_1d(axes)
     name = title or scene.name or "scene"
+    condition = scene.properties.get("condition") if isinstance(scene.properties, dict) else None
+    if condition and not title:
+        name = f"{name} ({condition})"
     try:
         rgb = composite(scene.image, scene.band_names, nodata_mask=scene.nodata_mask)
     except Exception:  # scenes without the true-colour bands: show the first band in grey
@@ -660,3 +670,82 @@ def plot_scene_overview(scene, axes=None, *, composites=None):
     if scene.labels is not None:
         plot_labels(scene.labels, ax=axes[len(composites)], title=f"{scene.name}\nlabels")
     return axes
+
+
+# ---- Buildings -----------------------------------------------------------------------------
+def _outline_segments(geoms) -> list:
+    """Exterior and interior rings of (Multi)Polygons as (n, 2) arrays."""
+    rings = []
+    for g in geoms:
+        for poly in getattr(g, "geoms", [g]):
+            if poly.is_empty or not hasattr(poly, "exterior"):
+                continue
+            rings.append(np.asarray(poly.exterior.coords)[:, :2])
+            rings.extend(np.asarray(r.coords)[:, :2] for r in poly.interiors)
+    return rings
+
+
+def plot_footprints(rgb, footprints, transform, crs=None, ax=None, *, title: str = "Building footprints",
+                    color: str = "#00e5ff", label: str = "truth footprints", linewidth: float = 1.2):
+    """Draw footprint outlines over an image, in its pixel coordinates (the study's Figure 20).
+
+    Parameters
+    ----------
+    rgb : ndarray (rows, cols, 3) in [0, 1], or None
+        The image (``geonb.bands.composite``); None draws outlines only (e.g. a second set on the
+        same axes).
+    footprints : Footprints or sequence of shapely geometries
+        Reprojected to ``crs`` when they carry a CRS (``geonb.labels.footprints_to_pixels``).
+    transform, crs
+        The image's grid.
+    color, label : str
+        Outline colour and legend entry; call again with another colour for predictions.
+    """
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    from geonb.labels import footprints_to_pixels
+
+    ax = _get_ax(ax, figsize=(6, 6))
+    if rgb is not None:
+        ax.imshow(np.clip(np.asarray(rgb), 0, 1), interpolation="nearest")
+    # Pixel (0, 0) spans -0.5..0.5 in imshow: shift the pixel-corner coordinates by half a pixel.
+    rings = [r - 0.5 for r in _outline_segments(footprints_to_pixels(footprints, transform, crs))]
+    ax.add_collection(LineCollection(rings, colors=color, linewidths=linewidth))
+    handles = list(ax.get_legend().legend_handles) if ax.get_legend() else []
+    handles.append(Line2D([], [], color=color, lw=2, label=f"{label} ({len(footprints)})"))
+    ax.legend(handles=handles, loc="lower right", fontsize="small", framealpha=0.85)
+    _pixel_axes(ax, title)
+    return ax
+
+
+def plot_building_mask(mask: np.ndarray, ax=None, *, title: str = "Building mask", legend: bool = True):
+    """Draw a buildings label raster (background / building / border) in the house colours."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    from geonb.labels import BUILDING_CLASS_NAMES
+
+    ax = _get_ax(ax)
+    mask = np.asarray(mask)
+    codes = (BACKGROUND, BUILDING, BORDER)
+    cmap = ListedColormap([BUILDING_COLORS[c] for c in codes], name="geonb_buildings")
+    norm = BoundaryNorm(np.arange(-0.5, len(codes) + 0.5), cmap.N)
+    ax.imshow(mask.astype(np.uint8), cmap=cmap, norm=norm, interpolation="nearest")
+    _pixel_axes(ax, title)
+    if legend:
+        present = [c for c in codes if np.any(mask == c)] or [BACKGROUND]
+        class_legend(ax, present, colors=BUILDING_COLORS, names=BUILDING_CLASS_NAMES)
+    return ax
+
+
+def plot_distance(distance: np.ndarray, ax=None, *, title: str = "Signed distance to building outlines",
+                  cmap: str = "RdBu_r"):
+    """Draw a signed distance map (metres, inside positive) with a diverging colour bar centred on 0."""
+    ax = _get_ax(ax, figsize=(6, 5))
+    distance = np.asarray(distance)
+    vmax = float(np.nanmax(np.abs(distance))) or 1.0
+    im = ax.imshow(distance, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
+    cbar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+    cbar.set_label("metres (+ inside a building, - outside)")
+    _pixel_axes(ax, title)
+    return ax

@@ -90,7 +90,7 @@ def blend_weights(size_rows: int, size_cols: int, ramp: int) -> np.ndarray:
 
     Examples
     --------
-    >>> blend_weights(1, 6, 2)[0].round(2).tolist()
+    >>> blend_weights(6, 6, 2)[2].round(2).tolist()
     [0.25, 0.75, 1.0, 1.0, 0.75, 0.25]
     """
 

@@ -331,7 +331,7 @@ def install_kernels(*, user: bool = True, prefix: str | None = None, gpu_backend
         with tempfile.TemporaryDirectory() as d:
             (Path(d) / "kernel.json").write_text(json.dumps(spec, indent=1))
             out[name] = ksm.install_kernel_spec(d, kernel_name=name, user=user and prefix is None,
-                                                prefix=prefix, replace=True)
+                                                prefix=prefix)
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # `tests/` on sys.path so test modules (imported with --import-mode=importlib) can `import browser`.
@@ -85,6 +86,34 @@ def jupyterlab(tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def sinusoidal_scene(tmp_path):
+    """A small lake scene (20 x 24 px, 7 bands) on the MODIS sinusoidal grid near Lake Geneva, read
+    back from real GeoTIFFs in ``tmp_path``: water (class 1) in the left half, land (2) right, a
+    nodata corner. Used by the map and viewer tests."""
+    from affine import Affine
+
+    from geonb.labels import LAND, WATER
+    from geonb.scene import Scene, read_scene, write_scene
+
+    rng = np.random.default_rng(0)
+    rows, cols = 20, 24
+    labels = np.full((rows, cols), LAND, np.uint8)
+    labels[:, : cols // 2] = WATER
+    water = np.array([0.03, 0.02, 0.05, 0.04, 0.01, 0.005, 0.003], np.float32)
+    land = np.array([0.12, 0.30, 0.06, 0.10, 0.28, 0.22, 0.14], np.float32)
+    image = np.where((labels == WATER)[..., None], water, land) + rng.normal(0, 0.004, (rows, cols, 7))
+    nodata = np.zeros((rows, cols), bool)
+    nodata[:2, -3:] = True
+    sinu = "+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R=6371007.181 +units=m +no_defs"
+    transform = Affine(463.312716525, 0, 510000.0, 0, -463.312716525, 5150000.0)
+    scene = Scene(image.astype(np.float32), labels=labels, crs=sinu, transform=transform, nodata_mask=nodata,
+                  name="Test lake", properties={"id": "test-lake", "split": "test"})
+    write_scene(scene, tmp_path / "img.tif", tmp_path / "lab.tif")
+    return read_scene(tmp_path / "img.tif", tmp_path / "lab.tif", name="Test lake",
+                      properties={"id": "test-lake", "split": "test"})
 
 
 # ---- Lakes datasets (geonb.datasets) ---------------------------------------------------------------

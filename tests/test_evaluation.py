@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from affine import Affine
-from sklearn.metrics import f1_score, jaccard_score
+from sklearn.metrics import confusion_matrix, f1_score, jaccard_score
 
 from geonb.errors import ClassCodeError, InvalidParameterError, OutputExistsError, ShapeMismatchError
 from geonb.evaluation import (
@@ -56,6 +56,7 @@ def test_scores_match_sklearn_on_random_maps():
     t = rng.choice([W, L], size=(40, 50), p=[0.2, 0.8]).astype(np.uint8)
     p = np.where(rng.random(t.shape) < 0.85, t, rng.choice([W, L, U], size=t.shape)).astype(np.uint8)
     s = scores(t, p)
+    np.testing.assert_array_equal(s.confusion.matrix, confusion_matrix(t.ravel(), p.ravel(), labels=[W, L, U]))
     assert s.f1 == pytest.approx(f1_score(t.ravel(), p.ravel(), labels=[W], average=None)[0])
     assert s.iou == pytest.approx(jaccard_score(t.ravel(), p.ravel(), labels=[W], average=None)[0])
     assert s.accuracy == pytest.approx((t == p).mean())
@@ -112,6 +113,8 @@ def test_bad_codes_and_parameters():
         confusion(np.array([1, 2]), np.array([1, 2]), positive=5)
     with pytest.raises(InvalidParameterError, match="non-integer"):
         confusion(np.array([1, 2]), np.array([0.4, 0.6]))
+    with pytest.raises(ClassCodeError, match="negative"):
+        confusion(np.array([1, 2]), np.array([1, -1]))
 
 
 def test_prediction_like_objects_are_accepted():
@@ -239,3 +242,41 @@ def test_summarize_seeds_and_compare_runs():
         compare_runs(runs, "model", "fcn", "rf")
     with pytest.raises(InvalidParameterError, match="iou"):
         summarize_seeds(runs, "model", metrics=("iou",))
+
+
+# ---- plots of evaluation results (geonb.plots, notebook 05) --------------------------------
+def test_evaluation_plots_return_labelled_axes(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from geonb import plots
+
+    t = np.array([W, W, L, L, L, L])
+    ax = plots.plot_confusion(scores(t, np.array([W, L, L, L, L, W])))
+    assert ax.get_title() and ax.get_xlabel() == "predicted class" and len(ax.figure.axes) == 2  # colorbar
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["water", "land"]
+    with pytest.raises(ValueError):
+        plots.plot_confusion(confusion(t, t), normalize="all")
+
+    hist = {"fcn": {0: {"loss": [1.0, 0.5], "val_loss": [1.1, 0.7]}, 1: {"loss": [0.9, 0.4], "val_loss": [1.0, 0.6]}},
+            "logistic_regression": {0: {}}}
+    ax = plots.plot_loss_curves(hist)
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == ["fcn (train), 2 seeds", "fcn (validation), 2 seeds"]
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), [0.95, 0.45])
+    assert ax.get_xlabel() == "epoch"
+
+    table = pd.DataFrame({"label": ["8", "8", "16", "16"], "seed": [0, 1, 0, 1], "f1": [0.7, 0.8, np.nan, np.nan]})
+    ax = plots.plot_experiment_scores(table, reference={8: 0.773, 16: 0.7821})
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["8", "16"]
+    assert any("undefined" == t.get_text() for t in ax.texts)  # NaN F1 is labelled, not drawn as 0
+    assert ax.get_legend() is not None
+
+    shift = pd.DataFrame({"label": ["fcn", "fcn", "lr", "lr"], "condition": ["clear", "frozen"] * 2,
+                          "n_lakes": [5, 2, 5, 2], "f1": [0.9, 0.5, 0.8, 0.3]})
+    ax = plots.plot_scores_by_condition(shift)
+    assert len(ax.patches) == 4 and "frozen\n(2 lakes)" in [x.get_text() for x in ax.get_xticklabels()]
+    ax.figure.savefig(tmp_path / "shift.png")
+    plt.close("all")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from affine import Affine
@@ -365,3 +367,26 @@ def test_count_patches_equals_per_scene_counts(shapes, size, stride, edge, prune
     for lab, p in zip(labels, per, strict=True):
         g = grid_windows(lab.shape, size, stride, edge)
         assert p.pixels_dropped == g.dropped_pixels == int((g.coverage() == 0).sum())
+
+
+@settings(max_examples=30, deadline=None)
+@given(shapes=st.lists(st.tuples(st.integers(2, 30), st.integers(2, 30)), min_size=1, max_size=4),
+       size=st.integers(2, 10), stride=st.integers(1, 12), edge=st.sampled_from(["drop", "pad", "shift"]),
+       seed=st.integers(0, 1000))
+def test_batched_extraction_matches_per_scene_windows(shapes, size, stride, edge, seed):
+    scenes = [make_scene(r, c, seed=seed + i, name=f"s{i}", bands=2) for i, (r, c) in enumerate(shapes)]
+    if edge != "pad" and max(min(s) for s in shapes) < size:
+        with pytest.raises(InvalidParameterError):
+            extract_patches(scenes, size, stride, edge)
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ps = extract_patches(scenes, size, stride, edge)
+    for sc in scenes:
+        g = grid_windows(sc.shape, size, stride, edge)
+        mine = ps.lake_ids == sc.name
+        np.testing.assert_array_equal(ps.windows[mine], g.windows)
+        pr, pc = g.padded_shape
+        img = np.pad(sc.image, ((0, pr - sc.shape[0]), (0, pc - sc.shape[1]), (0, 0)))
+        for patch, (r, c, h, w) in zip(ps.images[mine], g.windows, strict=True):
+            np.testing.assert_array_equal(patch, img[r:r + h, c:c + w])

@@ -433,7 +433,7 @@ class _Remote:
             # (backoff_s, 2 x backoff_s, ...), for POST searches too.
             retry = Retry(total=self.retries, backoff_factor=self.backoff_s, allowed_methods=None,
                           status_forcelist=(429, 500, 502, 503, 504), raise_on_status=True)
-            io = StacApiIO(max_retries=retry, timeout=self.timeout_s)
+            io = StacApiIO(max_retries=retry, timeout=(min(10.0, self.timeout_s), self.timeout_s))
             try:
                 self._client = Client.open(self.url, modifier=self.signer, stac_io=io)
             except APIError as exc:
@@ -474,9 +474,18 @@ class _Remote:
                                f"{collection_id!r}; {_OFFLINE_HINT}") from exc
 
 
-def _short(exc: Exception, n: int = 200) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:n]
+def _short(exc: Exception, n: int = 160) -> str:
+    """A one-line reason for a network error (requests/urllib3/GDAL messages are long)."""
+    text = str(exc).strip()
+    for needles, reason in ((("NameResolutionError", "Failed to resolve", "Could not resolve"),
+                             "the host name could not be resolved: no internet?"),
+                            (("Connection refused", "Couldn't connect"), "connection refused"),
+                            (("timed out", "Timeout"), "timed out"),
+                            (("too many 5", "too many 429"), "the server kept answering with errors")):
+        if any(k in text for k in needles):
+            return reason
+    text = text.splitlines()[0] if text else type(exc).__name__
+    return text if len(text) <= n else text[:n] + "..."
 
 
 def _band_meta(item_assets: dict, asset: Any) -> dict:
@@ -655,18 +664,53 @@ def _pbar(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, leave=False, disable=not enabled, unit="read")
 
 
-def _fetch_chip(remote: _Remote, lake: LakeRequest, cfg: _Settings) -> tuple[Any, dict]:
-    """Search, choose, read and label one lake; returns ``(Scene, properties)``. Reads only windows."""
+def _mosaic(items: list, key: str, grid: _Grid, collection_asset: dict, default_fill: float, *,
+            step: int = 1, bar=None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Read asset ``key`` of ``items`` (neighbouring tiles) onto ``grid``: a window read per tile.
+
+    Returns
+    -------
+    values : ndarray of float64, shape ``grid.shape``
+        Raw (unscaled) values; 0 where invalid.
+    valid : ndarray of bool, shape ``grid.shape``
+        Covered by a tile and not the asset's nodata value.
+    meta : dict
+        ``nodata``, ``scale`` and ``offset`` as found in ``raster:bands`` metadata, else in the file,
+        else ``default_fill`` / ``None`` / 0.
+    """
     from rasterio.errors import RasterioIOError
-    from rasterio.warp import Resampling, reproject, transform_bounds
 
-    from geonb.scene import Scene
+    values = np.zeros(grid.shape, dtype=np.float64)
+    valid = np.zeros(grid.shape, dtype=bool)
+    meta: dict = {}
+    for it in items:
+        asset = it.assets[key]
+        what = f"{key} of {it.id}"
+        band = _band_meta(collection_asset, asset)
+        try:
+            with _open_remote(asset.href, what) as ds:
+                fill = band.get("nodata", ds.nodata if ds.nodata is not None else default_fill)
+                file_scale = ds.scales[0] if ds.scales and ds.scales[0] not in (None, 1.0) else None
+                meta = {"nodata": fill, "scale": band.get("scale", file_scale),
+                        "offset": float(band.get("offset", 0.0) or 0.0)}
+                buf = np.full(grid.shape, fill, dtype=np.float64)
+                got = np.zeros(grid.shape, dtype=bool)
+                _paste(ds, grid, buf, got, step=step)
+        except RasterioIOError as exc:
+            raise _read_error(exc, asset.href, what) from exc
+        ok = got & ~(np.isnan(buf) if np.isnan(float(fill)) else buf == float(fill))
+        values[ok] = buf[ok]
+        valid |= ok
+        if bar is not None:
+            bar.update()
+    return values, valid, meta
 
-    modis_meta = remote.collection_meta(cfg.modis_collection)
-    modis_item_assets = modis_meta.get("item_assets") or {}
+
+def _search_modis(remote: _Remote, lake: LakeRequest, cfg: _Settings) -> dict[tuple[str, str, str], list]:
+    """MODIS items over the lake, checked for their assets, grouped by composite (start, end, platform)."""
+    item_assets = remote.collection_meta(cfg.modis_collection).get("item_assets") or {}
     wanted = [*cfg.band_assets.values(), cfg.state_asset]
-    _asset_keys_check(modis_item_assets, wanted, cfg.modis_collection)
-
+    _asset_keys_check(item_assets, wanted, cfg.modis_collection)
     found = remote.search(cfg.modis_collection, lake.bbox, f"{cfg.start}/{cfg.end}")
     # The collection holds Terra (MOD09A1) and Aqua (MYD09A1) composites; keep the platforms asked for.
     items = [it for it in found if _platform(it) in cfg.platforms or _platform(it) == "unknown"]
@@ -684,123 +728,119 @@ def _fetch_chip(remote: _Remote, lake: LakeRequest, cfg: _Settings) -> tuple[Any
                 f"item {it.id!r} of {cfg.modis_collection!r} has no assets {missing} (it has "
                 f"{sorted(it.assets)}); the collection may have changed: pass `band_assets=` with its keys"
             )
-    by_date: dict[tuple[str, str], list] = {}
+    groups: dict[tuple[str, str, str], list] = {}
     for it in items:
-        by_date.setdefault(_acquired(it), []).append(it)
-    dates = sorted(by_date)
+        groups.setdefault((*_acquired(it), _platform(it)), []).append(it)
+    return dict(sorted(groups.items()))
 
-    state_meta = _band_meta(modis_item_assets.get(cfg.state_asset, {}), items[0].assets[cfg.state_asset])
+
+def _choose_clearest(groups: dict, grid: _Grid, cfg: _Settings, item_assets: dict, bar) -> dict:
+    """Score each composite by its clear share in the lake's window (QA reads only); return the best."""
+    best = None
+    for composite_key, items in groups.items():
+        state, valid, _ = _mosaic(items, cfg.state_asset, grid, item_assets.get(cfg.state_asset, {}),
+                                  MODIS_STATE_DEFAULT_FILL, bar=bar)
+        state = state.astype(np.uint16)
+        clear = float((clear_mask(state) & valid).sum() / max(valid.sum(), 1))
+        score = clear * float(valid.mean())  # a composite that misses part of the lake scores lower
+        if best is None or score > best["score"]:  # ties: the earliest composite
+            best = {"score": score, "clear": clear, "key": composite_key, "items": items, "state": state,
+                    "valid": valid}
+    return best
+
+
+def _read_reflectance(items: list, grid: _Grid, cfg: _Settings, item_assets: dict, bar):
+    """The reflectance bands of one composite in the lake's window: ``(image, nodata_mask)``."""
+    image = np.zeros((*grid.shape, len(cfg.band_assets)), dtype=np.float32)
+    nodata = np.zeros(grid.shape, dtype=bool)
+    for b, key in enumerate(cfg.band_assets.values()):
+        raw, valid, meta = _mosaic(items, key, grid, item_assets.get(key, {}), MODIS_DEFAULT_FILL, bar=bar)
+        scale = meta["scale"] if meta.get("scale") is not None else MODIS_DEFAULT_SCALE
+        image[:, :, b] = raw * float(scale) + meta.get("offset", 0.0)
+        nodata |= ~valid
+    image[nodata] = 0.0
+    return image, nodata
+
+
+def _fetch_chip(remote: _Remote, lake: LakeRequest, cfg: _Settings) -> tuple[Any, dict]:
+    """Search, choose, read and label one lake; returns ``(Scene, properties)``. Reads only windows."""
+    from rasterio.warp import transform_bounds
+
+    from geonb.scene import Scene
+
+    modis_meta = remote.collection_meta(cfg.modis_collection)
+    item_assets = modis_meta.get("item_assets") or {}
+    groups = _search_modis(remote, lake, cfg)
+    first = next(iter(groups.values()))[0]
     with _gdal_env(remote.retries, remote.backoff_s, remote.timeout_s):
-        ref_href = items[0].assets[cfg.band_assets["red"]].href
-        with _open_remote(ref_href, f"{cfg.band_assets['red']} of {items[0].id}") as ref:
+        # The chip grid: the window of the MODIS grid around the box (all tiles share that grid).
+        with _open_remote(first.assets[cfg.band_assets["red"]].href, f"{cfg.band_assets['red']} of {first.id}") as ref:
             grid = _snap_grid(ref, lake.bbox, "EPSG:4326")
         if max(grid.shape) > cfg.max_chip_px:
             raise InvalidParameterError(
                 f"the box of {lake.name!r} {lake.bbox} is {grid.shape[0]} x {grid.shape[1]} MODIS pixels, more "
                 f"than `max_chip_px`={cfg.max_chip_px}; give a smaller box or raise max_chip_px"
             )
-        n_reads = sum(len(v) for v in by_date.values()) + len(cfg.band_assets) * max(len(v) for v in by_date.values())
+        n_reads = sum(len(v) for v in groups.values()) + len(cfg.band_assets) * max(len(v) for v in groups.values())
         bar = _pbar(n_reads, f"{lake.name}: read", cfg.progress)
         try:
-            # 1. The clearest composite, by the state QA band in the lake's window.
-            scores = []
-            for d in dates:
-                fill = state_meta.get("nodata", MODIS_STATE_DEFAULT_FILL)
-                state = np.full(grid.shape, fill, dtype=np.uint16)
-                covered = np.zeros(grid.shape, dtype=bool)
-                for it in by_date[d]:
-                    href = it.assets[cfg.state_asset].href
-                    try:
-                        with _open_remote(href, f"{cfg.state_asset} of {it.id}") as ds:
-                            if "nodata" not in state_meta and ds.nodata is not None:
-                                fill = ds.nodata
-                            _paste(ds, grid, state, covered)
-                    except RasterioIOError as exc:
-                        raise _read_error(exc, href, f"{cfg.state_asset} of {it.id}") from exc
-                    bar.update()
-                valid = covered & (state != fill)
-                clear = clear_mask(state) & valid
-                frac = clear.sum() / max(valid.sum(), 1)
-                scores.append((frac * valid.mean(), frac, d, state, valid))
-            best = max(scores, key=lambda s: (s[0], -dates.index(s[2])))
-            _, clear_frac, chosen, state, state_valid = best
-            chosen_items = by_date[chosen]
-
-            # 2. The 7 reflectance bands of that composite, in the lake's window.
-            image = np.zeros((*grid.shape, len(cfg.band_assets)), dtype=np.float32)
-            nodata = np.zeros(grid.shape, dtype=bool)
-            for b, key in enumerate(cfg.band_assets.values()):
-                raw = np.zeros(grid.shape, dtype=np.float64)
-                covered = np.zeros(grid.shape, dtype=bool)
-                meta = {}
-                for it in chosen_items:
-                    asset = it.assets[key]
-                    meta = _band_meta(modis_item_assets.get(key, {}), asset)
-                    try:
-                        with _open_remote(asset.href, f"{key} of {it.id}") as ds:
-                            fill = meta.get("nodata", ds.nodata if ds.nodata is not None else MODIS_DEFAULT_FILL)
-                            buf = np.full(grid.shape, fill, dtype=np.float64)
-                            got = np.zeros(grid.shape, dtype=bool)
-                            _paste(ds, grid, buf, got)
-                            scale = meta.get("scale")
-                            if scale is None:
-                                file_scale = ds.scales[0] if ds.scales else None
-                                scale = file_scale if file_scale not in (None, 1.0) else MODIS_DEFAULT_SCALE
-                            offset = float(meta.get("offset", 0.0) or 0.0)
-                    except RasterioIOError as exc:
-                        raise _read_error(exc, asset.href, f"{key} of {it.id}") from exc
-                    ok = got & (buf != fill)
-                    raw[ok] = buf[ok] * float(scale) + offset
-                    covered |= ok
-                    bar.update()
-                image[:, :, b] = raw
-                nodata |= ~covered
-            image[nodata] = 0.0
+            best = _choose_clearest(groups, grid, cfg, item_assets, bar)
+            image, nodata = _read_reflectance(best["items"], grid, cfg, item_assets, bar)
         finally:
             bar.close()
-
-        # 3. Labels: JRC occurrence -> 0/1 water at 30 m -> water fraction per 500 m pixel.
         chip_wgs84 = transform_bounds(grid.crs, "EPSG:4326", *grid.bounds, densify_pts=21)
-        labels, frac, jrc_ids = _label_chip(remote, lake, grid, chip_wgs84, cfg, reproject, Resampling)
+        labels, jrc_ids = _label_chip(remote, lake, grid, chip_wgs84, cfg)
 
     labels[nodata] = NODATA
-    labelled = labels != NODATA
-    water_fraction = float((labels == WATER).sum() / max(labelled.sum(), 1))
-    snow = float((snow_mask(state) & state_valid & (labels == WATER)).sum() / max((labels == WATER).sum(), 1))
-    condition = "frozen" if snow > 0.5 else ("cloudy" if clear_frac < 0.9 else "clear")
+    labelled = max(int((labels != NODATA).sum()), 1)
+    n_water = int((labels == WATER).sum())
+    snow = float((snow_mask(best["state"]) & best["valid"] & (labels == WATER)).sum() / max(n_water, 1))
+    condition = "frozen" if snow > 0.5 else ("cloudy" if best["clear"] < 0.9 else "clear")
+    start, end, platform = best["key"]
     props = {
         "name": lake.name, "lat": round(lake.lat, 5), "lon": round(lake.lon, 5),
-        "rows": int(grid.shape[0]), "cols": int(grid.shape[1]), "water_fraction": round(water_fraction, 4),
-        "unclassified_fraction": round(float((labels == UNCLASSIFIED).sum() / max(labelled.sum(), 1)), 4),
+        "rows": int(grid.shape[0]), "cols": int(grid.shape[1]), "water_fraction": round(n_water / labelled, 4),
+        "unclassified_fraction": round(float((labels == UNCLASSIFIED).sum() / labelled), 4),
         "nodata_fraction": round(float(nodata.mean()), 4),
         "condition": condition, "climate": lake.climate, "source": SOURCE,
-        "clear_fraction": round(float(clear_frac), 4), "snow_fraction": round(snow, 4),
-        "acquired_start": chosen[0], "acquired_end": chosen[1],
+        "clear_fraction": round(best["clear"], 4), "snow_fraction": round(snow, 4),
+        "acquired_start": start, "acquired_end": end, "platform": platform,
         "request_start": cfg.start, "request_end": cfg.end, "bbox_wgs84": list(lake.bbox),
-        "modis_collection": cfg.modis_collection, "modis_items": [it.id for it in chosen_items],
-        "platform": _platform(chosen_items[0]),
-        "modis_candidates": len(dates),
+        "modis_collection": cfg.modis_collection, "modis_items": [it.id for it in best["items"]],
+        "modis_candidates": len(groups),
         "jrc_collection": cfg.jrc_collection, "jrc_items": jrc_ids,
         "water_min": cfg.water_min, "land_max": cfg.land_max, "occurrence_min": cfg.occurrence_min,
         "modis_license": modis_meta.get("license", "proprietary"),
         "jrc_license": remote.collection_meta(cfg.jrc_collection).get("license", "proprietary"),
         "licence_notes": f"{LICENCE_NOTES['modis']} {LICENCE_NOTES['jrc']}",
-        "footprint_wgs84": list(chip_wgs84),
+        "footprint_wgs84": [round(v, 6) for v in chip_wgs84],
     }
     scene = Scene(image=image, labels=labels, band_names=tuple(cfg.band_assets), crs=grid.crs,
                   transform=grid.transform, nodata_mask=nodata, name=lake.name, properties=props)
     return scene, props
 
 
-def _label_chip(remote: _Remote, lake: LakeRequest, grid: _Grid, chip_wgs84, cfg: _Settings,
-                reproject, Resampling):  # noqa: N803 (rasterio names)
-    from rasterio.errors import RasterioIOError
+def _label_grid(ref, chip_wgs84, max_px: int) -> tuple[_Grid, int]:
+    """The label tiles' grid around the chip (1 pixel margin), decimated by ``step`` if larger than ``max_px``."""
+    from affine import Affine
+
+    g = _snap_grid(ref, chip_wgs84, "EPSG:4326")
+    # A 1 pixel margin so the average sees every label pixel under the chip's border pixels.
+    g = _Grid(g.crs, g.transform * Affine.translation(-1, -1), (g.shape[0] + 2, g.shape[1] + 2))
+    step = max(1, math.ceil(max(g.shape) / max_px))
+    if step > 1:
+        g = _Grid(g.crs, g.transform * Affine.scale(step), (math.ceil(g.shape[0] / step), math.ceil(g.shape[1] / step)))
+    return g, step
+
+
+def _label_chip(remote: _Remote, lake: LakeRequest, grid: _Grid, chip_wgs84, cfg: _Settings):
+    """JRC occurrence -> 0/1 water at 30 m -> water fraction per chip pixel -> class codes."""
+    from rasterio.warp import Resampling, reproject
     from shapely.geometry import box, shape
     from shapely.ops import unary_union
 
-    jrc_meta = remote.collection_meta(cfg.jrc_collection)
-    jrc_item_assets = jrc_meta.get("item_assets") or {}
-    _asset_keys_check(jrc_item_assets, [cfg.label_asset], cfg.jrc_collection)
+    item_assets = remote.collection_meta(cfg.jrc_collection).get("item_assets") or {}
+    _asset_keys_check(item_assets, [cfg.label_asset], cfg.jrc_collection)
     items = [it for it in remote.search(cfg.jrc_collection, chip_wgs84) if cfg.label_asset in it.assets]
     footprint = box(*chip_wgs84)
     cover = unary_union([shape(it.geometry) for it in items]) if items else None
@@ -813,41 +853,14 @@ def _label_chip(remote: _Remote, lake: LakeRequest, grid: _Grid, chip_wgs84, cfg
             "land between about 80N and 60S: choose a lake inside it"
         )
     with _open_remote(items[0].assets[cfg.label_asset].href, f"{cfg.label_asset} of {items[0].id}") as ref:
-        lgrid = _snap_grid(ref, chip_wgs84, "EPSG:4326")
-        # 1 label pixel margin so the average sees every 30 m pixel of the chip's border pixels.
-        from affine import Affine
-
-        lgrid = _Grid(lgrid.crs, lgrid.transform * Affine.translation(-1, -1),
-                      (lgrid.shape[0] + 2, lgrid.shape[1] + 2))
-    step = max(1, math.ceil(max(lgrid.shape) / cfg.max_label_px))
-    if step > 1:
-        from affine import Affine
-
-        lgrid = _Grid(lgrid.crs, lgrid.transform * Affine.scale(step),
-                      (math.ceil(lgrid.shape[0] / step), math.ceil(lgrid.shape[1] / step)))
-    meta = _band_meta(jrc_item_assets.get(cfg.label_asset, {}), items[0].assets[cfg.label_asset])
-    fill = meta.get("nodata")
-    occ = np.full(lgrid.shape, -1.0, dtype=np.float32)
-    covered = np.zeros(lgrid.shape, dtype=bool)
+        lgrid, step = _label_grid(ref, chip_wgs84, cfg.max_label_px)
     bar = _pbar(len(items), f"{lake.name}: labels", cfg.progress)
     try:
-        for it in items:
-            href = it.assets[cfg.label_asset].href
-            try:
-                with _open_remote(href, f"{cfg.label_asset} of {it.id}") as ds:
-                    f = fill if fill is not None else (ds.nodata if ds.nodata is not None else JRC_DEFAULT_NODATA)
-                    buf = np.full(lgrid.shape, f, dtype=np.float32)
-                    got = np.zeros(lgrid.shape, dtype=bool)
-                    _paste(ds, lgrid, buf, got, step=step)
-            except RasterioIOError as exc:
-                raise _read_error(exc, href, f"{cfg.label_asset} of {it.id}") from exc
-            ok = got & (buf != f)
-            occ[ok] = buf[ok]
-            covered |= ok
-            bar.update()
+        occ, valid, _ = _mosaic(items, cfg.label_asset, lgrid, item_assets.get(cfg.label_asset, {}),
+                                JRC_DEFAULT_NODATA, step=step, bar=bar)
     finally:
         bar.close()
-    water = np.where(covered, (occ >= cfg.occurrence_min).astype(np.float32), np.nan).astype(np.float32)
+    water = np.where(valid, (occ >= cfg.occurrence_min).astype(np.float32), np.nan).astype(np.float32)
     frac = np.full(grid.shape, np.nan, dtype=np.float32)
     reproject(water, frac, src_transform=lgrid.transform, src_crs=lgrid.crs, src_nodata=np.nan,
               dst_transform=grid.transform, dst_crs=grid.crs, dst_nodata=np.nan, resampling=Resampling.average)
@@ -856,7 +869,7 @@ def _label_chip(remote: _Remote, lake: LakeRequest, grid: _Grid, chip_wgs84, cfg
             f"the label collection {cfg.jrc_collection!r} holds no data over {lake.name!r} "
             f"(items {[it.id for it in items]}); choose a lake on land covered by JRC GSW"
         )
-    return classify_water_fraction(frac, cfg.water_min, cfg.land_max), frac, [it.id for it in items]
+    return classify_water_fraction(frac, cfg.water_min, cfg.land_max), [it.id for it in items]
 
 
 # -------------------------------------------------------------------------------------------
@@ -1040,6 +1053,14 @@ def fetch_lakes(lakes: str | tuple | Sequence, dataset: str = "lakes-real", *, s
         The STAC API or the data server cannot be reached (after retries).
     OutputExistsError
         The lake is in the dataset with other settings and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> ds = fetch_lakes(["Lake Geneva", ("Our reservoir", (6.0, 46.0, 6.3, 46.2))],
+    ...                  start="2021-07-01", end="2021-08-31")            # doctest: +SKIP
+    >>> ds.lakes[["name", "acquired_start", "condition", "water_fraction"]]  # doctest: +SKIP
+    >>> LakeDataset("lakes-real").scene("geneva")                          # doctest: +SKIP
+    Scene('Lake Geneva', 84x91 px, 7 bands, with labels, crs=...)
     """
     from geonb.datasets import LakeDataset
 

@@ -1,0 +1,867 @@
+"""Interactive folium maps that work offline. Output room: draws only, no science inside.
+
+* :func:`make_map` makes a ``folium.Map`` whose Leaflet JavaScript and CSS are inlined as ``data:``
+  URLs from the ``xstatic-leaflet`` package (Leaflet 1.9.3, the version folium pins), so a map, and the
+  HTML saved from it, renders with no internet. folium's other default assets (jQuery, Bootstrap,
+  Font Awesome, awesome-markers) are dropped: geonb's map elements do not need them. Popups and
+  tooltips are bound with geonb's own small elements because ``folium.Popup`` calls jQuery.
+* ``add_*`` functions add lakes and rasters and return what they added: footprints coloured by split
+  or by F1 with a legend, and image / label / prediction / error overlays. Rasters are reprojected
+  from the scene's CRS (MODIS sinusoidal) to Web Mercator with :func:`rasterio.warp.reproject`
+  (nearest neighbour, so every MODIS pixel stays one colour), encoded as PNG with transparency and
+  placed by their exact WGS84 bounds.
+* :func:`add_side_by_side` is a swipe control written here (about 40 lines of JavaScript) because
+  folium's ``SideBySideLayers`` plugin loads its script from a CDN and only clips tile layers.
+* :func:`save_map` writes a standalone HTML file atomically.
+
+Every user string (lake names...) is HTML-escaped before it reaches a popup, a tooltip or a legend.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import io
+import json
+import math
+import os
+import re
+import socket
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from geonb.errors import CRSError, InvalidParameterError, ShapeMismatchError
+from geonb.labels import LAKE_CLASS_NAMES, LAND, NODATA, UNCLASSIFIED, WATER
+from geonb.plots import ERROR_COLORS, LAKE_COLORS, SPLIT_COLORS
+from geonb.scene import Scene, atomic_path
+
+__all__ = [
+    "F1_BINS",
+    "add_error_layer",
+    "add_footprints_layer",
+    "add_label_layer",
+    "add_lake_footprints",
+    "add_legend",
+    "add_prediction_layer",
+    "add_scene_layer",
+    "add_side_by_side",
+    "external_urls",
+    "is_online",
+    "make_map",
+    "raster_to_wgs84",
+    "save_map",
+]
+
+#: Web Mercator, the CRS of Leaflet maps.
+WEB_MERCATOR = "EPSG:3857"
+#: Default largest side (pixels) of an overlay after reprojection; bigger scenes are downsampled.
+MAX_OVERLAY_PX = 256
+#: F1 bins for colouring lakes: (lower bound, label, colour); viridis steps, colour-blind safe.
+F1_BINS: tuple[tuple[float, str, str], ...] = (
+    (0.0, "F1 < 0.5", "#440154"),
+    (0.5, "0.5 – 0.7", "#3b528b"),
+    (0.7, "0.7 – 0.8", "#21918c"),
+    (0.8, "0.8 – 0.9", "#5ec962"),
+    (0.9, "F1 ≥ 0.9", "#fde725"),
+)
+#: Colour of a lake without a score (e.g. F1 undefined: no water in truth nor prediction).
+NO_SCORE_COLOR = "#bdbdbd"
+
+_PIXELATED_CSS = (".leaflet-image-layer{image-rendering:pixelated;image-rendering:crisp-edges;}"
+                  ".geonb-legend{background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;"
+                  "font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);}"
+                  ".geonb-legend i{display:inline-block;width:14px;height:14px;margin-right:6px;"
+                  "vertical-align:-2px;border:1px solid #555;}"
+                  ".geonb-popup table{border-collapse:collapse;font:12px sans-serif;}"
+                  ".geonb-popup td{padding:1px 6px 1px 0;}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Offline Leaflet
+# ---------------------------------------------------------------------------------------------
+def _data_url(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+@functools.lru_cache(maxsize=1)
+def _leaflet_assets() -> tuple[str, str, str]:
+    """``(js_data_url, css_data_url, version)`` of the Leaflet shipped by ``xstatic-leaflet``.
+
+    The CSS's relative ``url(images/...)`` references (layer-control icon, markers) are inlined too.
+    """
+    import xstatic.pkg.leaflet as xleaflet
+
+    base = Path(xleaflet.BASE_DIR)
+    js = (base / "leaflet.js").read_bytes()
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+
+    def inline(match: re.Match) -> str:
+        img = base / match.group(1)
+        if not img.is_file():
+            return match.group(0)
+        return f"url({_data_url(img.read_bytes(), 'image/png')})"
+
+    css = re.sub(r"url\((images/[^)]+\.png)\)", inline, css)
+    return _data_url(js, "text/javascript"), _data_url(css.encode("utf-8"), "text/css"), xleaflet.VERSION
+
+
+@functools.lru_cache(maxsize=1)
+def is_online(host: str = "tile.openstreetmap.org", port: int = 443, timeout_s: float = 1.5) -> bool:
+    """Whether ``host`` answers a TCP connection within ``timeout_s`` (cached for the session)."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _center_zoom(bounds_wgs84: tuple[float, float, float, float]) -> tuple[list[float], int]:
+    west, south, east, north = bounds_wgs84
+    span = max(east - west, (north - south) * 1.5, 1e-6)
+    zoom = int(np.clip(math.floor(math.log2(360.0 / span)) + 1, 1, 14))
+    return [(south + north) / 2, (west + east) / 2], zoom
+
+
+def _as_bounds_or_center(where) -> tuple[tuple[float, float, float, float] | None, list[float] | None]:
+    """Normalise ``make_map``'s first argument to (bounds_wgs84, center)."""
+    if where is None:
+        return None, [20.0, 0.0]
+    if isinstance(where, Scene):
+        return scene_bounds_wgs84(where), None
+    vals = np.asarray(where, dtype=float).ravel() if not isinstance(where, str) else None
+    if vals is None or vals.size not in (2, 4) or not np.all(np.isfinite(vals)):
+        raise InvalidParameterError(
+            f"`bounds_or_center` must be (lat, lon), (west, south, east, north) in degrees, or a Scene; "
+            f"got {where!r}"
+        )
+    if vals.size == 2:
+        lat, lon = vals
+        if not (-90 <= lat <= 90 and -180 <= lon <= 360):
+            raise InvalidParameterError(f"center (lat, lon) = {tuple(vals)} is not on Earth; give (lat, lon)")
+        return None, [float(lat), float(lon)]
+    west, south, east, north = vals
+    if not (west < east and south < north and -90 <= south and north <= 90):
+        raise InvalidParameterError(
+            f"bounds {tuple(vals)} must be (west, south, east, north) in degrees with west < east, south < north"
+        )
+    return (float(west), float(south), float(east), float(north)), None
+
+
+def make_map(bounds_or_center=None, *, offline: bool | None = None, tiles: str | None = "OpenStreetMap",
+             zoom_start: int | None = None, width: str | int = "100%", height: str | int = 520,
+             **kwargs):
+    """A ``folium.Map`` that renders without internet (inline Leaflet), with a basemap when online.
+
+    Parameters
+    ----------
+    bounds_or_center : (lat, lon), (west, south, east, north) in degrees, Scene, or None
+        Where to look: a centre, a WGS84 bounding box (the map fits it), or a scene's footprint.
+        ``None``: the whole world.
+    offline : bool, optional
+        ``True``: no basemap tiles (nothing is fetched from the internet). ``False``: use ``tiles``.
+        ``None`` (default): check once whether the tile server answers.
+    tiles : str or None
+        Basemap when online (any ``folium.Map(tiles=...)`` name or URL); ``None``: no basemap.
+    zoom_start : int, optional
+        Zoom for a centre (a bounding box is fitted instead).
+    width, height : str or int
+        Size of the map (CSS); the notebook iframe gets this size too.
+    **kwargs
+        More ``folium.Map`` options.
+
+    Returns
+    -------
+    folium.Map
+        Zoom and fade animations are off (stable screenshots, crisp overlays).
+
+    Examples
+    --------
+    >>> m = make_map((45.0, 10.0), offline=True)
+    >>> html = m.get_root().render()
+    >>> "cdn.jsdelivr.net" in html, "data:text/javascript;base64" in html
+    (False, True)
+    """
+    import folium
+
+    bounds, center = _as_bounds_or_center(bounds_or_center)
+    if offline is None:
+        offline = tiles is None or not is_online()
+    use_tiles = None if offline else tiles
+    if bounds is not None:
+        center, zoom = _center_zoom(bounds)
+    else:
+        zoom = 3 if bounds_or_center is not None else 2
+    opts = {"zoom_animation": False, "fade_animation": False, "control_scale": True, "prefer_canvas": False}
+    opts.update(kwargs)
+    m = folium.Map(location=center, zoom_start=zoom_start if zoom_start is not None else zoom, tiles=use_tiles,
+                   width=width, height=height, **opts)
+    js, css, _ = _leaflet_assets()
+    # On the instance, not the class: other folium maps in the session keep their defaults.
+    m.default_js = [("leaflet", js)]
+    m.default_css = [("leaflet_css", css)]
+    m.get_root().header.add_child(folium.Element(f"<style>{_PIXELATED_CSS}</style>"), name="geonb_css")
+    if bounds is not None:
+        west, south, east, north = bounds
+        m.fit_bounds([[south, west], [north, east]])
+    m.geonb_offline = bool(offline)
+    return m
+
+
+def external_urls(html_text: str) -> list[str]:
+    """``http(s)://`` URLs a page would load (``src=``/``href=`` of scripts and stylesheets).
+
+    Plain links a user may click (``<a href>``, attribution text) are not counted.
+    """
+    found = re.findall(r"<(?:script|link)\b[^>]*?(?:src|href)=[\"'](https?://[^\"']+)", html_text)
+    found += re.findall(r"@import\s+url\([\"']?(https?://[^\"')]+)", html_text)
+    return sorted(set(found))
+
+
+def save_map(m, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write ``m`` as one standalone HTML file (Leaflet and overlays inlined), atomically.
+
+    Refuses to replace an existing file unless ``overwrite=True``. Returns the path.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".html", ".htm"):
+        raise InvalidParameterError(f"`path` should end in .html, got {str(path)!r}")
+    with atomic_path(path, overwrite) as tmp:
+        m.save(str(tmp))  # branca's embedded=True is broken (TESTING-NOTES); the default is standalone
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# Small Leaflet elements of our own (no CDN, user strings escaped)
+# ---------------------------------------------------------------------------------------------
+def _safe_text(value) -> str:
+    """HTML-escape ``value``; ``$`` too, so it cannot open a JS template literal either."""
+    return html.escape(str(value), quote=True).replace("$", "&#36;").replace("`", "&#96;")
+
+
+def _bind_element(kind: str, html_text: str, options: dict | None = None):
+    """A MacroElement that calls ``parent.bindPopup`` / ``bindTooltip`` with a JSON-encoded string."""
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class _Bind(MacroElement):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "{{ this._parent.get_name() }}.{{ this.method }}({{ this.content|tojson }}, {{ this.opts|tojson }});"
+            "{% endmacro %}"
+        )
+
+    el = _Bind()
+    el._name = "GeonbBind"
+    el.method = {"popup": "bindPopup", "tooltip": "bindTooltip"}[kind]
+    el.content = html_text
+    el.opts = options or {}
+    return el
+
+
+def _popup_html(title: str, rows: Sequence[tuple[str, object]]) -> str:
+    cells = "".join(f"<tr><td><b>{_safe_text(k)}</b></td><td>{_safe_text(v)}</td></tr>" for k, v in rows)
+    return f"<div class='geonb-popup'><div><b>{_safe_text(title)}</b></div><table>{cells}</table></div>"
+
+
+def add_legend(m, title: str, entries: Sequence[tuple[str, str]], *, position: str = "bottomright"):
+    """Add a small HTML legend (coloured squares with labels) to ``m``; return the element.
+
+    Parameters
+    ----------
+    entries : sequence of (label, css colour)
+    position : Leaflet control position ("topright", "bottomleft", ...).
+    """
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    if position not in ("topleft", "topright", "bottomleft", "bottomright"):
+        raise InvalidParameterError(f"`position` must be a Leaflet corner such as 'bottomright', got {position!r}")
+    items = "".join(f"<div><i style='background:{_safe_text(c)}'></i>{_safe_text(label)}</div>"
+                    for label, c in entries)
+    content = f"<div><b>{_safe_text(title)}</b></div>{items}"
+
+    class _Legend(MacroElement):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "(function(){var c = L.control({position: {{ this.position|tojson }}});"
+            "c.onAdd = function(){var d = L.DomUtil.create('div', 'geonb-legend');"
+            "d.innerHTML = {{ this.content|tojson }}; return d;};"
+            "c.addTo({{ this._parent.get_name() }});})();"
+            "{% endmacro %}"
+        )
+
+    legend = _Legend()
+    legend._name = "GeonbLegend"
+    legend.position = position
+    legend.content = content
+    m.add_child(legend)
+    return legend
+
+
+# ---------------------------------------------------------------------------------------------
+# Lake footprints
+# ---------------------------------------------------------------------------------------------
+def _catalog_records(catalog) -> list[dict]:
+    """Lakes as dicts with ``id``, properties and ``geometry`` (GeoJSON or None) from any accepted input."""
+    if hasattr(catalog, "lakes") and hasattr(catalog, "path"):  # a LakeDataset
+        features = getattr(catalog, "_features", None) or {}
+        records = []
+        for lake_id, row in catalog.lakes.iterrows():
+            rec = {k: v for k, v in row.items() if not _isna(v)}
+            rec["id"] = str(lake_id)
+            rec["geometry"] = (features.get(str(lake_id)) or {}).get("geometry")
+            records.append(rec)
+        return records
+    if isinstance(catalog, (str, os.PathLike)):
+        p = Path(catalog)
+        if p.is_dir():
+            p = p / "catalog.geojson"
+        if not p.is_file():
+            raise InvalidParameterError(f"no catalog at {str(p)!r}; pass a LakeDataset, a GeoJSON path or dict")
+        catalog = json.loads(p.read_text(encoding="utf-8"))
+    if isinstance(catalog, Mapping) and catalog.get("type") == "FeatureCollection":
+        records = []
+        for k, feat in enumerate(catalog.get("features") or []):
+            props = dict(feat.get("properties") or {})
+            props.setdefault("id", str(feat.get("id", k)))
+            props["id"] = str(props["id"])
+            props["geometry"] = feat.get("geometry")
+            records.append(props)
+        return records
+    if hasattr(catalog, "iterrows"):  # a DataFrame with lat/lon (index = id)
+        records = []
+        for lake_id, row in catalog.iterrows():
+            rec = {k: v for k, v in row.items() if not _isna(v)}
+            rec.setdefault("id", str(lake_id))
+            rec["geometry"] = rec.get("geometry") if isinstance(rec.get("geometry"), Mapping) else None
+            records.append(rec)
+        return records
+    raise InvalidParameterError(
+        f"`dataset_or_catalog` must be a LakeDataset, a GeoJSON FeatureCollection (dict or path) or a "
+        f"DataFrame with lat/lon columns; got {type(catalog).__name__}"
+    )
+
+
+def _isna(v) -> bool:
+    try:
+        return bool(v is None or (np.ndim(v) == 0 and v != v)) or str(v) == "<NA>"
+    except (TypeError, ValueError):
+        return False
+
+
+def _scores_by_id(scores) -> dict[str, dict]:
+    """``{lake_id: {"f1": .., ...}}`` from a per-lake table, a dict of floats or a dict of dicts."""
+    if scores is None:
+        return {}
+    if hasattr(scores, "iterrows"):
+        cols = [c for c in ("f1", "iou", "precision", "recall", "tp", "fp", "fn", "tn") if c in scores.columns]
+        if "f1" not in cols:
+            raise InvalidParameterError(
+                f"`scores` table needs an 'f1' column (geonb.evaluation.per_lake_scores), has {list(scores.columns)}")
+        return {str(i): {c: row[c] for c in cols} for i, row in scores.iterrows()}
+    if isinstance(scores, Mapping):
+        out = {}
+        for k, v in scores.items():
+            if isinstance(v, Mapping):
+                out[str(k)] = dict(v)
+            elif hasattr(v, "f1"):
+                out[str(k)] = {"f1": v.f1, "iou": getattr(v, "iou", math.nan)}
+            else:
+                out[str(k)] = {"f1": float(v)}
+        return out
+    raise InvalidParameterError(
+        f"`scores` must be a per-lake table (DataFrame with an 'f1' column) or a dict lake id -> F1, "
+        f"got {type(scores).__name__}")
+
+
+def f1_color(f1: float | None) -> str:
+    """The :data:`F1_BINS` colour of an F1 value (:data:`NO_SCORE_COLOR` for None/NaN)."""
+    if f1 is None or not np.isfinite(f1):
+        return NO_SCORE_COLOR
+    color = F1_BINS[0][2]
+    for low, _, c in F1_BINS:
+        if f1 >= low:
+            color = c
+    return color
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        return "n/a" if not np.isfinite(v) else f"{v:.3f}"
+    if isinstance(v, (np.integer,)):
+        return f"{int(v):,}"
+    return str(v)
+
+
+def add_lake_footprints(m, dataset_or_catalog, *, color_by: str = "split", scores=None,
+                        layer_name: str = "Lakes", ids: Sequence[str] | None = None, show: bool = True,
+                        legend: bool = True, fill_opacity: float = 0.25):
+    """Add one footprint per lake (polygon, or a circle where a lake has no polygon) with popups.
+
+    Parameters
+    ----------
+    m : folium.Map
+    dataset_or_catalog : LakeDataset, GeoJSON FeatureCollection (dict or path), or DataFrame
+        The lakes; a DataFrame needs ``lat``/``lon`` columns (drawn as circles).
+    color_by : {"split", "f1"}
+        Colour by split (house ``SPLIT_COLORS``) or by F1 bins (:data:`F1_BINS`; needs ``scores``).
+    scores : DataFrame or dict, optional
+        Per-lake scores: a table from :func:`geonb.evaluation.per_lake_scores` (index lake id, column
+        ``f1`` and optionally ``iou``, counts) or a dict lake id -> F1. Shown in the popups.
+    layer_name : str
+        Name of the layer in the layer control.
+    ids : sequence of str, optional
+        Only these lakes (default all).
+    legend : bool
+        Add a legend for the colours.
+    fill_opacity : float
+        Fill of the footprints (their outline is opaque); lower it over raster layers.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        The layer holding the footprints (already added to ``m``); ``.geonb_lake_ids`` lists the lakes.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unknown ``color_by``, ``color_by="f1"`` without scores, or no lake to draw.
+    """
+    import folium
+
+    if color_by not in ("split", "f1"):
+        raise InvalidParameterError(f"`color_by` must be 'split' or 'f1', got {color_by!r}")
+    by_id = _scores_by_id(scores)
+    if color_by == "f1" and not by_id:
+        raise InvalidParameterError(
+            "`color_by='f1'` needs `scores` (e.g. geonb.evaluation.per_lake_scores(...)); "
+            "run notebook 05 (evaluation) or pass color_by='split'")
+    records = _catalog_records(dataset_or_catalog)
+    if ids is not None:
+        wanted = {str(i) for i in ids}
+        records = [r for r in records if r["id"] in wanted]
+    if not records:
+        raise InvalidParameterError(
+            "there is no lake to draw (empty catalog or split); check the dataset and the `ids` you passed")
+    group = folium.FeatureGroup(name=layer_name, show=show)
+    group.geonb_lake_ids = []  # ids drawn, in order (for tests and callers)
+    for rec in records:
+        lake_id = rec["id"]
+        sc = by_id.get(lake_id, {})
+        if color_by == "f1":
+            color = f1_color(sc.get("f1"))
+        else:
+            color = SPLIT_COLORS.get(str(rec.get("split")), NO_SCORE_COLOR)
+        rows = [("id", lake_id)]
+        for key, label in (("split", "split"), ("condition", "condition"), ("climate", "climate")):
+            if key in rec:
+                rows.append((label, rec[key]))
+        if "rows" in rec and "cols" in rec:
+            rows.append(("size", f"{int(rec['rows'])} × {int(rec['cols'])} px"))
+        if "water_fraction" in rec:
+            rows.append(("water fraction", f"{float(rec['water_fraction']):.1%}"))
+        for key in ("f1", "iou", "precision", "recall", "tp", "fp", "fn"):
+            if key in sc:
+                rows.append((key.upper() if len(key) <= 3 else key, _fmt(sc[key])))
+        name = str(rec.get("name", lake_id))
+        style = {"color": color, "weight": 2, "fillColor": color, "fillOpacity": float(fill_opacity)}
+        geom = rec.get("geometry")
+        if isinstance(geom, Mapping) and geom.get("type") in ("Polygon", "MultiPolygon"):
+            shape = folium.GeoJson({"type": "Feature", "geometry": geom, "properties": {}},
+                                   style_function=lambda _f, s=style: s, name=None, control=False,
+                                   highlight_function=None)
+            # GeoJson renders through a sub-layer; bind on the GeoJson layer itself (works for all paths).
+        elif "lat" in rec and "lon" in rec:
+            shape = folium.CircleMarker([float(rec["lat"]), float(rec["lon"])], radius=6, color=color,
+                                        weight=2, fill=True, fill_color=color, fill_opacity=max(float(fill_opacity), 0.5))
+        else:
+            continue
+        shape.add_child(_bind_element("popup", _popup_html(name, rows), {"maxWidth": 320}))
+        shape.add_child(_bind_element("tooltip", _safe_text(name), {"sticky": True}))
+        group.add_child(shape)
+        group.geonb_lake_ids.append(lake_id)
+    group.add_to(m)
+    if legend:
+        if color_by == "f1":
+            entries = [(label, c) for _, label, c in F1_BINS] + [("no score", NO_SCORE_COLOR)]
+            add_legend(m, "Water F1 per lake", entries)
+        else:
+            present = sorted({str(r.get("split")) for r in records if str(r.get("split")) in SPLIT_COLORS},
+                             key=list(SPLIT_COLORS).index)
+            add_legend(m, "Split", [(s, SPLIT_COLORS[s]) for s in present])
+    return group
+
+
+# ---------------------------------------------------------------------------------------------
+# Raster overlays
+# ---------------------------------------------------------------------------------------------
+def scene_bounds_wgs84(scene: Scene) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` in degrees of a scene's footprint (densified edges)."""
+    from rasterio.warp import transform_bounds
+
+    _check_crs(scene)
+    return tuple(transform_bounds(scene.crs, "EPSG:4326", *scene.bounds, densify_pts=21))  # type: ignore
+
+
+def _check_crs(scene) -> None:
+    if not isinstance(scene, Scene):
+        raise InvalidParameterError(f"`scene` must be a geonb Scene, got {type(scene).__name__}")
+    if scene.crs is None:
+        raise CRSError(
+            f"scene {scene.name!r} has no CRS, so the map cannot place it; read it from a georeferenced "
+            "GeoTIFF (read_scene) or set `scene.crs` and `scene.transform`. The prediction viewer "
+            "(geonb.widgets.PredictionViewer) shows scenes without a CRS."
+        )
+
+
+def _hex_rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
+    from matplotlib.colors import to_rgba
+
+    r, g, b, _ = to_rgba(color)
+    return int(round(r * 255)), int(round(g * 255)), int(round(b * 255)), int(alpha)
+
+
+def raster_to_wgs84(scene: Scene, rgba: np.ndarray, *, max_size_px: int = MAX_OVERLAY_PX
+                    ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """Reproject an RGBA picture on a scene's grid to Web Mercator, for a Leaflet image overlay.
+
+    Parameters
+    ----------
+    scene : Scene
+        Gives the grid (``crs``, ``transform``, shape).
+    rgba : ndarray uint8, shape (rows, cols, 4)
+        The picture on the scene grid; alpha 0 = transparent.
+    max_size_px : int
+        Largest side of the result; the Mercator grid is coarsened to fit (downsampling).
+
+    Returns
+    -------
+    rgba_3857 : ndarray uint8 (rows', cols', 4)
+        Nearest-neighbour reprojection (:func:`rasterio.warp.reproject`); outside the scene alpha is 0.
+    bounds_wgs84 : (west, south, east, north) in degrees
+        Exact bounds of the Mercator grid, so Leaflet places the picture without distortion.
+    """
+    from affine import Affine
+    from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
+
+    _check_crs(scene)
+    rgba = np.asarray(rgba)
+    rows, cols = scene.shape
+    if rgba.shape != (rows, cols, 4) or rgba.dtype != np.uint8:
+        raise ShapeMismatchError(
+            f"`rgba` must be uint8 with shape {(rows, cols, 4)} (the scene grid), got {rgba.dtype} {rgba.shape}")
+    if int(max_size_px) < 2:
+        raise InvalidParameterError(f"`max_size_px` must be >= 2, got {max_size_px}")
+    dst_t, dst_w, dst_h = calculate_default_transform(scene.crs, WEB_MERCATOR, cols, rows, *scene.bounds)
+    scale = max(dst_w, dst_h) / float(max_size_px)
+    if scale > 1:
+        dst_w, dst_h = max(1, int(math.ceil(dst_w / scale))), max(1, int(math.ceil(dst_h / scale)))
+        dst_t = dst_t * Affine.scale(scale)
+    out = np.zeros((4, dst_h, dst_w), dtype=np.uint8)
+    reproject(np.moveaxis(rgba, -1, 0), out, src_transform=scene.transform, src_crs=scene.crs,
+              dst_transform=dst_t, dst_crs=WEB_MERCATOR, resampling=Resampling.nearest,
+              src_nodata=None, dst_nodata=0)
+    left, top = dst_t.c, dst_t.f
+    right, bottom = left + dst_t.a * dst_w, top + dst_t.e * dst_h
+    west, south, east, north = transform_bounds(WEB_MERCATOR, "EPSG:4326", left, bottom, right, top)
+    return np.moveaxis(out, 0, -1), (west, south, east, north)
+
+
+def _png_data_url(rgba: np.ndarray, *, palette_colors: int | None = None) -> str:
+    """PNG-encode an RGBA uint8 array as a data URL; optionally quantised to a palette (much smaller)."""
+    from PIL import Image
+
+    img = Image.fromarray(np.ascontiguousarray(rgba), mode="RGBA")
+    if palette_colors:
+        img = img.quantize(colors=int(palette_colors), method=Image.Quantize.FASTOCTREE)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=True)
+    return _data_url(buf.getvalue(), "image/png")
+
+
+def _add_overlay(m, scene: Scene, rgba: np.ndarray, *, layer_name: str | None, group, opacity: float,
+                 max_size_px: int, palette_colors: int | None, show: bool, tooltip: str | None):
+    import folium
+
+    if not 0 <= float(opacity) <= 1:
+        raise InvalidParameterError(f"`opacity` must be in [0, 1], got {opacity}")
+    merc, (west, south, east, north) = raster_to_wgs84(scene, rgba, max_size_px=max_size_px)
+    url = _png_data_url(merc, palette_colors=palette_colors)
+    overlay = folium.raster_layers.ImageOverlay(
+        url, bounds=[[south, west], [north, east]], opacity=float(opacity),
+        name=layer_name or scene.name or "raster", show=show, control=group is None, pixelated=True,
+        interactive=tooltip is not None,
+    )
+    if tooltip:
+        overlay.add_child(_bind_element("tooltip", _safe_text(tooltip), {"sticky": True}))
+    overlay.add_to(group if group is not None else m)
+    return overlay
+
+
+def _class_rgba(codes: np.ndarray, colors: Mapping[int, str], alpha: int = 255,
+                transparent: Sequence[int] = (NODATA,)) -> np.ndarray:
+    codes = np.asarray(codes)
+    out = np.zeros(codes.shape + (4,), dtype=np.uint8)
+    for code, color in colors.items():
+        if code in transparent:
+            continue
+        out[codes == code] = _hex_rgba(color, alpha)
+    return out
+
+
+def _class_map(scene: Scene, prediction, what: str = "prediction") -> np.ndarray:
+    pred = prediction.classes if hasattr(prediction, "classes") and not isinstance(prediction, np.ndarray) \
+        else prediction
+    pred = np.asarray(pred)
+    if pred.shape != scene.shape:
+        raise ShapeMismatchError(
+            f"the {what} has shape {pred.shape} but scene {scene.name!r} is {scene.shape}: it was made for "
+            "another scene or grid; predict this scene (geonb.prediction.predict_scene) and pass that")
+    return pred
+
+
+def add_scene_layer(m, scene: Scene, *, composite: str | Sequence[str] = "true", layer_name: str | None = None,
+                    group=None, opacity: float = 1.0, max_size_px: int = MAX_OVERLAY_PX,
+                    palette_colors: int | None = 128, show: bool = True):
+    """Add a scene's colour composite as an image overlay (nodata transparent).
+
+    Parameters
+    ----------
+    composite : "true", "false", "swir", a key of ``geonb.bands.COMPOSITES``, or 3 band names
+    layer_name : str, optional
+        Name in the layer control (default: the scene name and composite).
+    group : folium.FeatureGroup, optional
+        Put the overlay in this group (one layer-control entry for many lakes) instead of the map.
+    palette_colors : int or None
+        Quantise the PNG to this many colours (about 4x smaller HTML); None keeps full colour.
+
+    Returns
+    -------
+    folium.raster_layers.ImageOverlay
+
+    Raises
+    ------
+    CRSError
+        The scene has no CRS.
+    """
+    from geonb.bands import COMPOSITES, FALSE_COLOR, SWIR, TRUE_COLOR
+    from geonb.bands import composite as make_composite
+
+    named = {"true": TRUE_COLOR, "false": FALSE_COLOR, "swir": SWIR, **COMPOSITES}
+    if isinstance(composite, str):
+        if composite not in named:
+            raise InvalidParameterError(f"unknown composite {composite!r}; use one of {list(named)} or 3 band names")
+        bands = named[composite]
+        label = composite
+    else:
+        bands = tuple(composite)
+        label = "-".join(bands)
+    _check_crs(scene)
+    rgb = make_composite(scene, bands=bands)
+    rgba = np.concatenate([np.round(rgb * 255).astype(np.uint8),
+                           np.where(scene.nodata_mask, 0, 255).astype(np.uint8)[..., None]], axis=-1)
+    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: image ({label})", group=group,
+                        opacity=opacity, max_size_px=max_size_px, palette_colors=palette_colors, show=show,
+                        tooltip=None)
+
+
+def add_label_layer(m, scene: Scene, *, labels: np.ndarray | None = None, layer_name: str | None = None,
+                    group=None, opacity: float = 0.8, classes: Sequence[int] = (WATER, LAND, UNCLASSIFIED),
+                    max_size_px: int = MAX_OVERLAY_PX, show: bool = True):
+    """Add a label raster in the house colours (water blue, land tan, unclassified grey; no label clear).
+
+    ``labels`` defaults to ``scene.labels``; ``classes`` lists the codes drawn (e.g. ``(WATER,)`` for
+    water only). Returns the ImageOverlay.
+    """
+    labels = scene.labels if labels is None else labels
+    if labels is None:
+        raise InvalidParameterError(f"scene {scene.name!r} has no labels; pass `labels=` or use add_scene_layer")
+    labels = _class_map(scene, labels, "label raster")
+    colors = {c: LAKE_COLORS[c] for c in classes if c in LAKE_COLORS}
+    rgba = _class_rgba(labels, colors)
+    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: label", group=group,
+                        opacity=opacity, max_size_px=max_size_px, palette_colors=None, show=show, tooltip=None)
+
+
+def add_prediction_layer(m, scene: Scene, prediction, *, layer_name: str | None = None, group=None,
+                         opacity: float = 0.8, classes: Sequence[int] = (WATER, LAND, UNCLASSIFIED),
+                         max_size_px: int = MAX_OVERLAY_PX, show: bool = True):
+    """Add a predicted class map (a ``Prediction`` or a ``(rows, cols)`` code array) in the house colours.
+
+    Raises ``ShapeMismatchError`` when the prediction is not on the scene's grid.
+    """
+    codes = _class_map(scene, prediction)
+    colors = {c: LAKE_COLORS[c] for c in classes if c in LAKE_COLORS}
+    rgba = _class_rgba(codes, colors)
+    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: prediction", group=group,
+                        opacity=opacity, max_size_px=max_size_px, palette_colors=None, show=show, tooltip=None)
+
+
+#: Error codes drawn by :func:`add_error_layer` (0 = not scored / correct: transparent).
+FALSE_POSITIVE, FALSE_NEGATIVE = 1, 2
+
+
+def error_codes(labels: np.ndarray, predicted: np.ndarray, positive: int = WATER) -> np.ndarray:
+    """``(rows, cols)`` uint8: 1 where ``positive`` was predicted on a pixel labelled otherwise (false
+    positive), 2 where a ``positive`` pixel was missed (false negative), 0 elsewhere.
+
+    Pixels labelled NODATA or UNCLASSIFIED are not scored (0), as in :mod:`geonb.evaluation`.
+    """
+    labels = np.asarray(labels)
+    predicted = np.asarray(predicted)
+    scored = (labels != NODATA) & (labels != UNCLASSIFIED) & (predicted != NODATA)
+    out = np.zeros(labels.shape, dtype=np.uint8)
+    out[scored & (predicted == positive) & (labels != positive)] = FALSE_POSITIVE
+    out[scored & (predicted != positive) & (labels == positive)] = FALSE_NEGATIVE
+    return out
+
+
+def add_error_layer(m, scene: Scene, prediction, *, layer_name: str | None = None, group=None,
+                    opacity: float = 1.0, max_size_px: int = MAX_OVERLAY_PX, show: bool = True):
+    """Add the errors of a prediction against ``scene.labels``: false positives orange, false negatives
+    red, correct pixels transparent. Returns the ImageOverlay."""
+    if scene.labels is None:
+        raise InvalidParameterError(f"scene {scene.name!r} has no labels, so errors cannot be drawn")
+    codes = _class_map(scene, prediction)
+    err = error_codes(scene.labels, codes)
+    colors = {FALSE_POSITIVE: ERROR_COLORS["false positive"], FALSE_NEGATIVE: ERROR_COLORS["false negative"]}
+    rgba = _class_rgba(err, colors, transparent=(0,))
+    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: errors", group=group,
+                        opacity=opacity, max_size_px=max_size_px, palette_colors=None, show=show, tooltip=None)
+
+
+def add_class_legend(m, *, errors: bool = True, classes: Sequence[int] = (WATER, LAND, UNCLASSIFIED),
+                     position: str = "bottomleft"):
+    """A legend of the house class colours (and error colours) for label/prediction/error layers."""
+    entries = [(LAKE_CLASS_NAMES[c], LAKE_COLORS[c]) for c in classes]
+    if errors:
+        entries += [("false positive (land called water)", ERROR_COLORS["false positive"]),
+                    ("false negative (missed water)", ERROR_COLORS["false negative"])]
+    return add_legend(m, "Classes", entries, position=position)
+
+
+# ---------------------------------------------------------------------------------------------
+# Side by side (swipe)
+# ---------------------------------------------------------------------------------------------
+_SWIPE_JS = """
+(function(){
+  var map = {{ this._parent.get_name() }};
+  var left = {{ this.left.get_name() }}, right = {{ this.right.get_name() }};
+  var box = L.DomUtil.create('div', 'geonb-swipe', map.getContainer());
+  box.style.cssText = 'position:absolute;top:0;bottom:0;left:0;right:0;z-index:650;pointer-events:none;';
+  var line = L.DomUtil.create('div', 'geonb-swipe-line', box);
+  line.style.cssText = 'position:absolute;top:0;bottom:0;width:3px;margin-left:-1px;background:#fff;' +
+    'box-shadow:0 0 3px #000;';
+  var range = L.DomUtil.create('input', 'geonb-swipe-range', box);
+  range.type = 'range'; range.min = 0; range.max = 1; range.step = 'any'; range.value = {{ this.start }};
+  range.title = 'drag to compare the two layers';
+  range.style.cssText = 'position:absolute;left:0;width:100%;top:50%;margin:0;pointer-events:auto;opacity:.85;';
+  L.DomEvent.disableClickPropagation(range);
+  L.DomEvent.on(range, 'mousedown touchstart pointerdown', function(e){ L.DomEvent.stopPropagation(e);
+    map.dragging.disable(); });
+  L.DomEvent.on(document, 'mouseup touchend pointerup', function(){ map.dragging.enable(); });
+  function clip(layer, side, x) {
+    if (!layer) return;
+    if (layer.eachLayer && !layer.getElement) { layer.eachLayer(function(l){ clip(l, side, x); }); return; }
+    var el = layer.getElement ? layer.getElement() : (layer.getContainer ? layer.getContainer() : null);
+    if (!el) return;
+    var xl = map.containerPointToLayerPoint([x, 0]).x;
+    if (layer.getElement) {  // an image overlay: clip in its own box
+      var pos = el._leaflet_pos || L.point(0, 0), w = parseFloat(el.style.width) || el.offsetWidth;
+      var cx = Math.max(0, Math.min(w, xl - pos.x));
+      el.style.clipPath = side === 'left' ? 'inset(0 ' + (w - cx) + 'px 0 0)' : 'inset(0 0 0 ' + cx + 'px)';
+    } else {  // a tile layer: clip its container in layer coordinates (as leaflet-side-by-side does)
+      var nw = map.containerPointToLayerPoint([0, 0]), se = map.containerPointToLayerPoint(map.getSize());
+      el.style.clip = side === 'left' ? 'rect(' + [nw.y, xl, se.y, nw.x].join('px,') + 'px)'
+                                      : 'rect(' + [nw.y, se.x, se.y, xl].join('px,') + 'px)';
+    }
+  }
+  function update() {
+    var x = parseFloat(range.value) * map.getSize().x;
+    line.style.left = x + 'px';
+    clip(left, 'left', x); clip(right, 'right', x);
+  }
+  map.on('move moveend zoomend viewreset resize layeradd overlayadd', update);
+  L.DomEvent.on(range, 'input change', update);
+  map.whenReady(update);
+  setTimeout(update, 0);
+  map.geonbSwipe = {range: range, update: update};
+})();
+"""
+
+
+def add_side_by_side(m, left_layer, right_layer, *, start: float = 0.5):
+    """Compare two layers with a swipe: ``left_layer`` shows left of a draggable line, ``right_layer`` right.
+
+    Works offline (the script is inlined), with image overlays, feature groups of overlays and tile
+    layers. folium's ``SideBySideLayers`` plugin loads its script from a CDN (blank offline) and clips
+    tile layers only, hence this small control.
+
+    Parameters
+    ----------
+    left_layer, right_layer : folium layers already added to ``m``
+    start : float in [0, 1]
+        Initial position of the line, as a share of the map width.
+
+    Returns
+    -------
+    branca MacroElement (added to ``m``)
+    """
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    if not 0 <= float(start) <= 1:
+        raise InvalidParameterError(f"`start` must be in [0, 1], got {start}")
+    if left_layer is right_layer:
+        raise InvalidParameterError("`left_layer` and `right_layer` are the same layer; pass two different ones")
+    for name, layer in (("left_layer", left_layer), ("right_layer", right_layer)):
+        if not hasattr(layer, "get_name"):
+            raise InvalidParameterError(f"`{name}` must be a folium layer (e.g. from add_scene_layer), "
+                                        f"got {type(layer).__name__}")
+
+    class _Swipe(MacroElement):
+        _template = Template("{% macro script(this, kwargs) %}" + _SWIPE_JS + "{% endmacro %}")
+
+    swipe = _Swipe()
+    swipe._name = "GeonbSideBySide"
+    swipe.left, swipe.right, swipe.start = left_layer, right_layer, float(start)
+    m.add_child(swipe)
+    return swipe
+
+
+# ---------------------------------------------------------------------------------------------
+# Buildings: footprint polygons
+# ---------------------------------------------------------------------------------------------
+def add_footprints_layer(m, footprints, *, crs=None, layer_name: str = "footprints", color: str = "#00e5ff",
+                         weight: float = 2.0, fill_opacity: float = 0.0, group=None, show: bool = True):
+    """Add building footprints (outlines) as a GeoJSON layer, reprojected to lon/lat.
+
+    Parameters
+    ----------
+    footprints : geonb.labels.Footprints or sequence of shapely geometries
+        Plain geometries are taken to be in ``crs``.
+    crs : CRS-like, optional
+    layer_name : str
+        Name in the layer control.
+    color, weight, fill_opacity
+        Outline colour and width; fill opacity (0: outlines only).
+    group : folium.FeatureGroup, optional
+        Add to this group instead of the map.
+
+    Returns
+    -------
+    folium.GeoJson
+    """
+    import folium
+
+    from geonb.labels import polygons_to_geojson
+
+    collection = polygons_to_geojson(footprints, crs, properties=False)
+    style = {"color": color, "weight": float(weight), "fill": fill_opacity > 0, "fillColor": color,
+             "fillOpacity": float(fill_opacity)}
+    layer = folium.GeoJson(collection, name=_safe_text(layer_name), style_function=lambda _f: style, show=show)
+    layer.add_to(group if group is not None else m)
+    return layer

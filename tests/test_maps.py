@@ -1,0 +1,236 @@
+"""Tests of geonb.maps: offline folium maps, footprints, reprojected overlays (rendered to HTML)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from geonb import maps
+from geonb.errors import CRSError, InvalidParameterError, OutputExistsError, ShapeMismatchError
+from geonb.labels import LAND, WATER
+from geonb.plots import ERROR_COLORS, LAKE_COLORS
+
+
+def _rgb(hex_color):
+    return tuple(int(hex_color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def _overlay_png(overlay) -> np.ndarray:
+    from PIL import Image
+
+    data = overlay.url.split(",", 1)[1]
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGBA"))
+
+
+def _render(m) -> str:
+    return m.get_root().render()
+
+
+def _catalog(names, splits=("test",)):
+    feats = []
+    for k, name in enumerate(names):
+        lon, lat = 6.5 + k, 46.4
+        ring = [[lon, lat], [lon + 0.2, lat], [lon + 0.2, lat + 0.1], [lon, lat + 0.1], [lon, lat]]
+        feats.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+                      "properties": {"id": f"lake-{k}", "name": name, "split": splits[k % len(splits)],
+                                     "rows": 20, "cols": 24, "water_fraction": 0.25}})
+    return {"type": "FeatureCollection", "features": feats}
+
+
+# ---- make_map / offline ----------------------------------------------------------------------
+def test_offline_map_loads_nothing_from_the_internet():
+    m = maps.make_map((46.4, 6.5), offline=True)
+    html = _render(m)
+    assert maps.external_urls(html) == []
+    assert "data:text/javascript;base64" in html and "data:text/css;base64" in html
+    assert "jquery" not in html.lower() and "bootstrap" not in html.lower()
+    assert "tile.openstreetmap.org" not in html  # no basemap offline
+    assert '"zoomAnimation": false' in html
+
+
+def test_online_map_has_basemap_but_still_inline_leaflet():
+    m = maps.make_map((46.4, 6.5), offline=False)
+    html = _render(m)
+    assert "tile.openstreetmap.org" in html
+    assert maps.external_urls(html) == []  # tiles are requested by Leaflet, not as <script>/<link>
+
+
+def test_instance_assets_do_not_leak_to_the_folium_class():
+    import folium
+
+    maps.make_map((0, 0), offline=True)
+    assert any("cdn.jsdelivr.net" in url for _, url in folium.Map.default_js)
+
+
+def test_make_map_fits_bounds_and_scene(sinusoidal_scene):
+    html = _render(maps.make_map((6.0, 46.0, 7.0, 47.0), offline=True))
+    assert "fitBounds" in html
+    west, south, east, north = maps.scene_bounds_wgs84(sinusoidal_scene)
+    assert 6.0 < west < east < 7.0 and 46.0 < south < north < 47.0
+    assert "fitBounds" in _render(maps.make_map(sinusoidal_scene, offline=True))
+
+
+@pytest.mark.parametrize("bad", ["Geneva", (1, 2, 3), (200, 0), (7.0, 46.0, 6.0, 47.0), (np.nan, 1)])
+def test_make_map_rejects_bad_locations(bad):
+    with pytest.raises(InvalidParameterError, match="bounds_or_center|center|bounds"):
+        maps.make_map(bad, offline=True)
+
+
+def test_external_urls_finds_cdn_scripts():
+    html = '<script src="https://cdn.example.org/x.js"></script><a href="https://leafletjs.com">L</a>'
+    assert maps.external_urls(html) == ["https://cdn.example.org/x.js"]
+
+
+# ---- footprints --------------------------------------------------------------------------------
+def test_footprint_popup_escapes_user_strings():
+    evil = "<script>alert('pwned')</script> ${x} `y`"
+    m = maps.make_map((46.4, 6.5), offline=True)
+    group = maps.add_lake_footprints(m, _catalog([evil, "Lac Léman"]))
+    html = _render(m)
+    assert "<script>alert" not in html
+    assert "\\u0026lt;script\\u0026gt;" in html  # escaped HTML, then JSON-encoded for the script
+    assert "${x}" not in html and "`y`" not in html
+    assert group.geonb_lake_ids == ['lake-0', 'lake-1']
+    assert "Lac Léman" in html or "Lac L\\u00e9man" in html
+
+
+def test_footprints_coloured_by_f1_with_legend():
+    m = maps.make_map((46.4, 6.5), offline=True)
+    maps.add_lake_footprints(m, _catalog(["a", "b", "c"]), color_by="f1",
+                             scores={"lake-0": 0.95, "lake-1": 0.3, "lake-2": float("nan")})
+    html = _render(m)
+    assert maps.f1_color(0.95) in html and maps.f1_color(0.3) in html and maps.NO_SCORE_COLOR in html
+    assert "Water F1 per lake" in html and "0.950" in html
+
+
+def test_footprints_from_a_scores_table_and_dataframe():
+    import pandas as pd
+
+    lakes = pd.DataFrame({"name": ["x", "y"], "split": ["test", "train"], "lat": [46.0, 47.0],
+                          "lon": [6.0, 7.0]}, index=pd.Index(["a", "b"], name="id"))
+    table = pd.DataFrame({"f1": [0.85, 0.55], "iou": [0.7, 0.4]}, index=["a", "b"])
+    m = maps.make_map((46.4, 6.5), offline=True)
+    group = maps.add_lake_footprints(m, lakes, color_by="f1", scores=table)
+    assert group.geonb_lake_ids == ['a', 'b']  # circles, since a DataFrame has no polygons
+    assert "circleMarker" in _render(m)
+
+
+def test_footprints_bad_input():
+    m = maps.make_map((46.4, 6.5), offline=True)
+    with pytest.raises(InvalidParameterError, match="color_by"):
+        maps.add_lake_footprints(m, _catalog(["a"]), color_by="size")
+    with pytest.raises(InvalidParameterError, match="needs `scores`"):
+        maps.add_lake_footprints(m, _catalog(["a"]), color_by="f1")
+    with pytest.raises(InvalidParameterError, match="no lake to draw"):  # an empty test split
+        maps.add_lake_footprints(m, _catalog(["a"], splits=("train",)), ids=[])
+    with pytest.raises(InvalidParameterError, match="LakeDataset"):
+        maps.add_lake_footprints(m, 42)
+
+
+def test_footprints_from_a_lake_dataset(tiny_lakes_root):
+    from geonb.datasets import LakeDataset
+
+    ds = LakeDataset("lakes-synthetic", root=tiny_lakes_root)
+    m = maps.make_map((0, 0), offline=True)
+    group = maps.add_lake_footprints(m, ds, ids=ds.split_ids("test"))
+    assert group.geonb_lake_ids == ds.split_ids("test")
+    assert '"type": "Polygon"' in _render(m)
+
+
+# ---- overlays ----------------------------------------------------------------------------------
+def test_label_overlay_keeps_true_colours_and_is_reprojected(sinusoidal_scene):
+    m = maps.make_map(sinusoidal_scene, offline=True)
+    overlay = maps.add_label_layer(m, sinusoidal_scene, opacity=1.0)
+    png = _overlay_png(overlay)
+    (south, west), (north, east) = overlay.bounds
+    w0, s0, e0, n0 = maps.scene_bounds_wgs84(sinusoidal_scene)
+    assert west <= w0 + 1e-6 and east >= e0 - 1e-6 and south <= s0 + 1e-6 and north >= n0 - 1e-6
+    colours = {tuple(px[:3]) for px in png.reshape(-1, 4) if px[3] == 255}
+    assert colours == {_rgb(LAKE_COLORS[WATER]), _rgb(LAKE_COLORS[LAND])}
+    # Sinusoidal -> Mercator skews the scene: corners of the Mercator box fall outside it (transparent).
+    assert png[..., 3].min() == 0
+    mid = png[png.shape[0] // 2]
+    opaque = mid[mid[:, 3] == 255]
+    assert tuple(opaque[0][:3]) == _rgb(LAKE_COLORS[WATER]) and tuple(opaque[-1][:3]) == _rgb(LAKE_COLORS[LAND])
+
+
+def test_raster_to_wgs84_matches_rasterio_and_downsamples(sinusoidal_scene):
+    rgba = np.full(sinusoidal_scene.shape + (4,), 255, np.uint8)
+    full, _ = maps.raster_to_wgs84(sinusoidal_scene, rgba)
+    small, bounds = maps.raster_to_wgs84(sinusoidal_scene, rgba, max_size_px=8)
+    assert max(small.shape[:2]) <= 8 < max(full.shape[:2])
+    assert bounds[0] < bounds[2] and bounds[1] < bounds[3]
+    with pytest.raises(ShapeMismatchError, match="uint8"):
+        maps.raster_to_wgs84(sinusoidal_scene, rgba[:5])
+
+
+def test_scene_overlay_nodata_is_transparent(sinusoidal_scene):
+    m = maps.make_map(sinusoidal_scene, offline=True)
+    overlay = maps.add_scene_layer(m, sinusoidal_scene, composite="false", palette_colors=None)
+    png = _overlay_png(overlay)
+    assert png[..., 3].max() == 255
+    assert "image (false)" in overlay.layer_name
+    with pytest.raises(InvalidParameterError, match="unknown composite"):
+        maps.add_scene_layer(m, sinusoidal_scene, composite="infrared")
+
+
+def test_prediction_and_error_layers(sinusoidal_scene):
+    pred = sinusoidal_scene.labels.copy()
+    pred[0, 0] = LAND     # water missed: false negative
+    pred[5, -1] = WATER   # land called water: false positive
+    m = maps.make_map(sinusoidal_scene, offline=True)
+    maps.add_prediction_layer(m, sinusoidal_scene, pred)
+    err = maps.add_error_layer(m, sinusoidal_scene, pred)
+    colours = {tuple(px[:3]) for px in _overlay_png(err).reshape(-1, 4) if px[3] == 255}
+    assert colours == {_rgb(ERROR_COLORS["false positive"]), _rgb(ERROR_COLORS["false negative"])}
+    codes = maps.error_codes(sinusoidal_scene.labels, pred)
+    assert codes[0, 0] == maps.FALSE_NEGATIVE and codes[5, -1] == maps.FALSE_POSITIVE and codes.sum() == 3
+
+
+def test_prediction_on_another_grid_is_refused(sinusoidal_scene):
+    m = maps.make_map(sinusoidal_scene, offline=True)
+    with pytest.raises(ShapeMismatchError, match="another scene or grid"):
+        maps.add_prediction_layer(m, sinusoidal_scene, np.ones((5, 5), np.uint8))
+
+
+def test_scene_without_crs_is_a_clear_error(sinusoidal_scene):
+    no_crs = replace(sinusoidal_scene, crs=None)
+    m = maps.make_map((46.4, 6.5), offline=True)
+    with pytest.raises(CRSError, match="has no CRS"):
+        maps.add_label_layer(m, no_crs)
+    with pytest.raises(CRSError):
+        maps.make_map(no_crs, offline=True)
+
+
+def test_side_by_side_is_inline_and_checks_layers(sinusoidal_scene):
+    m = maps.make_map(sinusoidal_scene, offline=True)
+    a = maps.add_scene_layer(m, sinusoidal_scene)
+    b = maps.add_label_layer(m, sinusoidal_scene)
+    maps.add_side_by_side(m, a, b)
+    html = _render(m)
+    assert "geonb-swipe" in html and maps.external_urls(html) == []
+    with pytest.raises(InvalidParameterError, match="same layer"):
+        maps.add_side_by_side(m, a, a)
+    with pytest.raises(InvalidParameterError, match="start"):
+        maps.add_side_by_side(m, a, b, start=2)
+
+
+# ---- saving ------------------------------------------------------------------------------------
+def test_save_map_is_atomic_and_refuses_overwrite(tmp_path, sinusoidal_scene):
+    m = maps.make_map(sinusoidal_scene, offline=True)
+    maps.add_label_layer(m, sinusoidal_scene)
+    path = maps.save_map(m, tmp_path / "maps" / "lake.html")
+    text = path.read_text()
+    assert text.startswith("<!DOCTYPE html>") and maps.external_urls(text) == []
+    assert re.search(r"L\.imageOverlay", text)
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
+        maps.save_map(m, path)
+    maps.save_map(m, path, overwrite=True)
+    assert [p.name for p in path.parent.iterdir()] == ["lake.html"]  # no temporary files left
+    with pytest.raises(InvalidParameterError, match=".html"):
+        maps.save_map(m, tmp_path / "lake.png")

@@ -1,0 +1,161 @@
+"""Tests of geonb.prediction: tiled full-scene prediction, blending, nodata, GeoTIFF output."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from geonb.errors import BandMismatchError, InvalidParameterError, ModelError, OutputExistsError
+from geonb.labels import LAKE_CLASSES, LAND, NODATA, WATER
+from geonb.models import AllLandBaseline, LogisticRegressionBaseline, build_lakes_fcn
+from geonb.prediction import blend_weights, predict_raster, predict_scene
+from geonb.scene import Scene, write_scene
+
+TRANSFORM = Affine(463.3, 0, 1_000_000, 0, -463.3, 5_000_000)
+
+
+@pytest.fixture(scope="module")
+def fcn():
+    return build_lakes_fcn(16)
+
+
+@pytest.fixture(scope="module")
+def pixelwise():
+    """A per-pixel (1x1 conv) model: tiling and blending must give exactly the untiled answer."""
+    import keras
+
+    inp = keras.Input((None, None, 7))
+    out = keras.layers.Conv2D(3, 1, activation="softmax",
+                              kernel_initializer=keras.initializers.GlorotUniform(seed=0))(inp)
+    return keras.Model(inp, out)
+
+
+def _scene(rows=70, cols=53, seed=0, nodata_rows=3):
+    rng = np.random.default_rng(seed)
+    img = rng.uniform(0, 0.5, (rows, cols, 7)).astype(np.float32)
+    mask = np.zeros((rows, cols), bool)
+    mask[:nodata_rows] = True
+    img[mask] = 0
+    return Scene(img, labels=np.full((rows, cols), LAND, np.uint8), nodata_mask=mask, crs="EPSG:32633",
+                 transform=TRANSFORM, name="lake")
+
+
+def _direct(model, image):
+    return np.asarray(model.predict_on_batch(image[None]))[0]
+
+
+@pytest.mark.parametrize("patch_size,overlap", [(16, 0.5), (16, 0.0), (24, 0.25), (None, None), ("scene", None)])
+def test_tiling_and_blending_lose_no_pixel(pixelwise, patch_size, overlap):
+    sc = _scene()
+    pred = predict_scene(pixelwise, sc, patch_size=patch_size, overlap=overlap, progress=False)
+    expected = _direct(pixelwise, sc.image)
+    valid = ~sc.nodata_mask
+    assert pred.probabilities.shape == (70, 53, 3) and pred.probabilities.dtype == np.float32
+    np.testing.assert_allclose(pred.probabilities[valid], expected[valid], atol=1e-5)
+    assert (pred.classes[sc.nodata_mask] == NODATA).all()
+    assert (pred.probabilities[sc.nodata_mask] == 0).all()
+    codes = np.asarray(LAKE_CLASSES)[expected.argmax(-1)]
+    assert (pred.classes[valid] == codes[valid]).all()
+
+
+def test_lakes_fcn_tiled_agrees_with_whole_scene(fcn):
+    sc = _scene(90, 300, nodata_rows=0)
+    tiled = predict_scene(fcn, sc, patch_size=32, progress=False)
+    whole = predict_scene(fcn, sc, patch_size="scene", progress=False)
+    assert np.isfinite(tiled.probabilities).all()
+    np.testing.assert_allclose(tiled.probabilities.sum(-1), 1, atol=1e-4)
+    assert (tiled.classes == whole.classes).mean() > 0.97
+    np.testing.assert_allclose(tiled.probabilities, whole.probabilities, atol=0.1)
+
+
+def test_scene_smaller_than_a_patch(fcn):
+    sc = _scene(12, 28, nodata_rows=0)
+    for size in (None, 16, 64):
+        pred = predict_scene(fcn, sc, patch_size=size, progress=False)
+        assert pred.classes.shape == (12, 28) and np.isin(pred.classes, LAKE_CLASSES).all()
+
+
+def test_fixed_size_model_uses_its_own_size():
+    import keras
+
+    inp = keras.Input((16, 16, 7))
+    model = keras.Model(inp, keras.layers.Conv2D(3, 1, activation="softmax")(inp))
+    pred = predict_scene(model, _scene(40, 37), progress=False)
+    assert pred.classes.shape == (40, 37)
+    with pytest.raises(ModelError, match="16x16"):
+        predict_scene(model, _scene(40, 37), patch_size=32, progress=False)
+    with pytest.raises(ModelError, match="whole scene"):
+        predict_scene(model, _scene(40, 37), patch_size="scene", progress=False)
+
+
+def test_band_mismatch(fcn):
+    sc = _scene().select_bands(("red", "green", "blue"))
+    with pytest.raises(BandMismatchError, match="3 bands but the model takes 7"):
+        predict_scene(fcn, sc, progress=False)
+
+
+def test_bad_arguments(pixelwise):
+    with pytest.raises(InvalidParameterError, match="overlap"):
+        predict_scene(pixelwise, _scene(), overlap=1.0, progress=False)
+    with pytest.raises(InvalidParameterError, match="classes"):
+        predict_scene(pixelwise, _scene(), classes=(1, 2), progress=False)
+    with pytest.raises(InvalidParameterError, match="Scene"):
+        predict_scene(pixelwise, [1, 2, 3], progress=False)
+
+
+def test_baselines_predict_scenes():
+    sc = _scene()
+    x = sc.image[None]
+    t = np.zeros(x.shape[:3] + (3,), np.float32)
+    t[..., 1] = 1
+    t[0, 10:20, :, :] = [1, 0, 0]
+    lr = LogisticRegressionBaseline(max_pixels=500).fit(x, t)
+    assert predict_scene(lr, sc, progress=False).classes.shape == sc.shape
+    land = predict_scene(AllLandBaseline().fit(x, t), sc, progress=False)
+    assert (land.classes[~sc.nodata_mask] == LAND).all()
+    assert land.probability(WATER).max() == 0
+
+
+def test_blend_weights_cross_fade():
+    w = blend_weights(16, 16, 8)[8]  # a row through the middle of the tile
+    assert w.min() > 0 and w[7] == w.max()
+    summed = w[8:] + w[:8]  # two tiles overlapping by 8 px
+    np.testing.assert_allclose(summed, summed[0], atol=1e-6)
+
+
+def test_predict_raster_writes_georeferenced_classes(tmp_path, pixelwise):
+    sc = _scene(150, 130)
+    write_scene(sc, tmp_path / "img.tif")
+    out = tmp_path / "pred.tif"
+    res = predict_raster(pixelwise, tmp_path / "img.tif", out, block=64, probabilities=True, progress=False)
+    assert res.blocks == 9 and res.probabilities_path == tmp_path / "pred_probabilities.tif"
+    from geonb.scene import read_scene
+
+    expected = predict_scene(pixelwise, read_scene(tmp_path / "img.tif"), progress=False)
+    with rasterio.open(out) as ds:
+        assert ds.crs.to_epsg() == 32633 and ds.transform.almost_equals(TRANSFORM)
+        assert ds.dtypes[0] == "uint8" and ds.nodata == 0
+        classes = ds.read(1)
+        assert "1=water" in ds.tags()["classes"]
+    assert (classes == expected.classes).all()
+    with rasterio.open(res.probabilities_path) as ds:
+        probs = np.moveaxis(ds.read(), 0, -1)
+        assert ds.count == 3 and ds.descriptions[0] == "probability of water"
+    assert np.isnan(probs[sc.nodata_mask]).all()
+    np.testing.assert_allclose(probs[~sc.nodata_mask], expected.probabilities[~sc.nodata_mask], atol=1e-5)
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
+        predict_raster(pixelwise, tmp_path / "img.tif", out, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["img.tif", "pred.tif", "pred_probabilities.tif"]
+
+
+def test_predict_raster_lakes_fcn_blocks_match_whole(tmp_path, fcn):
+    sc = _scene(120, 100, nodata_rows=0)
+    write_scene(sc, tmp_path / "img.tif")
+    predict_raster(fcn, tmp_path / "img.tif", tmp_path / "p.tif", block=48, progress=False)
+    from geonb.scene import read_scene
+
+    whole = predict_scene(fcn, read_scene(tmp_path / "img.tif"), progress=False)
+    with rasterio.open(tmp_path / "p.tif") as ds:
+        assert (ds.read(1) == whole.classes).mean() > 0.98
