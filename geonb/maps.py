@@ -35,7 +35,7 @@ import numpy as np
 
 from geonb.errors import CRSError, InvalidParameterError, ShapeMismatchError
 from geonb.labels import LAKE_CLASS_NAMES, LAND, NODATA, UNCLASSIFIED, WATER
-from geonb.plots import ERROR_COLORS, LAKE_COLORS, SPLIT_COLORS
+from geonb.plots import ERROR_COLORS, FALSE_NEGATIVE, FALSE_POSITIVE, LAKE_COLORS, SPLIT_COLORS, error_codes
 from geonb.scene import Scene, atomic_path
 
 __all__ = [
@@ -476,7 +476,8 @@ def add_lake_footprints(m, dataset_or_catalog, *, color_by: str = "split", score
             # GeoJson renders through a sub-layer; bind on the GeoJson layer itself (works for all paths).
         elif "lat" in rec and "lon" in rec:
             shape = folium.CircleMarker([float(rec["lat"]), float(rec["lon"])], radius=6, color=color,
-                                        weight=2, fill=True, fill_color=color, fill_opacity=max(float(fill_opacity), 0.5))
+                                        weight=2, fill=True, fill_color=color,
+                                        fill_opacity=max(float(fill_opacity), 0.5))
         else:
             continue
         shape.add_child(_bind_element("popup", _popup_html(name, rows), {"maxWidth": 320}))
@@ -698,25 +699,6 @@ def add_prediction_layer(m, scene: Scene, prediction, *, layer_name: str | None 
     rgba = _class_rgba(codes, colors)
     return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: prediction", group=group,
                         opacity=opacity, max_size_px=max_size_px, palette_colors=None, show=show, tooltip=None)
-
-
-#: Error codes drawn by :func:`add_error_layer` (0 = not scored / correct: transparent).
-FALSE_POSITIVE, FALSE_NEGATIVE = 1, 2
-
-
-def error_codes(labels: np.ndarray, predicted: np.ndarray, positive: int = WATER) -> np.ndarray:
-    """``(rows, cols)`` uint8: 1 where ``positive`` was predicted on a pixel labelled otherwise (false
-    positive), 2 where a ``positive`` pixel was missed (false negative), 0 elsewhere.
-
-    Pixels labelled NODATA or UNCLASSIFIED are not scored (0), as in :mod:`geonb.evaluation`.
-    """
-    labels = np.asarray(labels)
-    predicted = np.asarray(predicted)
-    scored = (labels != NODATA) & (labels != UNCLASSIFIED) & (predicted != NODATA)
-    out = np.zeros(labels.shape, dtype=np.uint8)
-    out[scored & (predicted == positive) & (labels != positive)] = FALSE_POSITIVE
-    out[scored & (predicted != positive) & (labels == positive)] = FALSE_NEGATIVE
-    return out
 
 
 def add_error_layer(m, scene: Scene, prediction, *, layer_name: str | None = None, group=None,

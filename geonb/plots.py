@@ -749,3 +749,182 @@ def plot_distance(distance: np.ndarray, ax=None, *, title: str = "Signed distanc
     cbar.set_label("metres (+ inside a building, - outside)")
     _pixel_axes(ax, title)
     return ax
+
+
+# ---- Prediction viewer and side-by-side panels (notebooks 06 and 07) ------------------------
+#: Codes of :func:`error_codes`: 0 = correct or not scored, then the two kinds of error.
+FALSE_POSITIVE, FALSE_NEGATIVE = 1, 2
+
+
+def error_codes(labels: np.ndarray, predicted: np.ndarray, positive: int = WATER) -> np.ndarray:
+    """Where a prediction is wrong, for drawing: ``(rows, cols)`` uint8.
+
+    1 (:data:`FALSE_POSITIVE`) where ``positive`` (water) was predicted on a pixel labelled otherwise,
+    2 (:data:`FALSE_NEGATIVE`) where a ``positive`` pixel was missed, 0 elsewhere. Pixels labelled
+    NODATA or UNCLASSIFIED, and pixels without a prediction, are not scored (0), as in
+    :mod:`geonb.evaluation`.
+
+    Examples
+    --------
+    >>> error_codes(np.array([[1, 1, 2, 3]]), np.array([[1, 2, 1, 1]])).tolist()
+    [[0, 2, 1, 0]]
+    """
+    labels = np.asarray(labels)
+    predicted = np.asarray(predicted)
+    if labels.shape != predicted.shape:
+        from geonb.errors import ShapeMismatchError
+
+        raise ShapeMismatchError(f"labels {labels.shape} and prediction {predicted.shape} are on different grids")
+    scored = (labels != NODATA) & (labels != UNCLASSIFIED) & (predicted != NODATA)
+    out = np.zeros(labels.shape, dtype=np.uint8)
+    out[scored & (predicted == positive) & (labels != positive)] = FALSE_POSITIVE
+    out[scored & (predicted != positive) & (labels == positive)] = FALSE_NEGATIVE
+    return out
+
+
+def classes_at_threshold(prediction, threshold: float = 0.5, positive: int = WATER) -> np.ndarray:
+    """The class map of a prediction when ``positive`` (water) is called at ``probability >= threshold``.
+
+    Other pixels get the most probable of the other classes; nodata pixels stay 0. With
+    ``threshold=None`` the prediction's own class map (argmax) is returned.
+
+    Parameters
+    ----------
+    prediction : object with ``classes`` (rows, cols) and ``probabilities`` (rows, cols, k),
+        and optionally ``class_codes`` (default ``LAKE_CLASSES`` order) and ``nodata_mask``.
+    threshold : float in [0, 1] or None
+    """
+    from geonb.errors import InvalidParameterError
+    from geonb.labels import LAKE_CLASSES
+
+    classes = np.asarray(prediction.classes)
+    if threshold is None:
+        return classes
+    if not 0 <= float(threshold) <= 1:
+        raise InvalidParameterError(f"`threshold` must be in [0, 1], got {threshold}")
+    probs = getattr(prediction, "probabilities", None)
+    if probs is None:
+        raise InvalidParameterError("this prediction has no probabilities, so it has no threshold; "
+                                    "pass threshold=None")
+    probs = np.asarray(probs)
+    codes = tuple(getattr(prediction, "class_codes", None) or LAKE_CLASSES[: probs.shape[-1]])
+    k = codes.index(positive)
+    others = [i for i in range(len(codes)) if i != k]
+    other_best = np.asarray(codes)[others][np.argmax(probs[..., others], axis=-1)]
+    out = np.where(probs[..., k] >= float(threshold), positive, other_best).astype(np.uint8)
+    out[classes == NODATA] = NODATA
+    return out
+
+
+def _error_cmap():
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    cmap = ListedColormap([ERROR_COLORS["correct"], ERROR_COLORS["false positive"],
+                           ERROR_COLORS["false negative"]], name="geonb_errors")
+    return cmap, BoundaryNorm([-0.5, 0.5, 1.5, 2.5], cmap.N)
+
+
+def error_legend(ax, loc="lower right", **kwargs):
+    """Legend of the error colours (false positive orange, false negative red)."""
+    from matplotlib.patches import Patch
+
+    handles = [Patch(facecolor=ERROR_COLORS["false positive"], edgecolor="0.3", label="false positive"),
+               Patch(facecolor=ERROR_COLORS["false negative"], edgecolor="0.3", label="false negative")]
+    return ax.legend(handles=handles, loc=loc, fontsize="small", framealpha=0.85, **kwargs)
+
+
+def plot_errors(labels: np.ndarray, predicted: np.ndarray, ax=None, *, title: str = "Errors", legend: bool = True,
+                background=None, alpha: float = 1.0):
+    """Draw where a prediction is wrong: false positives orange, false negatives red.
+
+    Parameters
+    ----------
+    labels, predicted : ndarray (rows, cols) of class codes (``predicted`` may be a Prediction)
+    background : ndarray (rows, cols, 3) in [0, 1], optional
+        A picture drawn underneath (e.g. the composite); errors are drawn over it with ``alpha``.
+    """
+    ax = _get_ax(ax)
+    if hasattr(predicted, "classes") and not isinstance(predicted, np.ndarray):
+        predicted = predicted.classes
+    err = error_codes(labels, predicted)
+    cmap, norm = _error_cmap()
+    if background is not None:
+        ax.imshow(np.clip(background, 0, 1), interpolation="nearest")
+        ax.imshow(np.ma.masked_equal(err, 0), cmap=cmap, norm=norm, interpolation="nearest", alpha=alpha)
+    else:
+        ax.imshow(err, cmap=cmap, norm=norm, interpolation="nearest")
+    _pixel_axes(ax, title)
+    if legend:
+        error_legend(ax)
+    return ax
+
+
+def plot_probability(probability: np.ndarray, ax=None, *, threshold: float | None = None,
+                     title: str = "Water probability", colorbar: bool = True):
+    """A water-probability heat map ``(rows, cols)`` in [0, 1] with a colour bar (and the threshold on it)."""
+    ax = _get_ax(ax)
+    im = ax.imshow(np.asarray(probability), cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+    _pixel_axes(ax, title)
+    if colorbar:
+        cbar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
+        cbar.set_label("P(water)")
+        if threshold is not None:
+            cbar.ax.axhline(float(threshold), color=ERROR_COLORS["false negative"], lw=2)
+    return ax
+
+
+def plot_side_by_side(scene, prediction, axes=None, *, composite=("red", "green", "blue"),
+                      threshold: float | None = None, probability: bool = True, title: str | None = None):
+    """Image | label | prediction | errors (| water probability) of one scene, side by side.
+
+    The study's Figures 5, 7 and 8, in the house colours, usable in a static notebook or a report.
+
+    Parameters
+    ----------
+    scene : Scene
+        The image; its ``labels`` give the label and error panels.
+    prediction : Prediction, or ndarray (rows, cols) of class codes
+        On the scene's grid (else ``ShapeMismatchError``).
+    axes : 4 or 5 Axes, optional
+    composite : 3 band names
+        Bands shown as red, green, blue (see ``geonb.bands.COMPOSITES``).
+    threshold : float, optional
+        Call water at ``P(water) >= threshold`` instead of the argmax (needs probabilities).
+    probability : bool
+        Add the water-probability panel (when the prediction has probabilities).
+
+    Returns
+    -------
+    ndarray of Axes
+    """
+    from geonb.bands import composite as make_composite
+    from geonb.errors import ShapeMismatchError
+
+    has_probs = getattr(prediction, "probabilities", None) is not None
+    classes = classes_at_threshold(prediction, threshold) if has_probs else \
+        np.asarray(getattr(prediction, "classes", prediction))
+    if classes.shape != scene.shape:
+        raise ShapeMismatchError(
+            f"the prediction has shape {classes.shape} but scene {scene.name!r} is {scene.shape}: it was made for "
+            "another scene or grid; predict this scene (geonb.prediction.predict_scene) and pass that")
+    n = 4 + int(probability and has_probs)
+    if axes is None:
+        _, axes = _plt().subplots(1, n, figsize=(3.3 * n, 3.6), layout="constrained")
+    axes = np.atleast_1d(axes)
+    name = title or scene.name or "scene"
+    plot_rgb(make_composite(scene, bands=tuple(composite)), ax=axes[0], title=f"{name}\nimage")
+    if scene.labels is not None:
+        plot_labels(scene.labels, ax=axes[1], title="label")
+        plot_errors(scene.labels, classes, ax=axes[3], title="errors")
+    else:
+        for ax, t in ((axes[1], "label"), (axes[3], "errors")):
+            ax.text(0.5, 0.5, "no labels", ha="center", va="center", transform=ax.transAxes)
+            _pixel_axes(ax, t)
+    plot_labels(classes, ax=axes[2], title="prediction" + (f" (P ≥ {threshold:.2f})" if threshold is not None
+                                                            and has_probs else ""))
+    if n == 5:
+        code = WATER
+        codes = tuple(getattr(prediction, "class_codes", None) or (WATER, LAND, UNCLASSIFIED))
+        plot_probability(np.asarray(prediction.probabilities)[..., codes.index(code)], ax=axes[4],
+                         threshold=threshold)
+    return axes

@@ -669,9 +669,10 @@ def write_dataset(path: str | os.PathLike, name: str, n: int, *, seed: int = 0, 
     plan = plan_dataset(n, seed=seed, dataset_index=dataset_index, unclassified=unclassified)
     splits = assign_splits([p.recipe.condition for p in plan], np.random.default_rng([seed, dataset_index, 2]))
     items = list(zip(plan, splits, strict=True))
-    workers = _check_workers(workers, n)
-    chunk = 24
+    workers = _check_workers(workers)
+    chunk = max(4, min(24, -(-n // (4 * workers))))
     chunks = [items[i:i + chunk] for i in range(0, len(items), chunk)]
+    workers = min(workers, len(chunks))
     features: list[dict] = []
     with tqdm(total=n, desc=name, disable=not progress, unit="scene", leave=False) as bar:
         if workers == 1:
@@ -697,12 +698,12 @@ def write_dataset(path: str | os.PathLike, name: str, n: int, *, seed: int = 0, 
     return path
 
 
-def _check_workers(workers: int | None, n: int) -> int:
+def _check_workers(workers: int | None) -> int:
     if workers is None:
         workers = min(2, os.cpu_count() or 1)
     if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
         raise InvalidParameterError(f"`workers` must be a positive integer or None, got {workers!r}")
-    return int(min(workers, max(1, n // 24)))
+    return int(workers)
 
 
 def generate_lakes(root: str | os.PathLike | None = None, seed: int = 0, overwrite: bool = False,
