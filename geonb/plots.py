@@ -356,7 +356,7 @@ def plot_scores_by_condition(shift, ax=None, *, metric: str = "f1", title: str =
 
 # ---- Bands, PCA and patches (notebooks 02 and 03) ------------------------------------------
 #: Colours of windows drawn over a scene: kept patches, pruned patches, pixels dropped at the edge.
-WINDOW_COLORS: dict[str, str] = {"kept": "#ffd400", "pruned": "#f2f2f2", "dropped": "#c51b7d"}
+WINDOW_COLORS: dict[str, str] = {"kept": "#ffd400", "pruned": "#a6a6a6", "dropped": "#c51b7d"}
 
 
 def _rect_segments(windows: np.ndarray, inset: float = 0.2) -> np.ndarray:

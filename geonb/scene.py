@@ -283,7 +283,7 @@ def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | N
             arr = arr * np.float32(sc) + np.float32(off)
         arr[mask] = 0.0
         meta = {"crs": ds.crs, "transform": transform, "band_names": names, "tags": ds.tags(),
-                "width": ds.width, "height": ds.height}
+                "width": ds.width, "height": ds.height, "full_transform": ds.transform}
     return arr, mask, meta
 
 
@@ -304,7 +304,8 @@ def read_labels(path: str | os.PathLike, *, window=None) -> tuple[np.ndarray, di
             ) from exc
         labels = np.ma.filled(data, NODATA).astype(np.uint8)
         transform = ds.window_transform(win) if win is not None else ds.transform
-        meta = {"crs": ds.crs, "transform": transform, "width": ds.width, "height": ds.height}
+        meta = {"crs": ds.crs, "transform": transform, "width": ds.width, "height": ds.height,
+                "full_transform": ds.transform}
     return labels, meta
 
 
@@ -356,12 +357,8 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
     if labels_path is not None:
         labels, lmeta = read_labels(labels_path, window=window)
         # Compare the full grids, not just the windows, so a mismatch is reported even for a window.
-        with rasterio.open(image_path) as ids:
-            full_t = ids.transform
-        with rasterio.open(labels_path) as lds:
-            lfull_t = lds.transform
-        check_same_grid((meta["height"], meta["width"]), full_t, meta["crs"],
-                        (lmeta["height"], lmeta["width"]), lfull_t, lmeta["crs"])
+        check_same_grid((meta["height"], meta["width"]), meta["full_transform"], meta["crs"],
+                        (lmeta["height"], lmeta["width"]), lmeta["full_transform"], lmeta["crs"])
     return Scene(
         image=image, labels=labels, band_names=meta["band_names"], crs=meta["crs"],
         transform=meta["transform"], nodata_mask=mask,

@@ -351,3 +351,469 @@ def patch_size_explorer(dataset=None, *, scenes=None, split: str = "train", lake
                         size: int = 16, dpi: int = 80) -> PatchExplorer:
     """Build a :class:`PatchExplorer` (show it by leaving it as the last expression of a cell)."""
     return PatchExplorer(dataset, scenes=scenes, split=split, lake=lake, size=size, dpi=dpi)
+
+
+# ---- Prediction viewer (notebook 06) ---------------------------------------------------------
+#: What the viewer says when it is given no predictions.
+NO_MODELS_MESSAGE = (
+    "No trained models yet, so there is nothing to view. Run notebooks/05_evaluate.ipynb first (it trains "
+    "and caches the models: FCN, U-Net, logistic regression, all-land), or notebooks/04_train_fcn.ipynb for "
+    "a single FCN, then run this notebook again."
+)
+
+
+def _as_predictions(predictions) -> dict:
+    """``{model: {lake_id: prediction}}`` from ExperimentResults(s) or a plain dict."""
+    if predictions is None:
+        return {}
+    if hasattr(predictions, "predictions") and not isinstance(predictions, dict):
+        predictions = predictions.predictions
+    if not isinstance(predictions, dict):
+        raise InvalidParameterError(
+            "`predictions` must be a dict {model name: {lake id: Prediction}} or ExperimentResults, got "
+            f"{type(predictions).__name__}")
+    out = {}
+    for model, by_lake in predictions.items():
+        if not isinstance(by_lake, dict):
+            raise InvalidParameterError(
+                f"`predictions[{model!r}]` must be a dict {{lake id: Prediction}}, got {type(by_lake).__name__}")
+        if by_lake:
+            out[str(model)] = {str(k): v for k, v in by_lake.items()}
+    return out
+
+
+class PredictionViewer:
+    """Browse predictions lake by lake: image | label | prediction | errors | water probability.
+
+    Controls: a lake drop-down with a search box and previous/next buttons, a model selector, a
+    composite selector (true colour, false colour, SWIR, single bands, PCA), a patch slider (0 = the
+    whole scene, then each ``patch_size`` window), an opacity slider (label, prediction and errors
+    are drawn over the image) and a water-probability threshold slider that re-derives the
+    prediction and its scores live. Beside the panels: F1, IoU, precision, recall and the confusion
+    counts of the lake at that threshold.
+
+    Switching lake or model only swaps arrays in the existing matplotlib artists and re-renders
+    one PNG (no re-prediction, no new figure); scenes, composites and scores are cached.
+
+    Parameters
+    ----------
+    scenes : LakeDataset, or dict of lake id to Scene
+        Where the images and labels come from.
+    predictions : dict of model name to dict of lake id to Prediction, or ExperimentResults
+        E.g. ``results.predictions`` of :func:`geonb.experiments.model_comparison`. Each prediction
+        needs ``classes`` (rows, cols); with ``probabilities`` (rows, cols, k) the threshold works.
+        Empty: the viewer shows :data:`NO_MODELS_MESSAGE` instead of panels.
+    lake, model : str, optional
+        Shown first.
+    patch_size : int
+        Side of the windows the patch slider steps through.
+    threshold : float
+        Initial water-probability threshold.
+    dpi : int
+        Resolution of the rendered figure (lower is faster).
+
+    Attributes
+    ----------
+    lake_dropdown, search_text, prev_button, next_button, model_dropdown, composite_dropdown,
+    patch_slider, opacity_slider, threshold_slider : ipywidgets controls
+    image : ipywidgets.Image
+        The rendered panels (PNG).
+    scores_html : ipywidgets.HTML
+        The lake's scores and confusion counts.
+    current_scores : geonb.evaluation.Scores or None
+    widget : ipywidgets.Widget
+        The app (a cell showing the viewer displays it).
+    """
+
+    def __init__(self, scenes, predictions, *, lake: str | None = None, model: str | None = None,
+                 patch_size: int = 16, threshold: float = 0.5, dpi: int = 72):
+        import warnings
+
+        import ipywidgets as w
+
+        self.predictions = _as_predictions(predictions)
+        self._scene_source = scenes
+        self._scenes: dict = {}
+        self._rgb_cache: dict = {}
+        self._score_cache: dict = {}
+        self.patch_size = int(patch_size)
+        if self.patch_size < 2:
+            raise InvalidParameterError(f"`patch_size` must be >= 2, got {patch_size}")
+        if not 0 <= float(threshold) <= 1:
+            raise InvalidParameterError(f"`threshold` must be in [0, 1], got {threshold}")
+        self.dpi = int(dpi)
+        self.current_scores = None
+        self.message = ""
+        self.figure = None
+        if not self.predictions:
+            self.message = NO_MODELS_MESSAGE
+            warnings.warn(NO_MODELS_MESSAGE, UserWarning, stacklevel=2)
+            self.widget = w.HTML(f"<div style='padding:8px;border-left:4px solid #d62728'><b>Prediction viewer"
+                                 f"</b><br>{NO_MODELS_MESSAGE}</div>")
+            return
+        models = list(self.predictions)
+        if model is not None and model not in models:
+            raise InvalidParameterError(f"`model` {model!r} has no predictions; models: {models}")
+        self.model = model or models[0]
+        self._all_ids = self._lake_ids()
+        if not self._all_ids:
+            raise InvalidParameterError(
+                "none of the predicted lakes is among `scenes` (an empty test split?); pass the dataset the "
+                "models were evaluated on")
+        if lake is not None and lake not in self._all_ids:
+            raise InvalidParameterError(f"`lake` {lake!r} has no prediction; e.g. {self._all_ids[:3]}")
+
+        style = {"description_width": "initial"}
+        self.search_text = w.Text(value="", placeholder="type to filter lakes", description="search",
+                                  layout=w.Layout(width="220px"), continuous_update=True)
+        self.lake_dropdown = w.Dropdown(options=self._lake_options(""), value=lake or self._all_ids[0],
+                                        description="lake", layout=w.Layout(width="380px"))
+        self.prev_button = w.Button(description="◀ previous", layout=w.Layout(width="100px"))
+        self.next_button = w.Button(description="next ▶", layout=w.Layout(width="100px"))
+        self.model_dropdown = w.Dropdown(options=models, value=self.model, description="model",
+                                         layout=w.Layout(width="260px"))
+        self.composite_dropdown = w.Dropdown(options=self._composite_options(), description="composite",
+                                             layout=w.Layout(width="300px"))
+        self.patch_slider = w.IntSlider(value=0, min=0, max=0, description="patch (0 = whole scene)",
+                                        continuous_update=False, style=style, layout=w.Layout(width="380px"))
+        self.opacity_slider = w.FloatSlider(value=0.8, min=0.0, max=1.0, step=0.05, description="overlay opacity",
+                                            continuous_update=False, style=style, layout=w.Layout(width="300px"))
+        self.threshold_slider = w.FloatSlider(value=float(threshold), min=0.05, max=0.95, step=0.05,
+                                              description="water threshold", continuous_update=False,
+                                              readout_format=".2f", style=style, layout=w.Layout(width="300px"))
+        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1250px"))
+        self.scores_html = w.HTML(layout=w.Layout(min_width="230px"))
+        self._build_figure()
+
+        self.search_text.observe(self._on_search, "value")
+        self.lake_dropdown.observe(self._on_lake, "value")
+        self.prev_button.on_click(lambda _b: self.step(-1))
+        self.next_button.on_click(lambda _b: self.step(+1))
+        for ctl in (self.model_dropdown, self.composite_dropdown, self.patch_slider, self.opacity_slider,
+                    self.threshold_slider):
+            ctl.observe(self._on_change, "value")
+        row1 = w.HBox([self.search_text, self.lake_dropdown, self.prev_button, self.next_button])
+        row2 = w.HBox([self.model_dropdown, self.composite_dropdown, self.patch_slider])
+        row3 = w.HBox([self.opacity_slider, self.threshold_slider])
+        self.widget = w.VBox([row1, row2, row3, w.HBox([self.image, self.scores_html])])
+        self._on_lake_changed()
+
+    # ---- data ------------------------------------------------------------------------------
+    def _lake_ids(self) -> list[str]:
+        ids = list(self.predictions[self.model])
+        src = self._scene_source
+        if hasattr(src, "lakes"):
+            known = set(src.lakes.index)
+        elif isinstance(src, dict):
+            known = set(src)
+        else:
+            raise InvalidParameterError(
+                f"`scenes` must be a LakeDataset or a dict of lake id -> Scene, got {type(src).__name__}")
+        return [i for i in ids if i in known]
+
+    def _name(self, lake_id: str) -> str:
+        src = self._scene_source
+        if hasattr(src, "lakes") and "name" in src.lakes.columns:
+            return str(src.lakes.loc[lake_id, "name"])
+        if isinstance(src, dict):
+            return str(getattr(src[lake_id], "name", "") or lake_id)
+        return lake_id
+
+    def _lake_options(self, query: str) -> list[tuple[str, str]]:
+        q = query.strip().lower()
+        opts = [(f"{self._name(i)} ({i})", i) for i in self._all_ids]
+        return [o for o in opts if q in o[0].lower()] if q else opts
+
+    def _composite_options(self) -> list[tuple[str, object]]:
+        from geonb.bands import COMPOSITES
+
+        opts: list[tuple[str, object]] = [(k, ("bands", v)) for k, v in COMPOSITES.items()]
+        opts += [(f"single band: {b}", ("band", b)) for b in ("nir", "swir1", "swir2", "red")]
+        opts.append(("PCA (components 1-2-3 of this scene)", ("pca", None)))
+        return opts
+
+    def scene(self, lake_id: str):
+        """The scene of ``lake_id`` (read once, then cached)."""
+        if lake_id not in self._scenes:
+            src = self._scene_source
+            self._scenes[lake_id] = src.scene(lake_id) if hasattr(src, "scene") else src[lake_id]
+        return self._scenes[lake_id]
+
+    def _rgb(self, lake_id: str, choice) -> np.ndarray:
+        key = (lake_id, choice)
+        if key not in self._rgb_cache:
+            from geonb.bands import composite, fit_pca, percentile_stretch
+
+            sc = self.scene(lake_id)
+            kind, arg = choice
+            try:
+                if kind == "bands":
+                    rgb = composite(sc, bands=arg)
+                elif kind == "band":
+                    band = sc.image[..., list(sc.band_names).index(arg)]
+                    rgb = np.repeat(percentile_stretch(band[..., None], mask=sc.nodata_mask), 3, axis=-1)
+                else:
+                    valid = sc.image[~sc.nodata_mask]
+                    pcs = fit_pca(valid, 3, bands=sc.band_names).transform(sc.image, sc.band_names)
+                    rgb = percentile_stretch(pcs, mask=sc.nodata_mask)
+            except (ValueError, IndexError):  # bands missing from this scene: first band in grey
+                band = sc.image[..., 0]
+                rgb = np.repeat(((band - band.min()) / (np.ptp(band) or 1))[..., None], 3, axis=-1)
+            rgb = np.asarray(rgb, dtype=np.float32)
+            rgb[sc.nodata_mask] = 1.0
+            self._rgb_cache[key] = rgb
+        return self._rgb_cache[key]
+
+    def _prediction_arrays(self, lake_id: str, model: str, threshold: float):
+        """(classes at threshold, water probability or None) on the scene grid."""
+        from geonb.errors import ShapeMismatchError
+        from geonb.labels import LAKE_CLASSES, WATER
+        from geonb.plots import classes_at_threshold
+
+        pred = self.predictions[model].get(lake_id)
+        if pred is None:
+            return None, None
+        probs = getattr(pred, "probabilities", None)
+        classes = classes_at_threshold(pred, threshold) if probs is not None else np.asarray(pred.classes)
+        sc = self.scene(lake_id)
+        if classes.shape != sc.shape:
+            raise ShapeMismatchError(
+                f"model {model!r}: the prediction of lake {lake_id!r} has shape {classes.shape} but the scene is "
+                f"{sc.shape}; it belongs to another scene or grid. Re-run the predictions on this dataset.")
+        p_water = None
+        if probs is not None:
+            codes = tuple(getattr(pred, "class_codes", None) or LAKE_CLASSES[: np.shape(probs)[-1]])
+            p_water = np.asarray(probs)[..., codes.index(WATER)]
+        return classes, p_water
+
+    def _scores(self, lake_id: str, model: str, threshold: float, classes: np.ndarray):
+        key = (lake_id, model, round(float(threshold), 4))
+        if key not in self._score_cache:
+            from geonb.evaluation import scores
+
+            sc = self.scene(lake_id)
+            self._score_cache[key] = scores(sc.labels, classes, mask=sc.nodata_mask) \
+                if sc.labels is not None else None
+        return self._score_cache[key]
+
+    # ---- drawing -----------------------------------------------------------------------------
+    def _build_figure(self) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        from geonb.plots import _error_cmap, class_legend, error_legend, lake_cmap
+
+        fig = Figure(figsize=(15.5, 4.1), dpi=self.dpi, layout="constrained")
+        FigureCanvasAgg(fig)
+        axes = fig.subplots(1, 5)
+        cmap, norm = lake_cmap()
+        ecmap, enorm = _error_cmap()
+        blank = np.zeros((2, 2))
+        self._art = {}
+        titles = ("image", "label", "prediction", "errors (vs label)", "water probability")
+        for ax, t in zip(axes, titles, strict=True):
+            ax.set_title(t)
+            ax.set_xlabel("column (pixels)")
+            ax.locator_params(nbins=4)
+        axes[0].set_ylabel("row (pixels)")
+        self._art["rgb"] = [ax.imshow(np.ones((2, 2, 3)), interpolation="nearest") for ax in axes[:4]]
+        self._art["label"] = axes[1].imshow(blank, cmap=cmap, norm=norm, interpolation="nearest")
+        self._art["pred"] = axes[2].imshow(blank, cmap=cmap, norm=norm, interpolation="nearest")
+        self._art["err"] = axes[3].imshow(blank, cmap=ecmap, norm=enorm, interpolation="nearest")
+        self._art["prob"] = axes[4].imshow(blank, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+        cbar = fig.colorbar(self._art["prob"], ax=axes[4], fraction=0.046, pad=0.04)
+        cbar.set_label("P(water)")
+        self._threshold_line = cbar.ax.axhline(0.5, color="#d62728", lw=2)
+        self._patch_boxes = [ax.add_patch(_rect()) for ax in axes]
+        below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": 3, "frameon": False}
+        class_legend(axes[1], **below)
+        error_legend(axes[3], **{**below, "ncol": 2})
+        fig.canvas.draw()  # constrained layout once; then fixed, so frames can be blitted
+        fig.set_layout_engine("none")
+        self.figure, self.axes = fig, axes
+        self._canvas = FigureCanvasAgg(fig)
+        self._background = None
+        self._static_key = None
+
+    def _dynamic_artists(self) -> list:
+        """Artists that change with lake, model, composite, threshold and opacity (blitted)."""
+        return [*self._art["rgb"], self._art["label"], self._art["pred"], self._art["err"], self._art["prob"],
+                self._threshold_line, *self._patch_boxes, self.axes[0].title, self.axes[2].title]
+
+    def _render(self, static_key) -> None:
+        """Draw (only the dynamic artists when the axes did not change) and show the PNG.
+
+        The background (axes, ticks, legends, colour bar) is drawn once per grid shape and patch
+        window and cached; a new lake of the same shape, a model, a threshold or an opacity change
+        only redraws the images and titles over it.
+        """
+        import io
+
+        from PIL import Image as PILImage
+
+        dynamic = self._dynamic_artists()
+        if self._background is None or static_key != self._static_key:
+            for a in dynamic:
+                a.set_animated(True)  # left out of the full draw, drawn below
+            self._canvas.draw()
+            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
+            self._static_key = static_key
+        else:
+            self._canvas.restore_region(self._background)
+        for a in dynamic:
+            (a.axes or self.axes[0]).draw_artist(a)
+        width, height = self._canvas.get_width_height()
+        img = PILImage.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        img.convert("RGB").save(buf, format="png", compress_level=1)
+        self.image.value = buf.getvalue()
+
+    def _patch_window(self, shape) -> tuple[int, int, int, int] | None:
+        from geonb.patches import grid_windows
+
+        k = int(self.patch_slider.value)
+        if k == 0:
+            return None
+        wins = grid_windows(shape, min(self.patch_size, *shape), edge="shift").windows
+        r, c, h, w_ = (int(v) for v in wins[min(k, len(wins)) - 1])
+        return r, c, h, w_
+
+    def redraw(self) -> None:
+        """Redraw the panels and scores for the current controls (called by every control)."""
+        import html as _html
+
+        from geonb.plots import error_codes
+
+        lake_id, model = self.lake_dropdown.value, self.model_dropdown.value
+        if lake_id is None:
+            return
+        sc = self.scene(lake_id)
+        thr = float(self.threshold_slider.value)
+        classes, p_water = self._prediction_arrays(lake_id, model, thr)
+        rows, cols = sc.shape
+        extent = (-0.5, cols - 0.5, rows - 0.5, -0.5)
+        rgb = self._rgb(lake_id, self.composite_dropdown.value)
+        alpha = float(self.opacity_slider.value)
+        for im in self._art["rgb"]:
+            im.set_data(rgb)
+            im.set_extent(extent)
+        blank = np.zeros(sc.shape, np.uint8)
+        labels = sc.labels if sc.labels is not None else blank
+        layers = {"label": np.ma.masked_equal(labels, 0),
+                  "pred": np.ma.masked_equal(classes if classes is not None else blank, 0)}
+        err = error_codes(labels, classes) if classes is not None else blank
+        layers["err"] = np.ma.masked_equal(err, 0)
+        for key, data in layers.items():
+            self._art[key].set_data(data)
+            self._art[key].set_extent(extent)
+            self._art[key].set_alpha(alpha)
+        self._art["prob"].set_data(p_water if p_water is not None else np.zeros(sc.shape))
+        self._art["prob"].set_extent(extent)
+        self._threshold_line.set_ydata([thr, thr])
+        n_windows = self._n_windows(sc.shape)
+        if self.patch_slider.max != n_windows:
+            self.patch_slider.unobserve(self._on_change, "value")
+            self.patch_slider.max = n_windows
+            self.patch_slider.observe(self._on_change, "value")
+        win = self._patch_window(sc.shape)
+        for ax, box in zip(self.axes, self._patch_boxes, strict=True):
+            if win is None:
+                ax.set_xlim(-0.5, cols - 0.5)
+                ax.set_ylim(rows - 0.5, -0.5)
+                box.set_visible(False)
+            else:
+                r, c, h, w_ = win
+                pad = max(2, self.patch_size // 2)
+                ax.set_xlim(max(-0.5, c - pad - 0.5), min(cols - 0.5, c + w_ + pad - 0.5))
+                ax.set_ylim(min(rows - 0.5, r + h + pad - 0.5), max(-0.5, r - pad - 0.5))
+                box.set_bounds(c - 0.5, r - 0.5, w_, h)
+                box.set_visible(True)
+        name = _html.escape(self._name(lake_id))
+        self.axes[0].set_title(f"{self._name(lake_id)[:32]}: image")
+        self.axes[2].set_title(f"{model[:20]}" + (f", P(water) ≥ {thr:.2f}" if p_water is not None else ""))
+        sc_scores = self._scores(lake_id, model, thr, classes) if classes is not None else None
+        self.current_scores = sc_scores
+        self.scores_html.value = self._scores_text(name, lake_id, model, thr, sc_scores, p_water is not None)
+        self._render((sc.shape, win))
+
+    def _n_windows(self, shape) -> int:
+        from geonb.patches import grid_windows
+
+        return len(grid_windows(shape, min(self.patch_size, *shape), edge="shift").windows)
+
+    @staticmethod
+    def _scores_text(name, lake_id, model, thr, s, has_probs) -> str:
+        import html as _html
+
+        head = f"<b>{name}</b><br><small>{_html.escape(lake_id)} · model <b>{_html.escape(model)}</b>" + \
+            (f" · threshold {thr:.2f}" if has_probs else "") + "</small>"
+        if s is None:
+            return head + "<p>No labels: no scores.</p>"
+        c = s.confusion
+
+        def f(v):
+            return "n/a" if v != v else f"{v:.3f}"
+
+        table = (
+            "<table class='geonb-scores'>"
+            f"<tr><td>F1 (water)</td><td class='geonb-f1'><b>{f(s.f1)}</b></td></tr>"
+            f"<tr><td>IoU (water)</td><td class='geonb-iou'>{f(s.iou)}</td></tr>"
+            f"<tr><td>precision</td><td>{f(s.precision)}</td></tr>"
+            f"<tr><td>recall</td><td>{f(s.recall)}</td></tr>"
+            f"<tr><td>accuracy</td><td>{f(s.accuracy)}</td></tr>"
+            f"<tr><td colspan=2><hr style='margin:3px 0'></td></tr>"
+            f"<tr><td>TP water → water</td><td class='geonb-tp'>{c.tp:,}</td></tr>"
+            f"<tr><td style='color:#ff8c00'>FP land → water</td><td class='geonb-fp'>{c.fp:,}</td></tr>"
+            f"<tr><td style='color:#d62728'>FN water → land</td><td class='geonb-fn'>{c.fn:,}</td></tr>"
+            f"<tr><td>TN land → land</td><td class='geonb-tn'>{c.tn:,}</td></tr>"
+            f"<tr><td>not scored</td><td>{c.n_excluded:,}</td></tr></table>"
+        )
+        note = f"<p><small><i>{_html.escape(s.note)}</i></small></p>" if s.note else ""
+        return head + table + note
+
+    # ---- events ------------------------------------------------------------------------------
+    def _on_search(self, change) -> None:
+        opts = self._lake_options(change["new"])
+        current = self.lake_dropdown.value
+        if not opts:
+            return  # keep the list while the query matches nothing
+        self.lake_dropdown.options = opts
+        values = [v for _, v in opts]
+        if current not in values:
+            self.lake_dropdown.value = values[0]
+
+    def _on_lake(self, change) -> None:
+        if change["new"] is not None:
+            self._on_lake_changed()
+
+    def _on_lake_changed(self) -> None:
+        self.patch_slider.unobserve(self._on_change, "value")
+        self.patch_slider.value = 0
+        self.patch_slider.max = self._n_windows(self.scene(self.lake_dropdown.value).shape)
+        self.patch_slider.observe(self._on_change, "value")
+        self.redraw()
+
+    def _on_change(self, _change) -> None:
+        self.redraw()
+
+    def step(self, delta: int) -> None:
+        """Show the previous (``-1``) or next (``+1``) lake of the (filtered) list."""
+        values = [v for _, v in self.lake_dropdown.options]
+        i = values.index(self.lake_dropdown.value)
+        self.lake_dropdown.value = values[(i + delta) % len(values)]
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+def _rect():
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((0, 0), 1, 1, fill=False, edgecolor="#ffd400", lw=2, visible=False)
+
+
+def prediction_viewer(scenes, predictions, **kwargs) -> PredictionViewer:
+    """Build a :class:`PredictionViewer` (see there for the arguments)."""
+    return PredictionViewer(scenes, predictions, **kwargs)

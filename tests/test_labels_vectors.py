@@ -333,3 +333,41 @@ def test_footprints_container_checks():
     assert "1 polygons" in repr(fp)
     with pytest.raises(CRSError):
         Footprints([box(0, 0, 1, 1)]).to_crs(UTM)
+
+
+# ---- drawing (plots.py and maps.py helpers of the buildings track) ---------------------------
+def test_plot_footprints_mask_and_distance():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from geonb.plots import plot_building_mask, plot_distance, plot_footprints
+
+    fp = parse_footprints(fc(feat(SQUARE)))
+    mask = rasterize_footprints(fp, (100, 100), T_UTM, UTM, border_px=2)
+    ax = plot_footprints(np.zeros((100, 100, 3)), fp, T_UTM, UTM)
+    plot_footprints(None, fp, T_UTM, UTM, ax=ax, color="yellow", label="predicted")
+    xs, ys = ax.collections[0].get_segments()[0].T
+    assert (xs.min(), xs.max(), ys.min(), ys.max()) == pytest.approx((9.5, 29.5, 9.5, 29.5), abs=1e-6)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["truth footprints (1)", "predicted (1)"]
+    ax2 = plot_building_mask(mask)
+    assert [t.get_text() for t in ax2.get_legend().get_texts()] == ["background", "building", "border"]
+    ax3 = plot_distance(signed_distance(mask, T_UTM, UTM, clip_m=4))
+    im = ax3.images[0]
+    assert im.norm.vmin == -im.norm.vmax and ax3.figure.axes[-1].get_ylabel().startswith("metres")
+    assert ax3.get_xlabel() == "column (pixels)"
+    plt.close("all")
+
+
+def test_add_footprints_layer_renders_lonlat_outlines():
+    from geonb.maps import add_footprints_layer, make_map
+
+    fp = mask_to_polygons(rasterize_footprints(parse_footprints(fc(feat(SQUARE))), (100, 100), T_UTM, UTM),
+                          T_UTM, UTM)
+    m = make_map((48.2, 16.3), offline=True)
+    layer = add_footprints_layer(m, fp, layer_name="predicted <b>", color="#ffee00")
+    html = m.get_root().render()
+    assert layer.get_name() in html and "<b>" not in layer.layer_name
+    lon, lat = layer.data["features"][0]["geometry"]["coordinates"][0][0]
+    assert 14 < lon < 17 and 47 < lat < 49
