@@ -25,9 +25,8 @@ def load_app():
         from geonb.datasets import LakeDataset
 
         ds = LakeDataset("lakes-synthetic")
-        big = ds.lakes[(ds.lakes["rows"] == 132) & (ds.lakes["cols"] == 132)]
-        lake = big.index[0] if len(big) else None
-        return PatchExplorer(ds.subset(200, seed=0) if lake is None else ds, lake=lake), "lakes-synthetic"
+        lake = (ds.lakes["rows"] * ds.lakes["cols"]).idxmax()  # the largest lake (132 x 132 if present)
+        return PatchExplorer(ds, lake=lake), "lakes-synthetic (whole training split)"
     except Exception as exc:
         print(f"(dataset not available: {exc}; using a random 132 x 132 lake)")
         from geonb.scene import Scene

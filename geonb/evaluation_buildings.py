@@ -125,8 +125,9 @@ def spacenet_f1(truth, pred, *, iou_threshold: float = SPACENET_IOU) -> SpaceNet
     Parameters
     ----------
     truth, pred : Footprints or list of shapely polygons
-        In the same CRS (compare in a projected CRS or in pixels for exact areas; IoU is a ratio
-        of areas, so lon/lat works for small tiles too).
+        Footprints with different CRSs are compared in ``truth``'s CRS. IoU is a ratio of areas,
+        unchanged by the (locally affine) step from metres to degrees, so lon/lat tiles need no
+        reprojection.
     iou_threshold : float
         In (0, 1].
 

@@ -182,11 +182,10 @@ class Footprints:
         if crs == self.crs or not self.geometries:
             return replace(self, crs=crs, geometries=list(self.geometries))
         import shapely
-        from rasterio.warp import transform_geom
-        from shapely.geometry import mapping, shape
-
         from rasterio._err import CPLE_BaseError
         from rasterio.errors import RasterioError
+        from rasterio.warp import transform_geom
+        from shapely.geometry import mapping, shape
 
         try:
             moved = transform_geom(self.crs, crs, [mapping(g) for g in self.geometries])

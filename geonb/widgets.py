@@ -632,8 +632,7 @@ class PredictionViewer:
         fig.set_layout_engine("none")
         self.figure, self.axes = fig, axes
         self._canvas = FigureCanvasAgg(fig)
-        self._background = None
-        self._static_key = None
+        self._backgrounds: dict = {}  # (grid shape, patch window) -> cached background pixels
 
     def _dynamic_artists(self) -> list:
         """Artists that change with lake, model, composite, threshold and opacity (blitted)."""
@@ -644,22 +643,24 @@ class PredictionViewer:
         """Draw (only the dynamic artists when the axes did not change) and show the PNG.
 
         The background (axes, ticks, legends, colour bar) is drawn once per grid shape and patch
-        window and cached; a new lake of the same shape, a model, a threshold or an opacity change
-        only redraws the images and titles over it.
+        window and cached (the last 32); a lake of a shape seen before, a model, a threshold or an
+        opacity change only redraws the images and titles over it.
         """
         import io
 
         from PIL import Image as PILImage
 
         dynamic = self._dynamic_artists()
-        if self._background is None or static_key != self._static_key:
+        background = self._backgrounds.get(static_key)
+        if background is None:
             for a in dynamic:
                 a.set_animated(True)  # left out of the full draw, drawn below
             self._canvas.draw()
-            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
-            self._static_key = static_key
+            if len(self._backgrounds) >= 32:  # about 1.3 MB each
+                self._backgrounds.pop(next(iter(self._backgrounds)))
+            self._backgrounds[static_key] = self._canvas.copy_from_bbox(self.figure.bbox)
         else:
-            self._canvas.restore_region(self._background)
+            self._canvas.restore_region(background)
         for a in dynamic:
             (a.axes or self.axes[0]).draw_artist(a)
         width, height = self._canvas.get_width_height()
@@ -777,10 +778,15 @@ class PredictionViewer:
         current = self.lake_dropdown.value
         if not opts:
             return  # keep the list while the query matches nothing
-        self.lake_dropdown.options = opts
         values = [v for _, v in opts]
-        if current not in values:
-            self.lake_dropdown.value = values[0]
+        keep = current if current in values else values[0]
+        # Replacing the options selects the first one; stay on the current lake when it still matches.
+        self.lake_dropdown.unobserve(self._on_lake, "value")
+        self.lake_dropdown.options = opts
+        self.lake_dropdown.value = keep
+        self.lake_dropdown.observe(self._on_lake, "value")
+        if keep != current:
+            self._on_lake_changed()
 
     def _on_lake(self, change) -> None:
         if change["new"] is not None:

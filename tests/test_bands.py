@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from affine import Affine
 
 from geonb.bands import (
     FALSE_COLOR,
@@ -41,7 +42,8 @@ def make_scene(rows=20, cols=24, seed=0, name="lake") -> Scene:
     nodata[-1, :] = True
     image[nodata] = 0
     labels[-1, 0] = NODATA
-    return Scene(image, labels, nodata_mask=nodata, name=name, properties={"id": name})
+    return Scene(image, labels, nodata_mask=nodata, name=name, properties={"id": name}, crs="EPSG:32633",
+                 transform=Affine(500.0, 0, 300000.0, 0, -500.0, 5000000.0))
 
 
 def test_band_table_and_composites_by_name():

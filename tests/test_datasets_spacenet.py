@@ -151,6 +151,10 @@ def test_reader_bad_input(tmp_path):
         ds.scene("img99")
     with pytest.raises(BandMismatchError, match="bands"):
         SpaceNetDataset(aoi, bands=("red", "thermal"))
+    with pytest.raises(InvalidParameterError, match="not a folder"):
+        SpaceNetDataset(aoi, product="RGB-PanSharpen")
+    assert SpaceNetDataset(aoi, product="MUL-PanSharpen", bands=("coastal",)).scene(
+        "AOI_2_Vegas_img1").band_names == ("coastal",)
     (aoi / "geojson" / "buildings" / "buildings_AOI_2_Vegas_img3.geojson").write_text("{")
     with pytest.raises(DatasetNotFoundError, match="no image"):
         SpaceNetDataset(aoi).scene("AOI_2_Vegas_img3")

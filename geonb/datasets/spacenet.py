@@ -195,12 +195,12 @@ class SpaceNetDataset:
         if not self._geojson:
             raise DatasetNotFoundError(f"no *.geojson files under {[str(a) for a in aois]}/geojson/buildings")
         self.ids: list[str] = sorted(self._geojson, key=_natural_key)
-        self.product = product or self._pick_product(aois[0])
-        if self.product not in PRODUCT_BANDS and product is not None and not (aois[0] / product).is_dir():
+        if product is not None and not (aois[0] / product).is_dir():
             raise InvalidParameterError(
                 f"`product` {product!r} is not a folder of {str(aois[0])!r}; choose one of "
                 f"{sorted(p.name for p in aois[0].iterdir() if p.is_dir())}"
             )
+        self.product = product or self._pick_product(aois[0])
 
     def _pick_product(self, aoi: Path) -> str:
         present = [p for p in PRODUCT_ORDER if (aoi / p).is_dir()]
