@@ -40,19 +40,24 @@ from geonb.scene import Scene, atomic_path
 
 __all__ = [
     "F1_BINS",
+    "LAYER_KINDS",
+    "add_class_legend",
     "add_error_layer",
     "add_footprints_layer",
     "add_label_layer",
     "add_lake_footprints",
+    "add_lake_layers",
     "add_legend",
     "add_prediction_layer",
     "add_scene_layer",
     "add_side_by_side",
     "external_urls",
+    "f1_color",
     "is_online",
     "make_map",
     "raster_to_wgs84",
     "save_map",
+    "scene_bounds_wgs84",
 ]
 
 #: Web Mercator, the CRS of Leaflet maps.
@@ -398,7 +403,7 @@ def _fmt(v) -> str:
 
 def add_lake_footprints(m, dataset_or_catalog, *, color_by: str = "split", scores=None,
                         layer_name: str = "Lakes", ids: Sequence[str] | None = None, show: bool = True,
-                        legend: bool = True, fill_opacity: float = 0.25):
+                        legend: bool = True, fill_opacity: float = 0.25, markers: bool = False):
     """Add one footprint per lake (polygon, or a circle where a lake has no polygon) with popups.
 
     Parameters
@@ -419,6 +424,9 @@ def add_lake_footprints(m, dataset_or_catalog, *, color_by: str = "split", score
         Add a legend for the colours.
     fill_opacity : float
         Fill of the footprints (their outline is opaque); lower it over raster layers.
+    markers : bool
+        Also put a small circle (same colour and popup) at each lake's centre, so lakes stay visible
+        and clickable when the map is zoomed out to a continent (a footprint is then under a pixel).
 
     Returns
     -------
@@ -480,9 +488,14 @@ def add_lake_footprints(m, dataset_or_catalog, *, color_by: str = "split", score
                                         fill_opacity=max(float(fill_opacity), 0.5))
         else:
             continue
-        shape.add_child(_bind_element("popup", _popup_html(name, rows), {"maxWidth": 320}))
-        shape.add_child(_bind_element("tooltip", _safe_text(name), {"sticky": True}))
-        group.add_child(shape)
+        shapes = [shape]
+        if markers and isinstance(geom, Mapping) and "lat" in rec and "lon" in rec:
+            shapes.append(folium.CircleMarker([float(rec["lat"]), float(rec["lon"])], radius=5, color="#333333",
+                                              weight=1, fill=True, fill_color=color, fill_opacity=0.9))
+        for shp in shapes:
+            shp.add_child(_bind_element("popup", _popup_html(name, rows), {"maxWidth": 320}))
+            shp.add_child(_bind_element("tooltip", _safe_text(name), {"sticky": True}))
+            group.add_child(shp)
         group.geonb_lake_ids.append(lake_id)
     group.add_to(m)
     if legend:
@@ -723,6 +736,76 @@ def add_class_legend(m, *, errors: bool = True, classes: Sequence[int] = (WATER,
         entries += [("false positive (land called water)", ERROR_COLORS["false positive"]),
                     ("false negative (missed water)", ERROR_COLORS["false negative"])]
     return add_legend(m, "Classes", entries, position=position)
+
+
+#: Layer kinds of :func:`add_lake_layers`, in drawing order.
+LAYER_KINDS: tuple[str, ...] = ("image", "label", "prediction", "errors")
+
+
+def add_lake_layers(m, scenes, predictions=None, *, model_name: str = "", kinds: Sequence[str] = LAYER_KINDS,
+                    show: Sequence[str] = ("image", "prediction"), composite: str = "true",
+                    max_size_px: int = MAX_OVERLAY_PX, opacity: float = 0.8) -> dict:
+    """Add image / label / prediction / error overlays of many lakes, one layer-control entry per kind.
+
+    Each kind is a ``folium.FeatureGroup`` holding one overlay per lake, so the layer control stays
+    short however many lakes there are ("Image", "Label", "Prediction (fcn)", "Errors (fcn)").
+
+    Parameters
+    ----------
+    m : folium.Map
+    scenes : iterable of Scene, or dict of lake id to Scene
+        Scenes with a CRS (and labels for the label and error layers).
+    predictions : dict of lake id to Prediction (or class map), optional
+        Needed for the prediction and error layers; lakes without one are skipped there.
+    model_name : str
+        Shown in the layer names of predictions and errors.
+    kinds : subset of :data:`LAYER_KINDS`
+    show : kinds visible when the map opens (others are ticked off in the layer control).
+    composite, max_size_px, opacity
+        As in :func:`add_scene_layer` / :func:`add_label_layer`.
+
+    Returns
+    -------
+    dict of kind to folium.FeatureGroup
+
+    Raises
+    ------
+    InvalidParameterError
+        No scenes (an empty split), an unknown kind, or prediction layers without predictions.
+    CRSError
+        A scene has no CRS.
+    """
+    import folium
+
+    items = list(scenes.items()) if isinstance(scenes, Mapping) else \
+        [(str((s.properties or {}).get("id") or s.name), s) for s in scenes]
+    if not items:
+        raise InvalidParameterError("`scenes` is empty (an empty test split?); there is nothing to put on the map")
+    unknown = [k for k in kinds if k not in LAYER_KINDS]
+    if unknown:
+        raise InvalidParameterError(f"unknown layer kinds {unknown}; choose from {list(LAYER_KINDS)}")
+    if predictions is None and any(k in ("prediction", "errors") for k in kinds):
+        raise InvalidParameterError(
+            "prediction and error layers need `predictions` (dict lake id -> Prediction); run notebook 05 "
+            "(evaluation) first, or pass kinds=('image', 'label')")
+    suffix = f" ({model_name})" if model_name else ""
+    names = {"image": f"Image ({composite} colour)", "label": "Label", "prediction": f"Prediction{suffix}",
+             "errors": f"Errors{suffix}"}
+    groups = {k: folium.FeatureGroup(name=names[k], show=k in show) for k in kinds}
+    for lake_id, scene in items:
+        pred = (predictions or {}).get(lake_id)
+        if "image" in groups:
+            add_scene_layer(m, scene, composite=composite, group=groups["image"], max_size_px=max_size_px)
+        if "label" in groups and scene.labels is not None:
+            add_label_layer(m, scene, group=groups["label"], max_size_px=max_size_px, opacity=opacity)
+        if pred is not None and "prediction" in groups:
+            add_prediction_layer(m, scene, pred, group=groups["prediction"], max_size_px=max_size_px,
+                                 opacity=opacity)
+        if pred is not None and "errors" in groups and scene.labels is not None:
+            add_error_layer(m, scene, pred, group=groups["errors"], max_size_px=max_size_px)
+    for g in groups.values():
+        g.add_to(m)
+    return groups
 
 
 # ---------------------------------------------------------------------------------------------

@@ -782,16 +782,39 @@ def error_codes(labels: np.ndarray, predicted: np.ndarray, positive: int = WATER
     return out
 
 
-def classes_at_threshold(prediction, threshold: float = 0.5, positive: int = WATER) -> np.ndarray:
-    """The class map of a prediction when ``positive`` (water) is called at ``probability >= threshold``.
+def water_score(prediction, positive: int = WATER) -> np.ndarray:
+    """``(rows, cols)`` float32: the positive class's probability relative to the strongest other class.
 
-    Other pixels get the most probable of the other classes; nodata pixels stay 0. With
-    ``threshold=None`` the prediction's own class map (argmax) is returned.
+    ``p_water / (p_water + max(p_other))``. For a water/land model this *is* P(water); for a model with
+    a third output (unclassified) it ignores the weaker classes, so that a threshold of 0.5 gives the
+    model's own answer (the argmax). This is the quantity the viewer's threshold slider cuts.
+    """
+    from geonb.errors import InvalidParameterError
+    from geonb.labels import LAKE_CLASSES
+
+    probs = getattr(prediction, "probabilities", None)
+    if probs is None:
+        raise InvalidParameterError("this prediction has no probabilities, so it has no water score; "
+                                    "pass threshold=None")
+    probs = np.asarray(probs, dtype=np.float32)
+    codes = tuple(getattr(prediction, "class_codes", None) or LAKE_CLASSES[: probs.shape[-1]])
+    k = codes.index(positive)
+    p_pos = probs[..., k]
+    p_other = np.delete(probs, k, axis=-1).max(axis=-1)
+    total = p_pos + p_other
+    return np.divide(p_pos, total, out=np.zeros_like(p_pos), where=total > 0)
+
+
+def classes_at_threshold(prediction, threshold: float | None = 0.5, positive: int = WATER) -> np.ndarray:
+    """The class map of a prediction when ``positive`` (water) is called at ``water_score >= threshold``.
+
+    Other pixels get the most probable of the other classes; nodata pixels stay 0. At 0.5 this is
+    the prediction's own argmax (see :func:`water_score`); ``threshold=None`` returns ``classes`` as is.
 
     Parameters
     ----------
     prediction : object with ``classes`` (rows, cols) and ``probabilities`` (rows, cols, k),
-        and optionally ``class_codes`` (default ``LAKE_CLASSES`` order) and ``nodata_mask``.
+        and optionally ``class_codes`` (default ``LAKE_CLASSES`` order).
     threshold : float in [0, 1] or None
     """
     from geonb.errors import InvalidParameterError
@@ -802,16 +825,12 @@ def classes_at_threshold(prediction, threshold: float = 0.5, positive: int = WAT
         return classes
     if not 0 <= float(threshold) <= 1:
         raise InvalidParameterError(f"`threshold` must be in [0, 1], got {threshold}")
-    probs = getattr(prediction, "probabilities", None)
-    if probs is None:
-        raise InvalidParameterError("this prediction has no probabilities, so it has no threshold; "
-                                    "pass threshold=None")
-    probs = np.asarray(probs)
+    score = water_score(prediction, positive)
+    probs = np.asarray(prediction.probabilities)
     codes = tuple(getattr(prediction, "class_codes", None) or LAKE_CLASSES[: probs.shape[-1]])
-    k = codes.index(positive)
-    others = [i for i in range(len(codes)) if i != k]
+    others = [i for i in range(len(codes)) if codes[i] != positive]
     other_best = np.asarray(codes)[others][np.argmax(probs[..., others], axis=-1)]
-    out = np.where(probs[..., k] >= float(threshold), positive, other_best).astype(np.uint8)
+    out = np.where(score >= float(threshold), positive, other_best).astype(np.uint8)
     out[classes == NODATA] = NODATA
     return out
 
@@ -861,13 +880,14 @@ def plot_errors(labels: np.ndarray, predicted: np.ndarray, ax=None, *, title: st
 
 def plot_probability(probability: np.ndarray, ax=None, *, threshold: float | None = None,
                      title: str = "Water probability", colorbar: bool = True):
-    """A water-probability heat map ``(rows, cols)`` in [0, 1] with a colour bar (and the threshold on it)."""
+    """A water-probability heat map ``(rows, cols)`` in [0, 1] (e.g. :func:`water_score`) with a colour bar
+    and the threshold marked on it."""
     ax = _get_ax(ax)
     im = ax.imshow(np.asarray(probability), cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     _pixel_axes(ax, title)
     if colorbar:
         cbar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
-        cbar.set_label("P(water)")
+        cbar.set_label("P(water) vs strongest other class")
         if threshold is not None:
             cbar.ax.axhline(float(threshold), color=ERROR_COLORS["false negative"], lw=2)
     return ax
@@ -889,7 +909,7 @@ def plot_side_by_side(scene, prediction, axes=None, *, composite=("red", "green"
     composite : 3 band names
         Bands shown as red, green, blue (see ``geonb.bands.COMPOSITES``).
     threshold : float, optional
-        Call water at ``P(water) >= threshold`` instead of the argmax (needs probabilities).
+        Call water where :func:`water_score` ``>= threshold`` (needs probabilities; 0.5 = the argmax).
     probability : bool
         Add the water-probability panel (when the prediction has probabilities).
 
@@ -923,8 +943,5 @@ def plot_side_by_side(scene, prediction, axes=None, *, composite=("red", "green"
     plot_labels(classes, ax=axes[2], title="prediction" + (f" (P ≥ {threshold:.2f})" if threshold is not None
                                                             and has_probs else ""))
     if n == 5:
-        code = WATER
-        codes = tuple(getattr(prediction, "class_codes", None) or (WATER, LAND, UNCLASSIFIED))
-        plot_probability(np.asarray(prediction.probabilities)[..., codes.index(code)], ax=axes[4],
-                         threshold=threshold)
+        plot_probability(water_score(prediction), ax=axes[4], threshold=threshold)
     return axes

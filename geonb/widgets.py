@@ -567,8 +567,7 @@ class PredictionViewer:
     def _prediction_arrays(self, lake_id: str, model: str, threshold: float):
         """(classes at threshold, water probability or None) on the scene grid."""
         from geonb.errors import ShapeMismatchError
-        from geonb.labels import LAKE_CLASSES, WATER
-        from geonb.plots import classes_at_threshold
+        from geonb.plots import classes_at_threshold, water_score
 
         pred = self.predictions[model].get(lake_id)
         if pred is None:
@@ -580,10 +579,7 @@ class PredictionViewer:
             raise ShapeMismatchError(
                 f"model {model!r}: the prediction of lake {lake_id!r} has shape {classes.shape} but the scene is "
                 f"{sc.shape}; it belongs to another scene or grid. Re-run the predictions on this dataset.")
-        p_water = None
-        if probs is not None:
-            codes = tuple(getattr(pred, "class_codes", None) or LAKE_CLASSES[: np.shape(probs)[-1]])
-            p_water = np.asarray(probs)[..., codes.index(WATER)]
+        p_water = water_score(pred) if probs is not None else None
         return classes, p_water
 
     def _scores(self, lake_id: str, model: str, threshold: float, classes: np.ndarray):
@@ -622,7 +618,7 @@ class PredictionViewer:
         self._art["err"] = axes[3].imshow(blank, cmap=ecmap, norm=enorm, interpolation="nearest")
         self._art["prob"] = axes[4].imshow(blank, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
         cbar = fig.colorbar(self._art["prob"], ax=axes[4], fraction=0.046, pad=0.04)
-        cbar.set_label("P(water)")
+        cbar.set_label("P(water) vs strongest other class")
         self._threshold_line = cbar.ax.axhline(0.5, color="#d62728", lw=2)
         self._patch_boxes = [ax.add_patch(_rect()) for ax in axes]
         below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": 3, "frameon": False}
@@ -731,7 +727,7 @@ class PredictionViewer:
                 box.set_visible(True)
         name = _html.escape(self._name(lake_id))
         self.axes[0].set_title(f"{self._name(lake_id)[:32]}: image")
-        self.axes[2].set_title(f"{model[:20]}" + (f", P(water) ≥ {thr:.2f}" if p_water is not None else ""))
+        self.axes[2].set_title(f"{model[:20]}" + (f", water if P ≥ {thr:.2f}" if p_water is not None else ""))
         sc_scores = self._scores(lake_id, model, thr, classes) if classes is not None else None
         self.current_scores = sc_scores
         self.scores_html.value = self._scores_text(name, lake_id, model, thr, sc_scores, p_water is not None)
