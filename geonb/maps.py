@@ -235,6 +235,7 @@ def save_map(m, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         raise InvalidParameterError(f"`path` should end in .html, got {str(path)!r}")
     with atomic_path(path, overwrite) as tmp:
         m.save(str(tmp))  # branca's embedded=True is broken (TESTING-NOTES); the default is standalone
+        tmp.chmod(0o644)  # the temporary file is private (mkstemp); a saved map is meant to be shared
     return path
 
 

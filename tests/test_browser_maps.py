@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from browser import png_pixel, screenshot
 
 from geonb import maps

@@ -154,13 +154,20 @@ def test_switching_is_fast(two_lakes):
 # ---- plot functions used by the viewer -----------------------------------------------------------
 def test_classes_at_threshold_and_error_codes():
     labels = np.array([[WATER, WATER, LAND, UNCLASSIFIED, NODATA]], np.uint8)
-    pred = _prediction(labels, 0.7, 0.4, np.random.default_rng(3))
-    pred.probabilities[..., 0] = [[0.7, 0.45, 0.45, 0.9, 0.0]]
-    pred.classes[0, 4] = NODATA
+    p_water = np.array([[0.7, 0.45, 0.45, 0.9, 0.0]], np.float32)
+    # A third output (unclassified) takes some probability on the second pixel: there water (0.45) beats
+    # land (0.40) in the argmax, and the water score 0.45 / 0.85 = 0.53 keeps that answer at 0.5.
+    p_uncl = np.array([[0.0, 0.15, 0.0, 0.0, 0.0]], np.float32)
+    probs = np.stack([p_water, 1 - p_water - p_uncl, p_uncl], axis=-1)
+    pred = SimpleNamespace(classes=np.array([[1, 1, 2, 1, 0]], np.uint8), probabilities=probs)
     at_half = plots.classes_at_threshold(pred, 0.5)
-    assert at_half.tolist() == [[WATER, LAND, LAND, WATER, NODATA]]
+    assert at_half.tolist() == [[WATER, WATER, LAND, WATER, NODATA]]
+    assert np.allclose(plots.water_score(pred), [[0.7, 0.45 / 0.85, 0.45, 0.9, 0.0]])
     assert plots.classes_at_threshold(pred, 0.4).tolist() == [[WATER, WATER, WATER, WATER, NODATA]]
-    assert plots.error_codes(labels, at_half).tolist() == [[0, plots.FALSE_NEGATIVE, 0, 0, 0]]
+    assert plots.classes_at_threshold(pred, 0.6).tolist() == [[WATER, LAND, LAND, WATER, NODATA]]
+    assert plots.classes_at_threshold(pred, None) is pred.classes
+    at_high = plots.classes_at_threshold(pred, 0.6)
+    assert plots.error_codes(labels, at_high).tolist() == [[0, plots.FALSE_NEGATIVE, 0, 0, 0]]
     with pytest.raises(InvalidParameterError, match="threshold"):
         plots.classes_at_threshold(pred, -0.1)
     with pytest.raises(ShapeMismatchError):
