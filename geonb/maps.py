@@ -81,7 +81,13 @@ _PIXELATED_CSS = (".leaflet-image-layer{image-rendering:pixelated;image-renderin
                   ".geonb-legend i{display:inline-block;width:14px;height:14px;margin-right:6px;"
                   "vertical-align:-2px;border:1px solid #555;}"
                   ".geonb-popup table{border-collapse:collapse;font:12px sans-serif;}"
-                  ".geonb-popup td{padding:1px 6px 1px 0;}")
+                  ".geonb-popup td{padding:1px 6px 1px 0;}"
+                  ".geonb-swipe-range{-webkit-appearance:none;appearance:none;background:transparent;height:0;}"
+                  ".geonb-swipe-range::-webkit-slider-thumb{-webkit-appearance:none;appearance:none;width:28px;"
+                  "height:28px;border-radius:50%;background:#fff;border:2px solid #333;cursor:ew-resize;"
+                  "box-shadow:0 1px 4px rgba(0,0,0,.4);}"
+                  ".geonb-swipe-range::-moz-range-thumb{width:28px;height:28px;border-radius:50%;background:#fff;"
+                  "border:2px solid #333;cursor:ew-resize;}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -824,7 +830,12 @@ _SWIPE_JS = """
   var range = L.DomUtil.create('input', 'geonb-swipe-range', box);
   range.type = 'range'; range.min = 0; range.max = 1; range.step = 'any'; range.value = {{ this.start }};
   range.title = 'drag to compare the two layers';
-  range.style.cssText = 'position:absolute;left:0;width:100%;top:50%;margin:0;pointer-events:auto;opacity:.85;';
+  range.style.cssText = 'position:absolute;left:0;width:100%;top:50%;margin:0;pointer-events:none;';
+  var THUMB = 28;  // px, as in the CSS: only the round thumb takes the mouse, the map stays draggable
+  var style = document.createElement('style');
+  style.textContent = '.geonb-swipe-range::-webkit-slider-thumb{pointer-events:auto}' +
+    '.geonb-swipe-range::-moz-range-thumb{pointer-events:auto}';
+  box.appendChild(style);
   L.DomEvent.disableClickPropagation(range);
   L.DomEvent.on(range, 'mousedown touchstart pointerdown', function(e){ L.DomEvent.stopPropagation(e);
     map.dragging.disable(); });
@@ -846,7 +857,7 @@ _SWIPE_JS = """
     }
   }
   function update() {
-    var x = parseFloat(range.value) * map.getSize().x;
+    var x = THUMB / 2 + parseFloat(range.value) * (map.getSize().x - THUMB);  // under the thumb's centre
     line.style.left = x + 'px';
     clip(left, 'left', x); clip(right, 'right', x);
   }

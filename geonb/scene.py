@@ -187,6 +187,10 @@ def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Pa
         yield tmp_path
         if path.exists() and not overwrite:  # appeared while we were writing
             raise OutputExistsError(f"{str(path)!r} appeared while writing; pass overwrite=True to replace it")
+        # mkstemp creates 0600 files; give the output the permissions a plain open() would.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

@@ -481,8 +481,9 @@ class PredictionViewer:
         self.threshold_slider = w.FloatSlider(value=float(threshold), min=0.05, max=0.95, step=0.05,
                                               description="water threshold", continuous_update=False,
                                               readout_format=".2f", style=style, layout=w.Layout(width="300px"))
-        self.image = w.Image(format="png", layout=w.Layout(width="100%", max_width="1250px"))
-        self.scores_html = w.HTML(layout=w.Layout(min_width="230px"))
+        self.image = w.Image(format="png", layout=w.Layout(flex="1 1 auto", min_width="0", max_width="1120px",
+                                                           object_fit="contain"))
+        self.scores_html = w.HTML(layout=w.Layout(flex="0 0 240px", margin="0 0 0 8px"))
         self._build_figure()
 
         self.search_text.observe(self._on_search, "value")
@@ -745,14 +746,14 @@ class PredictionViewer:
         head = f"<b>{name}</b><br><small>{_html.escape(lake_id)} · model <b>{_html.escape(model)}</b>" + \
             (f" · threshold {thr:.2f}" if has_probs else "") + "</small>"
         if s is None:
-            return head + "<p>No labels: no scores.</p>"
+            return f"<div style='line-height:1.35;font-size:13px'>{head}<p>No labels: no scores.</p></div>"
         c = s.confusion
 
         def f(v):
             return "n/a" if v != v else f"{v:.3f}"
 
         table = (
-            "<table class='geonb-scores'>"
+            "<table class='geonb-scores' style='border-collapse:collapse;margin-top:6px'>"
             f"<tr><td>F1 (water)</td><td class='geonb-f1'><b>{f(s.f1)}</b></td></tr>"
             f"<tr><td>IoU (water)</td><td class='geonb-iou'>{f(s.iou)}</td></tr>"
             f"<tr><td>precision</td><td>{f(s.precision)}</td></tr>"
@@ -766,7 +767,8 @@ class PredictionViewer:
             f"<tr><td>not scored</td><td>{c.n_excluded:,}</td></tr></table>"
         )
         note = f"<p><small><i>{_html.escape(s.note)}</i></small></p>" if s.note else ""
-        return head + table + note
+        # ipywidgets' HTML gives every line the height of a control; a readout wants to be compact.
+        return f"<div style='line-height:1.35;font-size:13px'>{head}{table}{note}</div>"
 
     # ---- events ------------------------------------------------------------------------------
     def _on_search(self, change) -> None:

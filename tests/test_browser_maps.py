@@ -115,13 +115,43 @@ def test_side_by_side_swipe_clips_the_layers(chromium_page, tmp_path, sinusoidal
     path = maps.save_map(m, tmp_path / "swipe.html")
     page = chromium_page
     _open(page, path)
-    page.wait_for_selector(".geonb-swipe-range")
+    page.wait_for_selector(".geonb-swipe-range", state="attached")
     clip_left = page.locator("img.leaflet-image-layer").nth(0).evaluate("e => e.style.clipPath")
     clip_right = page.locator("img.leaflet-image-layer").nth(1).evaluate("e => e.style.clipPath")
     assert clip_left.startswith("inset(0px") and clip_right.startswith("inset(0px 0px 0px")
     screenshot(page, "map_swipe")
+    # The round thumb takes the mouse (the rest of the map stays draggable): drag it to a quarter.
+    box = page.locator(".leaflet-container").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 4, cy, steps=5)
+    page.mouse.up()
+    value = float(page.locator(".geonb-swipe-range").evaluate("e => e.value"))
+    assert 0.15 < value < 0.35, value
     # Drag the swipe fully right: the left layer (image) is no longer clipped at all.
     page.evaluate("() => { const r = document.querySelector('.geonb-swipe-range'); r.value = 1; "
                   "r.dispatchEvent(new Event('input')); }")
     assert page.locator("img.leaflet-image-layer").nth(0).evaluate("e => e.style.clipPath") in (
         "inset(0px)", "inset(0px 0px 0px 0px)", "inset(0px 0px 0px)")
+
+
+# ---- notebook 07 in JupyterLab -------------------------------------------------------------------
+@pytest.mark.notebook
+@pytest.mark.timeout(900)
+def test_notebook_07_map_shows_in_jupyterlab(chromium_page, jupyterlab):
+    from browser import open_notebook, run_all
+
+    page = chromium_page
+    open_notebook(page, jupyterlab, "07_lake_map.ipynb")
+    run_all(page, timeout_s=600)
+    frame = page.frame_locator(".jp-OutputArea-output iframe").last
+    frame.locator("img.leaflet-image-layer").first.wait_for(state="attached", timeout=60_000)
+    names = [n.strip() for n in frame.locator(".leaflet-control-layers-overlays label").all_inner_texts()]
+    assert names[0].startswith("Test lakes") and "Prediction (fcn)" in names and "Errors (fcn)" in names
+    assert frame.locator("img.leaflet-image-layer").count() > 0
+    assert frame.locator(".geonb-swipe-range").count() == 1
+    assert frame.locator(".geonb-legend").count() == 2
+    output = page.locator(".jp-OutputArea-output:has(iframe)").last
+    output.scroll_into_view_if_needed()
+    screenshot(output, "nb07_jupyterlab_map")

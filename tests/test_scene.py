@@ -153,3 +153,13 @@ def test_zero_bands_and_bad_shapes():
         Scene(np.zeros((4, 4, 2), np.float32), band_names=("red",))
     with pytest.raises(ShapeMismatchError):
         Scene(np.zeros((4,), np.float32))
+
+
+def test_outputs_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    write_scene(make_scene(), tmp_path / "img.tif")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "img.tif").stat().st_mode) == 0o666 & ~umask
