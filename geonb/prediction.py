@@ -303,14 +303,14 @@ def _block_windows(rows: int, cols: int, block: int) -> Iterator[tuple[int, int,
             yield r, c, min(block, rows - r), min(block, cols - c)
 
 
-def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.PathLike, *, block: int = 1024,
+def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.PathLike, *, block: int = 512,
                    patch_size: int | None = None, overlap: float | None = None, batch_size: int | None = None,
                    bands: Sequence[str] | None = None, classes: Sequence[int] | None = None,
                    probabilities: bool | str | os.PathLike = False, overwrite: bool = False,
                    progress: bool = True) -> RasterPrediction:
     """Predict a GeoTIFF block by block and write a georeferenced class GeoTIFF (QGIS-ready).
 
-    Only one block plus a halo of context (half a tile, at least 32 px) is in memory at a time,
+    Only one block plus a halo of context (32 px, or half a tile) is in memory at a time,
     so rasters larger than memory work. Output files are written to temporary files beside
     ``out_path`` and moved into place at the end: an interrupted run leaves nothing half-written.
 
@@ -325,7 +325,9 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
         Block side in pixels (memory ~ ``(block + 2 * halo)^2 * (bands + classes) * 4`` bytes
         plus the model's activations for one batch of tiles).
     patch_size, overlap, batch_size, classes
-        As in :func:`predict_scene`.
+        As in :func:`predict_scene`. By default a model that takes any size (the geonb models)
+        predicts each block plus halo in one piece, the least repeated work; give ``patch_size``
+        to tile blocks instead.
     bands : sequence of str, optional
         Band names to read (e.g. the model's ``RGB``); default all.
     probabilities : bool or path-like
@@ -358,8 +360,14 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
     # Metadata only; pixels are read through geonb.scene.read_image.
     with rasterio.open(image_path) as src:
         rows, cols, crs, transform = src.height, src.width, src.crs, src.transform
-    tile = fixed or (patch_size if isinstance(patch_size, (int, np.integer)) else DEFAULT_TILE)
-    halo = int(max(DEFAULT_MARGIN, tile // 2))
+    whole_blocks = patch_size is None and fixed is None and is_keras_model(model)
+    if whole_blocks:
+        # A size-free model predicts each block (with its halo) in one piece: the only repeated work is
+        # the halo, which need only cover the receptive field (13 px for the lakes FCN).
+        patch_size, halo = "scene", DEFAULT_MARGIN
+    else:
+        tile = fixed or (patch_size if isinstance(patch_size, (int, np.integer)) else DEFAULT_TILE)
+        halo = int(max(DEFAULT_MARGIN, tile // 2))
     blocks = list(_block_windows(rows, cols, int(block)))
     profile = {"driver": "GTiff", "height": rows, "width": cols, "crs": crs, "transform": transform,
                "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
