@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[600, 1200, 2400])
     parser.add_argument("--repeats", type=int, default=1, help="runs per size (median reported)")
     args = parser.parse_args(argv)
-    print(f"lakes FCN, predict_raster (512 px blocks, each with a 32 px halo, one model call each); "
+    print(f"lakes FCN, predict_raster (512 px blocks + a halo covering the model's context, one call each); "
           f"backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}; {os.cpu_count()} cores")
     rows = []
     with tempfile.TemporaryDirectory() as d:

@@ -297,6 +297,25 @@ class RasterPrediction:
     blocks: int
 
 
+def context_radius(model, *, size: int = 96) -> int:
+    """Pixels of context on each side that a size-free Keras model uses for one output pixel.
+
+    Measured, not derived from the layer list: nudge the centre pixel of a random input and see
+    how far the output changes (``size // 2`` means "at least the probe's half-width"). For the
+    lakes FCN this is 6 (its 13-pixel receptive field); a U-Net sees much further.
+    """
+    if not is_keras_model(model) or model_io(model)[2] is not None:
+        raise ModelError("context_radius needs a Keras model that takes any input size")
+    bands = model_io(model)[0]
+    x = np.repeat(np.random.default_rng(0).uniform(0.0, 0.3, (1, size, size, bands)).astype(np.float32), 2, axis=0)
+    x[1, size // 2, size // 2, :] += 1.0
+    y = np.asarray(model.predict_on_batch(x), dtype=np.float32)
+    rr, cc = np.nonzero(np.abs(y[1] - y[0]).max(axis=-1) > 1e-6)
+    if rr.size == 0:
+        return 0
+    return int(max(np.abs(rr - size // 2).max(), np.abs(cc - size // 2).max()))
+
+
 def _block_windows(rows: int, cols: int, block: int) -> Iterator[tuple[int, int, int, int]]:
     for r in range(0, rows, block):
         for c in range(0, cols, block):
@@ -310,9 +329,10 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
                    progress: bool = True) -> RasterPrediction:
     """Predict a GeoTIFF block by block and write a georeferenced class GeoTIFF (QGIS-ready).
 
-    Only one block plus a halo of context (32 px, or half a tile) is in memory at a time,
-    so rasters larger than memory work. Output files are written to temporary files beside
-    ``out_path`` and moved into place at the end: an interrupted run leaves nothing half-written.
+    Only one block plus a halo of context (the model's measured context rounded up to 16 px, or
+    half a tile) is in memory at a time, so rasters larger than memory work. Output files are written
+    to temporary files beside ``out_path`` and moved into place at the end: an interrupted run leaves
+    nothing half-written.
 
     Parameters
     ----------
@@ -363,8 +383,10 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
     whole_blocks = patch_size is None and fixed is None and is_keras_model(model)
     if whole_blocks:
         # A size-free model predicts each block (with its halo) in one piece: the only repeated work is
-        # the halo, which need only cover the receptive field (13 px for the lakes FCN).
-        patch_size, halo = "scene", DEFAULT_MARGIN
+        # the halo, which need only cover the model's context (6 px each side for the lakes FCN), rounded
+        # up to a multiple of 16 so that blocks stay aligned with pooling strides; at most DEFAULT_MARGIN.
+        radius = context_radius(model)
+        patch_size, halo = "scene", int(min(DEFAULT_MARGIN, max(16, -(-(radius + 2) // 16) * 16)))
     else:
         tile = fixed or (patch_size if isinstance(patch_size, (int, np.integer)) else DEFAULT_TILE)
         halo = int(max(DEFAULT_MARGIN, tile // 2))

@@ -10,7 +10,7 @@ from affine import Affine
 from geonb.errors import BandMismatchError, InvalidParameterError, ModelError, OutputExistsError
 from geonb.labels import LAKE_CLASSES, LAND, NODATA, WATER
 from geonb.models import AllLandBaseline, LogisticRegressionBaseline, build_lakes_fcn
-from geonb.prediction import blend_weights, predict_raster, predict_scene
+from geonb.prediction import blend_weights, context_radius, predict_raster, predict_scene
 from geonb.scene import Scene, write_scene
 
 TRANSFORM = Affine(463.3, 0, 1_000_000, 0, -463.3, 5_000_000)
@@ -159,3 +159,24 @@ def test_predict_raster_lakes_fcn_blocks_match_whole(tmp_path, fcn):
     whole = predict_scene(fcn, read_scene(tmp_path / "img.tif"), progress=False)
     with rasterio.open(tmp_path / "p.tif") as ds:
         assert (ds.read(1) == whole.classes).mean() > 0.98
+
+
+def test_context_radius_is_measured_per_model(fcn, pixelwise):
+    from geonb.models import build_unet
+
+    assert context_radius(pixelwise) == 0
+    assert context_radius(fcn) == 6  # the study's FCN: a 13-pixel receptive field
+    assert context_radius(build_unet(16)) > 6
+    with pytest.raises(ModelError, match="any input size"):
+        context_radius(LogisticRegressionBaseline())
+
+
+def test_predict_raster_halo_covers_the_context_so_interior_blocks_are_exact(tmp_path, fcn):
+    sc = _scene(120, 100, nodata_rows=0)
+    write_scene(sc, tmp_path / "img.tif")
+    predict_raster(fcn, tmp_path / "img.tif", tmp_path / "p.tif", block=40, probabilities=True, progress=False)
+    direct = _direct(fcn, sc.image)  # one untiled call: the reference away from the scene's edges
+    with rasterio.open(tmp_path / "p_probabilities.tif") as ds:
+        probs = np.moveaxis(ds.read(), 0, -1)
+    inner = (slice(8, -8), slice(8, -8))
+    np.testing.assert_allclose(probs[inner], direct[inner], atol=1e-5)
