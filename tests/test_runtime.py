@@ -1,10 +1,12 @@
+import json
 import os
 import subprocess
 import sys
+import warnings
 
 import pytest
 
-from geonb.errors import GeonbError, InvalidParameterError
+from geonb.errors import DeviceError, GeonbError, InvalidParameterError
 from geonb.runtime import DEFAULT_BACKEND, PROFILES, build_dir, get_profile
 
 
@@ -75,3 +77,63 @@ def test_device_report_says_cpu_only_without_gpu():
     if not report.has_gpu:
         assert "CPU only" in text
     assert "<pre>" in report._repr_html_()
+
+
+# ---- GPU kernels and device helpers ---------------------------------------------------------
+def test_kernel_specs_and_install(tmp_path):
+    from geonb.runtime import install_kernels, kernel_specs
+
+    specs = kernel_specs("jax", python="/x/python")
+    assert specs["geonb"]["display_name"] == "geonb (Python 3)"
+    assert specs["geonb-gpu"]["display_name"] == "geonb (GPU)"
+    assert specs["geonb-gpu"]["env"] == {"KERAS_BACKEND": "jax", "GEONB_PROFILE": "full", "GEONB_DEVICE": "gpu"}
+    with pytest.raises(InvalidParameterError, match="tensorflow"):
+        kernel_specs("tensorflow")
+    where = install_kernels(prefix=str(tmp_path))
+    spec = json.loads((tmp_path / "share/jupyter/kernels/geonb-gpu/kernel.json").read_text())
+    assert spec["env"]["KERAS_BACKEND"] == "torch" and set(where) == {"geonb", "geonb-gpu"}
+
+
+def test_cli_kernels_install(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from geonb.cli import main
+
+    monkeypatch.setattr(sys, "prefix", str(tmp_path))
+    assert main(["kernels", "install", "--sys-prefix", "--gpu-backend", "jax"]) == 0
+    spec = json.loads((tmp_path / "share/jupyter/kernels/geonb-gpu/kernel.json").read_text())
+    assert spec["env"]["KERAS_BACKEND"] == "jax"
+    assert "geonb-gpu" in capsys.readouterr().out
+
+
+def _cpu_report():
+    from geonb.runtime import DeviceReport
+
+    return DeviceReport(backend="tensorflow", keras_version="3", backend_version="2", devices=["CPU"], gpus=[])
+
+
+def test_gpu_kernel_without_gpu_warns_not_errors(monkeypatch):
+    from geonb.runtime import require_gpu
+
+    monkeypatch.setenv("GEONB_DEVICE", "gpu")
+    with pytest.warns(UserWarning, match="sees no GPU"):
+        assert require_gpu(report=_cpu_report()) is False
+    with pytest.raises(DeviceError, match="GPU was required"):
+        require_gpu(strict=True, report=_cpu_report())
+    monkeypatch.setenv("GEONB_DEVICE", "cpu")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert require_gpu(report=_cpu_report()) is False
+
+
+def test_batch_size_and_precision_follow_the_device():
+    from geonb.runtime import DeviceReport, get_profile, pick_batch_size, use_mixed_precision
+
+    gpu = DeviceReport(backend="torch", keras_version="3", backend_version="2", devices=["GPU:0"],
+                       gpus=[{"name": "H200", "memory_gib": 139.0}])
+    quick = get_profile("quick")
+    assert pick_batch_size(_cpu_report(), quick) == quick.batch_size
+    assert pick_batch_size(gpu, quick, patch_size=16) == 1024
+    assert use_mixed_precision(_cpu_report()) == "float32"
+    with pytest.warns(UserWarning, match="needs a GPU"):
+        assert use_mixed_precision(_cpu_report(), enable=True) == "float32"

@@ -1,9 +1,8 @@
-"""Tests of geonb.training (train, class weights, checkpoints, resume) and the GPU-kernel helpers."""
+"""Tests of geonb.training (train, class weights, checkpoints, resume)."""
 
 from __future__ import annotations
 
 import json
-import warnings
 
 import numpy as np
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from geonb.errors import (
     BandMismatchError,
     ClassCodeError,
-    DeviceError,
     InvalidParameterError,
     ModelError,
     OutputExistsError,
@@ -188,63 +186,3 @@ def test_resume_from_another_architecture_is_refused(tmp_path, data):
     train(build_lakes_fcn(8), (x, labels), epochs=1, checkpoint_dir=ck, verbose=0)
     with pytest.raises(ModelError, match="another architecture.*'unet'"):
         train(build_unet(8), (x, labels), epochs=2, checkpoint_dir=ck, resume=True, verbose=0)
-
-
-# ---- GPU kernel and device helpers (geonb.runtime) -----------------------------------------
-def test_kernel_specs_and_install(tmp_path):
-    from geonb.runtime import install_kernels, kernel_specs
-
-    specs = kernel_specs("jax", python="/x/python")
-    assert specs["geonb"]["display_name"] == "geonb (Python 3)"
-    assert specs["geonb-gpu"]["display_name"] == "geonb (GPU)"
-    assert specs["geonb-gpu"]["env"] == {"KERAS_BACKEND": "jax", "GEONB_PROFILE": "full", "GEONB_DEVICE": "gpu"}
-    with pytest.raises(InvalidParameterError, match="tensorflow"):
-        kernel_specs("tensorflow")
-    where = install_kernels(prefix=str(tmp_path))
-    spec = json.loads((tmp_path / "share/jupyter/kernels/geonb-gpu/kernel.json").read_text())
-    assert spec["env"]["KERAS_BACKEND"] == "torch" and set(where) == {"geonb", "geonb-gpu"}
-
-
-def test_cli_kernels_install(tmp_path, monkeypatch, capsys):
-    import sys
-
-    from geonb.cli import main
-
-    monkeypatch.setattr(sys, "prefix", str(tmp_path))
-    assert main(["kernels", "install", "--sys-prefix", "--gpu-backend", "jax"]) == 0
-    spec = json.loads((tmp_path / "share/jupyter/kernels/geonb-gpu/kernel.json").read_text())
-    assert spec["env"]["KERAS_BACKEND"] == "jax"
-    assert "geonb-gpu" in capsys.readouterr().out
-
-
-def _cpu_report():
-    from geonb.runtime import DeviceReport
-
-    return DeviceReport(backend="tensorflow", keras_version="3", backend_version="2", devices=["CPU"], gpus=[])
-
-
-def test_gpu_kernel_without_gpu_warns_not_errors(monkeypatch):
-    from geonb.runtime import require_gpu
-
-    monkeypatch.setenv("GEONB_DEVICE", "gpu")
-    with pytest.warns(UserWarning, match="sees no GPU"):
-        assert require_gpu(report=_cpu_report()) is False
-    with pytest.raises(DeviceError, match="GPU was required"):
-        require_gpu(strict=True, report=_cpu_report())
-    monkeypatch.setenv("GEONB_DEVICE", "cpu")
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert require_gpu(report=_cpu_report()) is False
-
-
-def test_batch_size_and_precision_follow_the_device():
-    from geonb.runtime import DeviceReport, get_profile, pick_batch_size, use_mixed_precision
-
-    gpu = DeviceReport(backend="torch", keras_version="3", backend_version="2", devices=["GPU:0"],
-                       gpus=[{"name": "H200", "memory_gib": 139.0}])
-    quick = get_profile("quick")
-    assert pick_batch_size(_cpu_report(), quick) == quick.batch_size
-    assert pick_batch_size(gpu, quick, patch_size=16) == 1024
-    assert use_mixed_precision(_cpu_report()) == "float32"
-    with pytest.warns(UserWarning, match="needs a GPU"):
-        assert use_mixed_precision(_cpu_report(), enable=True) == "float32"
