@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from geonb.errors import GeonbError
 
@@ -28,16 +29,19 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 
 def _cmd_data_generate(args: argparse.Namespace) -> int:
-    from geonb.datasets.synthetic import generate_lakes
+    from geonb.datasets import data_root
+    from geonb.datasets.spacenet import generate_buildings
+    from geonb.datasets.synthetic import LAKES_DATASETS, generate_lakes
 
-    # --root is the data folder; the lakes datasets live in its lakes/ subfolder.
-    lakes_root = None if args.root is None else f"{args.root}/lakes"
-    generate_lakes(root=lakes_root, seed=args.seed, overwrite=args.overwrite)
-    try:
-        from geonb.datasets.spacenet import generate_buildings
-    except ImportError:
-        return 0
-    generate_buildings(root=args.root, seed=args.seed, overwrite=args.overwrite)
+    root = Path(args.root) if args.root is not None else data_root()
+    lakes_root = root / "lakes"  # the lakes datasets live in the data folder's lakes/ subfolder
+    if not args.overwrite and all((lakes_root / name).exists() for name in LAKES_DATASETS):
+        print(f"lakes datasets already in {lakes_root}; --overwrite regenerates them")
+    else:
+        for name, path in generate_lakes(root=lakes_root, seed=args.seed, overwrite=args.overwrite).items():
+            print(f"wrote {name} to {path}")
+    # kept as it is when present with the same settings
+    print(f"buildings sample in {generate_buildings(root=root, seed=args.seed, overwrite=args.overwrite)}")
     return 0
 
 
@@ -57,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_gen.add_argument("--overwrite", action="store_true", help="replace existing datasets")
     p_gen.set_defaults(func=_cmd_data_generate)
 
-    # Other subcommands register themselves below (kernels, data fetch).
-    _register_extra(sub, data_sub)
+    _register_data_fetch(data_sub)
+    _register_kernels(sub)
     return parser
 
 
@@ -123,12 +127,6 @@ def _register_kernels(sub) -> None:
     pi.add_argument("--sys-prefix", action="store_true",
                     help="install into this environment (sys.prefix) instead of the user's folder")
     pi.set_defaults(func=_cmd_kernels_install)
-
-
-def _register_extra(sub, data_sub) -> None:
-    """Hook where further subcommands are added."""
-    _register_data_fetch(data_sub)
-    _register_kernels(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
