@@ -27,6 +27,7 @@ Conventions
 
 from __future__ import annotations
 
+import html
 import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
@@ -274,7 +275,8 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
         m = mask.ravel()
         excluded["masked"] = int(m.sum())
         keep &= ~m
-    for code in exclude:
+    # No label (code 0) is never scored unless it is one of `classes`, whatever `exclude` says.
+    for code in (*exclude, *(() if NODATA in classes or NODATA in exclude else (NODATA,))):
         hit = keep & (t == code)
         excluded[_class_name(code) if code != NODATA else "nodata"] = int(hit.sum())
         keep &= ~hit
@@ -338,7 +340,8 @@ class Scores:
     note: str = ""
 
     def _pos_row(self) -> pd.Series:
-        return self.per_class.loc[_class_name(self.confusion.positive)]
+        # by position: the rows carry the caller's class names, which need not be the lake names
+        return self.per_class.iloc[self.confusion.classes.index(self.confusion.positive)]
 
     @property
     def f1(self) -> float:
@@ -377,14 +380,14 @@ class Scores:
 
     def __repr__(self) -> str:
         c = self.confusion
-        pos = _class_name(c.positive)
+        pos = self._pos_row().name
         txt = (f"Scores({pos} F1={self.f1:.4f}, IoU={self.iou:.4f}, accuracy={self.accuracy:.4f}, "
                f"{self.majority_class} share={self.majority_share:.4f}, pixels={c.n_pixels:,}, "
                f"excluded={c.n_excluded:,})")
         return txt + (f"  # {self.note}" if self.note else "")
 
     def _repr_html_(self) -> str:
-        head = (f"<p><b>{_class_name(self.confusion.positive)} F1 {self.f1:.4f}</b>, accuracy {self.accuracy:.4f} "
+        head = (f"<p><b>{html.escape(str(self._pos_row().name))} F1 {self.f1:.4f}</b>, accuracy {self.accuracy:.4f} "
                 f"(always '{self.majority_class}' would score {self.majority_share:.4f})</p>")
         note = f"<p><i>{self.note}</i></p>" if self.note else ""
         return head + self.per_class.round(4).to_html() + note + self.confusion._repr_html_()

@@ -244,7 +244,8 @@ def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | N
     batch_size : int, optional
         Tiles per model call (default: about 256 K pixels per call).
     classes : sequence of int, optional
-        Class code of each output channel (default: the lake classes for 3 outputs).
+        Class code of each output channel (default: the codes :func:`geonb.training.train` recorded
+        on the model, else the lake classes for 3 outputs, else ``0 .. n - 1``).
     progress : bool
         A progress bar over batches of tiles.
 
@@ -261,7 +262,7 @@ def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | N
     """
     sc = _as_scene(scene)
     _, n_out, _ = model_io(model)
-    codes = tuple(int(c) for c in classes) if classes is not None else default_classes(n_out)
+    codes = tuple(int(c) for c in classes) if classes is not None else default_classes(n_out, model)
     if len(codes) != n_out:
         raise InvalidParameterError(f"`classes` lists {len(codes)} codes but the model outputs {n_out} classes")
     probs = predict_array(model, sc.image, nodata_mask=sc.nodata_mask, patch_size=patch_size, overlap=overlap,
@@ -373,7 +374,7 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
     if prob_path is not None:
         check_output_path(prob_path, overwrite)
     _, n_out, fixed = model_io(model)
-    codes = tuple(int(c) for c in classes) if classes is not None else default_classes(n_out)
+    codes = tuple(int(c) for c in classes) if classes is not None else default_classes(n_out, model)
     if len(codes) != n_out:
         raise InvalidParameterError(f"`classes` lists {len(codes)} codes but the model outputs {n_out} classes")
 

@@ -99,11 +99,23 @@ class TrainingResult:
 # -------------------------------------------------------------------------------------------
 # Inputs
 # -------------------------------------------------------------------------------------------
-def default_classes(n_outputs: int) -> tuple[int, ...]:
-    """Class codes of a model's output channels when none are given: the lake classes for 3."""
+def default_classes(n_outputs: int, model=None) -> tuple[int, ...]:
+    """Class codes of a model's output channels when none are given.
+
+    The codes :func:`train` recorded on ``model`` (``model.geonb_class_codes``) when it has them,
+    else the lake classes for 3 outputs, else ``0 .. n - 1`` (the buildings codes for 2).
+    """
+    recorded = getattr(model, "geonb_class_codes", None)
+    if recorded is not None and len(recorded) == n_outputs:
+        return tuple(int(c) for c in recorded)
     if n_outputs == len(LAKE_CLASSES):
         return LAKE_CLASSES
     return tuple(range(n_outputs))
+
+
+def _patch_classes(patches) -> tuple[int, ...] | None:
+    codes = getattr(patches, "classes", None) if hasattr(patches, "images") else None
+    return None if codes is None else tuple(int(c) for c in codes)
 
 
 def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
@@ -117,7 +129,8 @@ def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
         (or ``.labels`` ``(n, s, s)`` class codes), or a tuple ``(images, targets_or_labels)``.
     model : keras.Model or baseline
     classes : sequence of int, optional
-        Class codes of the model's output channels (default: :func:`default_classes`).
+        Class codes of the model's output channels (default: the patches' ``classes``, else
+        :func:`default_classes`); they must match the patches' classes.
 
     Returns
     -------
@@ -125,7 +138,13 @@ def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
     targets : ndarray float32 (n, s, s, classes); all-zero where a pixel has no label
     """
     bands, n_out, fixed = model_io(model)
-    codes = tuple(classes) if classes is not None else default_classes(n_out)
+    pclasses = _patch_classes(patches)
+    codes = tuple(int(c) for c in classes) if classes is not None else (pclasses or default_classes(n_out, model))
+    if pclasses is not None and len(pclasses) == len(codes) and pclasses != codes:
+        raise ClassCodeError(
+            f"`{name}` has classes {pclasses} but the model's output channels are classes {codes}; "
+            "pass classes=patches.classes (the order of the one-hot targets)"
+        )
     if len(codes) != n_out:
         raise ClassCodeError(f"`classes` lists {len(codes)} codes {codes} but the model has {n_out} output classes")
     if isinstance(patches, tuple) and len(patches) == 2:
@@ -135,8 +154,7 @@ def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
         y = getattr(patches, "targets", None)
         if y is None:
             y = getattr(patches, "labels", None)
-        pclasses = getattr(patches, "classes", None)
-        if pclasses is not None and len(tuple(pclasses)) != n_out:
+        if pclasses is not None and len(pclasses) != n_out:
             raise ClassCodeError(
                 f"`{name}` has classes {tuple(pclasses)} but the model outputs {n_out} classes; "
                 "build the model with classes=len(patches.classes) or make patches with the model's classes"
@@ -361,7 +379,8 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
     overwrite : bool
         Start over even though ``checkpoint_dir`` holds a checkpoint.
     classes : sequence of int, optional
-        Class codes of the output channels (default: the lake classes for 3 outputs).
+        Class codes of the output channels (default: the patches' ``classes``, else
+        :func:`default_classes`). They are recorded on the model for :func:`geonb.prediction.predict_scene`.
     seed : int or None
         ``keras.utils.set_random_seed(seed)``: on CPU the same seed gives the same weights.
     verbose : "auto", 0, 1 or 2
@@ -401,8 +420,10 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
     import keras
 
     _, n_out, _ = model_io(model)
-    codes = tuple(classes) if classes is not None else default_classes(n_out)
+    codes = (tuple(int(c) for c in classes) if classes is not None
+             else _patch_classes(train_patches) or default_classes(n_out, model))
     x, y = as_training_arrays(train_patches, model, classes=codes, name="train_patches")
+    model.geonb_class_codes = codes  # so that prediction maps output channels to these codes
     cw = compute_class_weights(y, class_weight, codes)
     sw = pixel_weights(y, cw)
     validation_data = None

@@ -280,3 +280,21 @@ def test_evaluation_plots_return_labelled_axes(tmp_path):
     assert len(ax.patches) == 4 and "frozen\n(2 lakes)" in [x.get_text() for x in ax.get_xticklabels()]
     ax.figure.savefig(tmp_path / "shift.png")
     plt.close("all")
+
+
+def test_custom_class_names_and_codes_score_by_position():
+    # buildings-style codes with their own names: the positive row is found by position, not by lake name
+    t = np.array([0, 1, 1, 2, 2, 0])
+    p = np.array([0, 1, 0, 2, 1, 0])
+    s = scores(t, p, classes=(0, 1, 2), positive=1, exclude=(),
+               names={0: "background", 1: "building", 2: "border"})
+    assert list(s.per_class.index) == ["background", "building", "border"]
+    assert s.f1 == pytest.approx(2 * 0.5 * 0.5 / (0.5 + 0.5))
+    assert "building F1" in repr(s) and "building F1" in s._repr_html_()
+    renamed = scores(np.array([1, 2, 2]), np.array([1, 2, 1]), names={1: "Water <b>"})
+    assert renamed.f1 == pytest.approx(2 / 3) and "Water &lt;b&gt;" in renamed._repr_html_()
+
+
+def test_unlabelled_pixels_are_never_scored_even_when_not_listed_in_exclude():
+    c = confusion(np.array([0, 1, 1, 2]), np.array([1, 1, 2, 2]), exclude=(UNCLASSIFIED,))
+    assert c.excluded == {"nodata": 1} and c.n_pixels == 3

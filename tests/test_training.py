@@ -186,3 +186,22 @@ def test_resume_from_another_architecture_is_refused(tmp_path, data):
     train(build_lakes_fcn(8), (x, labels), epochs=1, checkpoint_dir=ck, verbose=0)
     with pytest.raises(ModelError, match="another architecture.*'unet'"):
         train(build_unet(8), (x, labels), epochs=2, checkpoint_dir=ck, resume=True, verbose=0)
+
+
+def test_class_codes_follow_the_patches_and_reach_prediction():
+    from geonb.patches import PatchSet
+    from geonb.prediction import predict_scene
+
+    x, labels = _data(n=6)
+    labels[labels == 0] = LAND
+    n = len(x)
+    ps = PatchSet(images=x, labels=labels, nodata=np.zeros(labels.shape, bool), lake_ids=np.array(["a"] * n),
+                  windows=np.zeros((n, 4), int), band_names=tuple(f"b{i}" for i in range(7)), size=8, stride=8,
+                  classes=(WATER, LAND))  # a 2-class water/land model
+    model = build_lakes_fcn(8, classes=2)
+    train(model, ps, epochs=1, verbose=0)
+    assert model.geonb_class_codes == (WATER, LAND)
+    pred = predict_scene(model, x[0], progress=False)
+    assert set(np.unique(pred.classes)) <= {WATER, LAND}  # not codes 0/1 (no data / water)
+    with pytest.raises(ClassCodeError, match="pass classes=patches.classes"):
+        train(build_lakes_fcn(8, classes=2), ps, classes=(LAND, WATER), epochs=1, verbose=0)
