@@ -137,6 +137,8 @@ def input_statistics(images, valid: np.ndarray | None = None) -> tuple[np.ndarra
     """
     if valid is None and hasattr(images, "images") and getattr(images, "labels", None) is not None:
         valid = np.asarray(images.labels) != 0
+        if getattr(images, "nodata", None) is not None:
+            valid &= ~np.asarray(images.nodata, dtype=bool)
     x = np.asarray(getattr(images, "images", images))
     if x.ndim not in (3, 4):
         raise InvalidParameterError(f"`images` must be (n, rows, cols, bands), got shape {x.shape}")
@@ -207,8 +209,8 @@ def _resolve_upsampling(upsampling: str) -> str:
             f"`upsampling` must be 'auto', 'transpose' or 'pad_conv', got {upsampling!r}"
         )
     if upsampling == "auto":
-        # JAX's CPU backward pass of Conv2DTranspose is ~8x slower than the equivalent padded conv
-        # (TESTING-NOTES); elsewhere keep the study's layer.
+        # JAX's CPU backward pass of Conv2DTranspose measured ~8x slower than the equivalent zero-padded
+        # convolution (same output size and parameter count); elsewhere keep the study's layer.
         return "pad_conv" if os.environ.get("KERAS_BACKEND") == "jax" else "transpose"
     return upsampling
 
@@ -224,7 +226,7 @@ def build_lakes_fcn(patch_size: int = 16, bands: int = 7, classes: int | Sequenc
     per pixel. 473,875 parameters for 7 bands and 3 classes.
 
     Two deliberate departures from the study's code: batch normalisation runs over the channels
-    (the study's ``axis=1`` normalised over image rows, a slip; see TESTING-NOTES), and the last
+    (the study's ``axis=1`` normalised over image rows of a channels-last tensor, a slip), and the last
     transposed convolution is linear (the study put a ReLU before the softmax, which clips every
     negative logit to 0). The study's ``Reshape`` to ``(n, w*l, 3)`` is not needed: Keras 3 losses
     take ``(n, rows, cols, classes)`` directly, and leaving it out keeps the model size-free.
@@ -515,7 +517,6 @@ def load_model(path: str | os.PathLike, *, compile: bool = True):
             "saved with geonb.models.save_model or model.save('name.keras')"
         )
     keras = _keras()
-    _register_custom_objects()
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as exc:  # Keras raises several types for a damaged or foreign archive
@@ -524,10 +525,6 @@ def load_model(path: str | os.PathLike, *, compile: bool = True):
 
 class _ModelFileNotFound(ModelError, FileNotFoundError):
     """A model file path that does not exist."""
-
-
-def _register_custom_objects() -> None:
-    """geonb's models use only built-in Keras layers; kept as the one place to register any."""
 
 
 # -------------------------------------------------------------------------------------------
@@ -632,6 +629,8 @@ class LogisticRegressionBaseline:
         xf = x.reshape(-1, x.shape[-1])
         tf = t.reshape(-1, t.shape[-1])
         labelled = tf.sum(axis=1) > 0
+        if y is None and getattr(data, "nodata", None) is not None:  # a PatchSet: image nodata is not a pixel
+            labelled &= ~np.asarray(data.nodata, dtype=bool).reshape(-1)
         xf, yf = xf[labelled], tf[labelled].argmax(axis=1)
         if len(np.unique(yf)) < 2:
             raise InvalidParameterError("the training pixels hold fewer than 2 classes; logistic regression needs 2")

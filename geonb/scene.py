@@ -23,6 +23,7 @@ from rasterio.windows import Window
 from geonb.bands import MODIS_BAND_NAMES, band_indices
 from geonb.errors import (
     BandMismatchError,
+    ClassCodeError,
     GridMismatchError,
     InvalidParameterError,
     OutputExistsError,
@@ -100,6 +101,11 @@ class Scene:
                 raise ShapeMismatchError(
                     f"`labels` has shape {labels.shape} but the image grid is {(rows, cols)}; "
                     "labels must be on the same grid as the image"
+                )
+            if labels.dtype.kind not in "uib" or (labels.size and (labels.min() < 0 or labels.max() > 255)):
+                raise ClassCodeError(
+                    f"`labels` must hold integer class codes 0-255 (geonb.labels), got dtype {labels.dtype} "
+                    f"with values {labels.min() if labels.size else ''}..{labels.max() if labels.size else ''}"
                 )
             self.labels = labels.astype(np.uint8, copy=False)
         if self.crs is not None and not isinstance(self.crs, CRS):
@@ -225,11 +231,23 @@ def _as_window(window) -> Window | None:
         raise InvalidParameterError(
             f"`window` must be a rasterio Window or ((row_start, row_stop), (col_start, col_stop)), got {window!r}"
         ) from exc
+    try:
+        r0, r1, c0, c1 = (int(v) for v in (r0, r1, c0, c1))
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"`window` bounds must be integers, got {window!r}") from exc
+    if r0 < 0 or c0 < 0 or r1 <= r0 or c1 <= c0:
+        raise InvalidParameterError(
+            f"`window` must be ((row_start, row_stop), (col_start, col_stop)) with 0 <= start < stop, got {window!r}"
+        )
     return Window.from_slices((r0, r1), (c0, c1))
 
 
 def _scale_for(ds, scale) -> tuple[float, float]:
     if scale is not None and scale != "auto":
+        if isinstance(scale, str) or isinstance(scale, bool):
+            raise InvalidParameterError(
+                f"`scale` must be 'auto', None or a number (e.g. 0.0001 for MODIS int16), got {scale!r}"
+            )
         return float(scale), 0.0
     scales, offsets = ds.scales, ds.offsets
     if any(s not in (None, 1.0) for s in scales) or any(o not in (None, 0.0) for o in offsets):
@@ -388,6 +406,8 @@ def write_raster(path: str | os.PathLike, array: np.ndarray, *, crs=None, transf
     if arr.ndim != 3 or arr.shape[2] == 0:
         raise ShapeMismatchError(f"`array` must be (rows, cols) or (rows, cols, bands>=1), got {np.shape(array)}")
     rows, cols, nb = arr.shape
+    if band_names is not None and len(band_names) not in (0, nb):
+        raise InvalidParameterError(f"`band_names` names {len(band_names)} bands but the array has {nb}")
     profile = {
         "driver": "GTiff", "height": rows, "width": cols, "count": nb, "dtype": arr.dtype,
         "crs": crs, "transform": transform or Affine.identity(), "nodata": nodata,
@@ -424,6 +444,13 @@ def write_scene(scene: Scene, image_path: str | os.PathLike, labels_path: str | 
         if scene.labels is None:
             raise InvalidParameterError("`labels_path` was given but the scene has no labels")
     if modis_int16:
+        valid = scene.image[~scene.nodata_mask]
+        if valid.size and (not np.isfinite(valid).all() or valid.min() < -2.8 or valid.max() > 3.2767):
+            raise InvalidParameterError(
+                f"scene {scene.name!r} holds values outside MODIS int16 reflectance (-2.8..3.2767 after x 0.0001, "
+                f"or NaN outside nodata_mask): min {np.nanmin(valid):.4g}, max {np.nanmax(valid):.4g}; "
+                "pass modis_int16=False to write float32, or mark NaN pixels in nodata_mask"
+            )
         data = np.clip(np.rint(scene.image / MODIS_SCALE), -28000, 32767).astype(np.int16)
         data[scene.nodata_mask] = MODIS_FILL
         write_raster(image_path, data, crs=scene.crs, transform=scene.transform, nodata=MODIS_FILL,

@@ -473,7 +473,8 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
                                                 restore_best_weights=True)
         cbs.append(stopper)
     timer = _make_timer(keras)
-    cbs.insert(0, timer)  # first: its epoch time then includes the checkpoint writing of this epoch
+    cbs.append(timer)  # after the checkpoint callback: Keras runs on_epoch_end in list order, so the epoch time
+    # includes writing this epoch's checkpoint
     cbs.extend(callbacks or ())
 
     try:

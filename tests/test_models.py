@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -107,6 +109,11 @@ def test_input_statistics_uses_valid_pixels_only():
     assert mean.tolist() == [0.0] and var.tolist() == [0.0]
     with pytest.raises(InvalidParameterError, match="valid"):
         input_statistics(x, np.ones(3, bool))
+    # a PatchSet-like object: unlabelled pixels and image nodata are both left out
+    ps = SimpleNamespace(images=x, labels=np.array([[[2, 2], [2, 2]]], np.uint8),
+                         nodata=np.array([[[True, False], [False, False]]]))
+    mean, var = input_statistics(ps)
+    assert mean.tolist() == [0.0] and var.tolist() == [0.0]
 
 
 def test_describe_layers_shows_shrink_and_growth(fcn):

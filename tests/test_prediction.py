@@ -180,3 +180,13 @@ def test_predict_raster_halo_covers_the_context_so_interior_blocks_are_exact(tmp
         probs = np.moveaxis(ds.read(), 0, -1)
     inner = (slice(8, -8), slice(8, -8))
     np.testing.assert_allclose(probs[inner], direct[inner], atol=1e-5)
+
+
+def test_predict_raster_bad_input_file_is_a_geonb_error(tmp_path, fcn):
+    from geonb.errors import RasterReadError
+
+    with pytest.raises(RasterReadError, match="does not exist"):
+        predict_raster(fcn, tmp_path / "missing.tif", tmp_path / "p.tif", progress=False)
+    (tmp_path / "junk.tif").write_bytes(b"not a raster")
+    with pytest.raises(RasterReadError, match="cannot be opened"):
+        predict_raster(fcn, tmp_path / "junk.tif", tmp_path / "p.tif", progress=False)

@@ -7,7 +7,9 @@ from affine import Affine
 
 from geonb.errors import (
     BandMismatchError,
+    ClassCodeError,
     GridMismatchError,
+    InvalidParameterError,
     OutputExistsError,
     RasterReadError,
     ShapeMismatchError,
@@ -163,3 +165,31 @@ def test_outputs_get_normal_permissions(tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE((tmp_path / "img.tif").stat().st_mode) == 0o666 & ~umask
+
+
+def test_write_scene_refuses_values_modis_int16_cannot_hold(tmp_path):
+    s = make_scene()
+    s.image[5, 5, 0] = 255.0  # e.g. an 8-bit image: int16 x 0.0001 would clip it to 3.2767
+    with pytest.raises(InvalidParameterError, match="modis_int16=False"):
+        write_scene(s, tmp_path / "img.tif")
+    assert not (tmp_path / "img.tif").exists()
+    write_scene(s, tmp_path / "img.tif", modis_int16=False)
+    assert read_scene(tmp_path / "img.tif").image[5, 5, 0] == 255.0
+    nan = make_scene()
+    nan.image[6, 6, 2] = np.nan  # NaN outside the nodata mask
+    with pytest.raises(InvalidParameterError, match="NaN"):
+        write_scene(nan, tmp_path / "nan.tif")
+
+
+def test_more_bad_inputs_are_clear_errors(tmp_path):
+    s = make_scene()
+    write_scene(s, tmp_path / "img.tif")
+    with pytest.raises(InvalidParameterError, match="`scale`"):
+        read_scene(tmp_path / "img.tif", scale="modis")
+    for window in (((2, 1), (0, 3)), ((-1, 4), (0, 3)), ((0, 4), (3, 3))):
+        with pytest.raises(InvalidParameterError, match="start < stop"):
+            read_scene(tmp_path / "img.tif", window=window)
+    with pytest.raises(InvalidParameterError, match="`band_names` names 2 bands"):
+        write_raster(tmp_path / "b.tif", np.zeros((4, 4, 3), np.float32), band_names=("a", "b"))
+    with pytest.raises(ClassCodeError, match="0-255"):
+        Scene(np.zeros((2, 2, 1), np.float32), labels=np.full((2, 2), 300))
