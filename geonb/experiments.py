@@ -449,13 +449,24 @@ def _predict(model, scene) -> StoredPrediction:
 
 
 def _run_cell(spec: CellSpec, data: _SplitScenes, transform) -> CellResult:
-    from geonb.patches import patch_dataset
+    from geonb.patches import count_patches, patch_dataset
 
     t0 = time.perf_counter()
     tdata = data.with_transform(transform)
-    patches = patch_dataset(tdata, spec.patch_size, prune_single_class=spec.prune_single_class,
-                            splits=("train", "val", "test"))
-    train, val, test = patches["train"], patches["val"], patches["test"]
+    train = patch_dataset(tdata, spec.patch_size, prune_single_class=spec.prune_single_class,
+                          splits=("train",))["train"]
+    try:  # validation lakes may all be smaller than a large patch: then train without validation
+        val = patch_dataset(tdata, spec.patch_size, prune_single_class=spec.prune_single_class,
+                            splits=("val",))["val"]
+    except InvalidParameterError:
+        val = None
+    if val is None or len(val) == 0:
+        warnings.warn(f"no validation patch of {spec.patch_size} x {spec.patch_size} px in {data.name!r}; "
+                      "this cell trains without validation (no early stopping on held-out lakes)", stacklevel=2)
+        val = None
+    # Test scenes are predicted whole; their patches are only counted (for the study's table).
+    n_test = count_patches((s.labels for s in data.scenes("test")), spec.patch_size,
+                           prune_single_class=spec.prune_single_class).n_kept
     if len(train) == 0:
         raise InvalidParameterError(
             f"no training patch of {spec.patch_size} x {spec.patch_size} px is left in {data.name!r} after pruning; "
@@ -472,7 +483,7 @@ def _run_cell(spec: CellSpec, data: _SplitScenes, transform) -> CellResult:
         "model": spec.model, "patch_size": spec.patch_size,
         "bands": spec.bands if isinstance(spec.bands, str) else "+".join(spec.bands),
         "seed": spec.seed, "epochs": spec.epochs,
-        "n_train_patches": len(train), "n_val_patches": len(val), "n_test_patches": len(test),
+        "n_train_patches": len(train), "n_val_patches": 0 if val is None else len(val), "n_test_patches": n_test,
         "n_test_lakes": len(predictions),
         **total.as_row(),
         "land_share": total.confusion.share(LAND),

@@ -169,3 +169,17 @@ def test_unclassified_check(lakes, tmp_path):
     row = b.table.loc["unclassified", ["predicted water", "predicted land", "predicted unclassified"]]
     assert row.sum() == pytest.approx(1.0)
     assert 0.0 <= b.absent_probability_mean < 0.5  # never trained on it
+
+
+def test_a_patch_larger_than_every_validation_lake_trains_without_validation(lakes, tmp_path):
+    ds, _ = lakes
+    train_max = max(min(ds.scene(i).shape) for i in ds.split_ids("train"))
+    val_max = max(min(ds.scene(i).shape) for i in ds.split_ids("val"))
+    if val_max >= train_max:
+        pytest.skip("this seed's validation lakes are not the smaller ones")
+    size = val_max + 1
+    with pytest.warns(UserWarning, match="trains without validation"):
+        res = ex.model_comparison(ds, ("logistic_regression",), patch_size=size, seeds=(0,), epochs=1,
+                                  cache_dir=tmp_path, progress=False)
+    row = res.table.iloc[0]
+    assert row["n_val_patches"] == 0 and row["n_train_patches"] > 0 and row["n_test_lakes"] > 0
