@@ -3,7 +3,11 @@
 Pixel scores say how many building pixels were found; the SpaceNet metric says how many
 *buildings* were found: a predicted polygon counts as a true positive when its intersection
 over union (IoU) with a truth polygon is at least 0.5, each truth matched at most once
-(Van Etten et al., SpaceNet challenge; the study's accuracy of 0.16 is to be beaten).
+(Van Etten et al., SpaceNet challenge).
+
+The buildings study reports only a final "accuracy score" of about 0.16, from Keras'
+``metrics=['accuracy']``; it is neither a pixel F1/IoU nor the SpaceNet polygon F1, so it cannot be
+compared like-for-like with the scores computed here.
 """
 
 from __future__ import annotations
@@ -82,7 +86,8 @@ class SpaceNetScore:
     precision, recall, f1 : float
         NaN when undefined; ``f1`` is 1.0 when there is neither truth nor prediction.
     matches : list of (int, int, float)
-        ``(pred index, truth index, IoU)`` for each true positive.
+        ``(pred index, truth index, IoU)`` for each true positive; the indices are positions in the
+        caller's ``pred`` and ``truth`` (empty geometries are skipped: never matched, not counted).
     """
 
     tp: int
@@ -149,8 +154,12 @@ def spacenet_f1(truth, pred, *, iou_threshold: float = SPACENET_IOU) -> SpaceNet
     if isinstance(truth, Footprints) and isinstance(pred, Footprints) and truth.crs is not None \
             and pred.crs is not None and truth.crs != pred.crs:
         pred = pred.to_crs(truth.crs)
-    t = [g for g in _geoms(truth, "truth") if not g.is_empty]
-    p = [g for g in _geoms(pred, "pred") if not g.is_empty]
+    # Empty geometries are dropped, but the caller's indices are kept for ``matches``.
+    t_all, p_all = _geoms(truth, "truth"), _geoms(pred, "pred")
+    t_orig = [i for i, g in enumerate(t_all) if not g.is_empty]
+    p_orig = [i for i, g in enumerate(p_all) if not g.is_empty]
+    t = [t_all[i] for i in t_orig]
+    p = [p_all[i] for i in p_orig]
     pairs = []
     if t and p:
         t_arr = np.array(t, dtype=object)
@@ -170,7 +179,7 @@ def spacenet_f1(truth, pred, *, iou_threshold: float = SPACENET_IOU) -> SpaceNet
             continue
         used_p.add(pi)
         used_t.add(ti)
-        matches.append((int(pi), int(ti), float(iou)))
+        matches.append((p_orig[pi], t_orig[ti], float(iou)))
     tp = len(matches)
     fp = len(p) - tp
     fn = len(t) - tp

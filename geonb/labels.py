@@ -376,6 +376,9 @@ def _as_footprints(footprints, crs, name: str = "footprints") -> Footprints:
     if isinstance(footprints, Footprints):
         if crs is not None and footprints.crs is not None:
             return footprints.to_crs(crs)
+        if crs is not None:
+            # Footprints without a CRS are taken to be in ``crs``, as plain geometries are.
+            return replace(footprints, crs=crs, geometries=list(footprints.geometries))
         return footprints
     if isinstance(footprints, dict):
         fp = parse_footprints(footprints)
@@ -486,8 +489,13 @@ def rasterize_footprints(footprints, shape: tuple[int, int], transform, crs=None
         The raster's CRS.
     border_px : int, optional
         Width in pixels of a ``BORDER`` band along the inside of every building outline, also where
-        two buildings touch (the study's building / border / background target). Outlines cut by the
-        tile edge get no border.
+        two buildings touch. Outlines cut by the tile edge get no border. Without it the whole
+        footprint is ``BUILDING``.
+
+        The buildings study does not train on a border class: it draws each outline 2 px thick,
+        subtracts it from the building mask and trains on two channels (background, building), so
+        its border pixels count as *background*. To reproduce that target, map ``BORDER`` to
+        ``BACKGROUND``; geonb's two-class notebook run instead keeps the whole footprint as building.
     all_touched, require_overlap : bool
         See :func:`instance_raster`.
 

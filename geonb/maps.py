@@ -240,7 +240,10 @@ def save_map(m, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     if path.suffix.lower() not in (".html", ".htm"):
         raise InvalidParameterError(f"`path` should end in .html, got {str(path)!r}")
     with atomic_path(path, overwrite) as tmp:
-        m.save(str(tmp))  # branca's embedded=True is broken (TESTING-NOTES); the default is standalone
+        # Plain save: make_map already points Leaflet's JS/CSS at inlined data: URLs, so the file is
+        # standalone. branca 0.8.2's ``embedded=True`` would instead download each link with urllib
+        # (no network here) and write the bytes' repr (b'...') into <script>, breaking the page.
+        m.save(str(tmp))
         tmp.chmod(0o644)  # the temporary file is private (mkstemp); a saved map is meant to be shared
     return path
 
@@ -461,7 +464,7 @@ def add_lake_footprints(m, dataset_or_catalog, *, color_by: str = "split", score
     if not records:
         raise InvalidParameterError(
             "there is no lake to draw (empty catalog or split); check the dataset and the `ids` you passed")
-    group = folium.FeatureGroup(name=layer_name, show=show)
+    group = folium.FeatureGroup(name=_safe_text(layer_name), show=show)  # LayerControl uses innerHTML
     group.geonb_lake_ids = []  # ids drawn, in order (for tests and callers)
     for rec in records:
         lake_id = rec["id"]
@@ -613,7 +616,7 @@ def _add_overlay(m, scene: Scene, rgba: np.ndarray, *, layer_name: str | None, g
     url = _png_data_url(merc, palette_colors=palette_colors)
     overlay = folium.raster_layers.ImageOverlay(
         url, bounds=[[south, west], [north, east]], opacity=float(opacity),
-        name=layer_name or scene.name or "raster", show=show, control=group is None, pixelated=True,
+        name=_safe_text(layer_name or scene.name or "raster"), show=show, control=group is None, pixelated=True,
         interactive=tooltip is not None,
     )
     if tooltip:
@@ -798,7 +801,7 @@ def add_lake_layers(m, scenes, predictions=None, *, model_name: str = "", kinds:
     suffix = f" ({model_name})" if model_name else ""
     names = {"image": f"Image ({composite} colour)", "label": "Label", "prediction": f"Prediction{suffix}",
              "errors": f"Errors{suffix}"}
-    groups = {k: folium.FeatureGroup(name=names[k], show=k in show) for k in kinds}
+    groups = {k: folium.FeatureGroup(name=_safe_text(names[k]), show=k in show) for k in kinds}
     for lake_id, scene in items:
         pred = (predictions or {}).get(lake_id)
         if "image" in groups:

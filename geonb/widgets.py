@@ -187,7 +187,7 @@ class PatchExplorer:
         from matplotlib.figure import Figure
 
         # A figure outside pyplot (nothing is shown twice), rendered by Agg into self.image.
-        self.figure = Figure(figsize=(11.5, 5.4))
+        self.figure = Figure(figsize=(11.5, 5.4), dpi=self.dpi)
         self._canvas = FigureCanvasAgg(self.figure)
         grid = self.figure.add_gridspec(2, 2, width_ratios=(1.05, 1), height_ratios=(1.7, 1), left=0.06,
                                         right=0.94, top=0.93, bottom=0.16, wspace=0.28, hspace=0.62)
@@ -393,7 +393,11 @@ class PredictionViewer:
     counts of the lake at that threshold.
 
     Switching lake or model only swaps arrays in the existing matplotlib artists and re-renders
-    one PNG (no re-prediction, no new figure); scenes, composites and scores are cached.
+    one PNG (no re-prediction, no new figure); scenes, composites, the arrays derived from the
+    threshold (classes, water probability, errors) and scores are cached.
+
+    The lake list holds every lake that any model predicted. When the selected model has no
+    prediction for the selected lake, the prediction panels stay empty and the readout says so.
 
     Parameters
     ----------
@@ -436,6 +440,7 @@ class PredictionViewer:
         self._scenes: dict = {}
         self._rgb_cache: dict = {}
         self._score_cache: dict = {}
+        self._derived_cache: dict = {}  # (lake, model, threshold) -> threshold-derived arrays
         self.patch_size = int(patch_size)
         if self.patch_size < 2:
             raise InvalidParameterError(f"`patch_size` must be >= 2, got {patch_size}")
@@ -501,7 +506,8 @@ class PredictionViewer:
 
     # ---- data ------------------------------------------------------------------------------
     def _lake_ids(self) -> list[str]:
-        ids = list(self.predictions[self.model])
+        """Lakes predicted by any model (the selected model's first), that are among the scenes."""
+        ids = list(dict.fromkeys(i for m in (self.model, *self.predictions) for i in self.predictions[m]))
         src = self._scene_source
         if hasattr(src, "lakes"):
             known = set(src.lakes.index)
@@ -566,13 +572,21 @@ class PredictionViewer:
         return self._rgb_cache[key]
 
     def _prediction_arrays(self, lake_id: str, model: str, threshold: float):
-        """(classes at threshold, water probability or None) on the scene grid."""
+        """(classes at threshold, water probability or None, error codes) on the scene grid.
+
+        All three are ``None`` when ``model`` has no prediction for ``lake_id``. They are computed
+        once per (lake, model, threshold) and cached (the last 32), so opacity, composite and patch
+        moves only redraw; ``error_codes`` compares with the label (zeros without one).
+        """
+        key = (lake_id, model, round(float(threshold), 4))
+        if key in self._derived_cache:
+            return self._derived_cache[key]
         from geonb.errors import ShapeMismatchError
-        from geonb.plots import classes_at_threshold, water_score
+        from geonb.plots import classes_at_threshold, error_codes, water_score
 
         pred = self.predictions[model].get(lake_id)
         if pred is None:
-            return None, None
+            return None, None, None
         probs = getattr(pred, "probabilities", None)
         classes = classes_at_threshold(pred, threshold) if probs is not None else np.asarray(pred.classes)
         sc = self.scene(lake_id)
@@ -581,7 +595,11 @@ class PredictionViewer:
                 f"model {model!r}: the prediction of lake {lake_id!r} has shape {classes.shape} but the scene is "
                 f"{sc.shape}; it belongs to another scene or grid. Re-run the predictions on this dataset.")
         p_water = water_score(pred) if probs is not None else None
-        return classes, p_water
+        err = error_codes(sc.labels, classes) if sc.labels is not None else np.zeros(sc.shape, np.uint8)
+        if len(self._derived_cache) >= 32:
+            self._derived_cache.pop(next(iter(self._derived_cache)))
+        self._derived_cache[key] = (classes, p_water, err)
+        return self._derived_cache[key]
 
     def _scores(self, lake_id: str, model: str, threshold: float, classes: np.ndarray):
         key = (lake_id, model, round(float(threshold), 4))
@@ -680,14 +698,12 @@ class PredictionViewer:
         """Redraw the panels and scores for the current controls (called by every control)."""
         import html as _html
 
-        from geonb.plots import error_codes
-
         lake_id, model = self.lake_dropdown.value, self.model_dropdown.value
         if lake_id is None:
             return
         sc = self.scene(lake_id)
         thr = float(self.threshold_slider.value)
-        classes, p_water = self._prediction_arrays(lake_id, model, thr)
+        classes, p_water, err = self._prediction_arrays(lake_id, model, thr)
         rows, cols = sc.shape
         extent = (-0.5, cols - 0.5, rows - 0.5, -0.5)
         rgb = self._rgb(lake_id, self.composite_dropdown.value)
@@ -699,8 +715,7 @@ class PredictionViewer:
         labels = sc.labels if sc.labels is not None else blank
         layers = {"label": np.ma.masked_equal(labels, 0),
                   "pred": np.ma.masked_equal(classes if classes is not None else blank, 0)}
-        err = error_codes(labels, classes) if classes is not None else blank
-        layers["err"] = np.ma.masked_equal(err, 0)
+        layers["err"] = np.ma.masked_equal(err if err is not None else blank, 0)
         for key, data in layers.items():
             self._art[key].set_data(data)
             self._art[key].set_extent(extent)
@@ -728,10 +743,14 @@ class PredictionViewer:
                 box.set_visible(True)
         name = _html.escape(self._name(lake_id))
         self.axes[0].set_title(f"{self._name(lake_id)[:32]}: image")
-        self.axes[2].set_title(f"{model[:20]}" + (f", water if P ≥ {thr:.2f}" if p_water is not None else ""))
+        if classes is None:
+            self.axes[2].set_title(f"{model[:20]}: no prediction")
+        else:
+            self.axes[2].set_title(f"{model[:20]}" + (f", water if P ≥ {thr:.2f}" if p_water is not None else ""))
         sc_scores = self._scores(lake_id, model, thr, classes) if classes is not None else None
         self.current_scores = sc_scores
-        self.scores_html.value = self._scores_text(name, lake_id, model, thr, sc_scores, p_water is not None)
+        self.scores_html.value = self._scores_text(name, lake_id, model, thr, sc_scores, p_water is not None,
+                                                   predicted=classes is not None)
         self._render((sc.shape, win))
 
     def _n_windows(self, shape) -> int:
@@ -740,11 +759,15 @@ class PredictionViewer:
         return len(grid_windows(shape, min(self.patch_size, *shape), edge="shift").windows)
 
     @staticmethod
-    def _scores_text(name, lake_id, model, thr, s, has_probs) -> str:
+    def _scores_text(name, lake_id, model, thr, s, has_probs, predicted: bool = True) -> str:
         import html as _html
 
         head = f"<b>{name}</b><br><small>{_html.escape(lake_id)} · model <b>{_html.escape(model)}</b>" + \
             (f" · threshold {thr:.2f}" if has_probs else "") + "</small>"
+        if not predicted:
+            return (f"<div style='line-height:1.35;font-size:13px'>{head}<p class='geonb-no-prediction'>"
+                    f"No prediction from <b>{_html.escape(model)}</b> for {name} ({_html.escape(lake_id)}): "
+                    "nothing to show or score. Pick another model or lake.</p></div>")
         if s is None:
             return f"<div style='line-height:1.35;font-size:13px'>{head}<p>No labels: no scores.</p></div>"
         c = s.confusion

@@ -75,3 +75,16 @@ def test_spacenet_reprojects_footprints_and_checks_threshold():
         spacenet_f1([], [], iou_threshold=0)
     with pytest.raises(InvalidParameterError):
         spacenet_f1([box(0, 0, 1, 1)], ["x"])
+
+
+def test_spacenet_matches_use_the_callers_indices_past_empty_geometries():
+    from shapely.geometry import Polygon
+
+    empty = Polygon()
+    truth = [empty, box(0, 0, 10, 10), box(20, 0, 30, 10)]
+    pred = [empty, empty, box(20, 0, 30, 10), box(1, 0, 11, 10)]
+    s = spacenet_f1(truth, pred)
+    assert (s.tp, s.fp, s.fn) == (2, 0, 0)  # empty geometries are not counted
+    assert sorted((pi, ti) for pi, ti, _ in s.matches) == [(2, 2), (3, 1)]
+    for pi, ti, iou in s.matches:
+        assert pred[pi].intersection(truth[ti]).area / pred[pi].union(truth[ti]).area == pytest.approx(iou)

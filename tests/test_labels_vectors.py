@@ -320,6 +320,22 @@ def test_geojson_out_is_lonlat_and_parses_back():
         polygons_to_geojson([box(0, 0, 1, 1)])
 
 
+def test_footprints_without_crs_take_the_crs_argument():
+    x, y = T_UTM * (10, 10)
+    fp = Footprints([box(x, y - 5, x + 5, y)], [{"id": 7}])  # UTM metres, no CRS declared
+    obj = polygons_to_geojson(fp, UTM)
+    assert fp.crs is None  # the caller's Footprints are not changed
+    lon, lat = obj["features"][0]["geometry"]["coordinates"][0][0]
+    assert 14 < lon < 17 and 47 < lat < 49
+    assert obj["features"][0]["properties"] == {"id": 7}
+    px = footprints_to_pixels(fp, T_UTM, UTM)
+    assert px[0].bounds == pytest.approx((10, 10, 20, 20), abs=1e-6)
+    m = rasterize_footprints(fp, (40, 40), T_UTM, UTM)
+    assert int((m == BUILDING).sum()) == 100
+    with pytest.raises(CRSError):
+        polygons_to_geojson(fp)
+
+
 def test_footprints_to_pixels():
     px = footprints_to_pixels(parse_footprints(fc(feat(SQUARE))), T_UTM, UTM)
     minx, miny, maxx, maxy = px[0].bounds

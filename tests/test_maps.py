@@ -99,6 +99,28 @@ def test_footprint_popup_escapes_user_strings():
     assert "Lac Léman" in html or "Lac L\\u00e9man" in html
 
 
+def test_layer_control_names_are_escaped(tmp_path, sinusoidal_scene):
+    import folium
+
+    evil = "<script>alert('pwned')</script>"
+    scene = replace(sinusoidal_scene, name=f"Lake {evil}")
+    m = maps.make_map(scene, offline=True)
+    maps.add_lake_footprints(m, _catalog(["a"]), layer_name=f"Lakes {evil}")
+    maps.add_scene_layer(m, scene)                       # default name from the scene name
+    maps.add_label_layer(m, scene)
+    maps.add_prediction_layer(m, scene, scene.labels, layer_name=evil)
+    maps.add_lake_layers(m, {"x": scene}, {"x": scene.labels}, model_name=evil)
+    control = folium.LayerControl(collapsed=False).add_to(m)
+    text = maps.save_map(m, tmp_path / "evil.html").read_text()
+    names = list(control.overlays)
+    assert len(names) == 8 and all("<" not in n for n in names)
+    assert "Lake &lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;: label" in names
+    assert "Lakes &lt;script&gt;alert(&#x27;pwned&#x27;)&lt;/script&gt;" in names
+    # Jinja's tojson writes "<" as \u003c, which Leaflet would turn back into a tag with innerHTML.
+    assert "\\u003cscript" not in text and "<script>alert" not in text
+    assert "\\u0026lt;script\\u0026gt;alert" in text
+
+
 def test_footprints_coloured_by_f1_with_legend():
     m = maps.make_map((46.4, 6.5), offline=True)
     maps.add_lake_footprints(m, _catalog(["a", "b", "c"]), color_by="f1",

@@ -91,3 +91,18 @@ def test_bad_arguments():
         PatchExplorer(scenes=[make_scene(20, 20)], size=100)
     with pytest.raises(InvalidParameterError, match="not among the lakes"):
         PatchExplorer(scenes=[make_scene(20, 20)], lake="nope")
+
+
+def test_dpi_sets_the_size_of_the_rendered_figure():
+    import io
+
+    from PIL import Image
+
+    from geonb.widgets import PatchExplorer
+
+    sizes = {}
+    for dpi in (40, 80):
+        app = PatchExplorer(scenes=[make_scene(30, 20, 1, "small")], size=8, dpi=dpi)
+        assert app.figure.dpi == dpi
+        sizes[dpi] = Image.open(io.BytesIO(app.image.value)).size
+    assert sizes[40] == (460, 216) and sizes[80] == (920, 432)  # an 11.5 x 5.4 inch figure

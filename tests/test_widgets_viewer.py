@@ -151,6 +151,46 @@ def test_switching_is_fast(two_lakes):
     assert np.median(times) < 1.0  # generous on a busy CI machine; benchmarks/bench_viewer.py measures it
 
 
+def test_lake_missing_from_the_chosen_model_says_so(two_lakes):
+    scenes, preds = two_lakes
+    partial = {"good model": {"first": preds["good model"]["first"]}, "weak model": preds["weak model"]}
+    v = PredictionViewer(scenes, partial)
+    assert [val for _, val in v.lake_dropdown.options] == ["first", "second"]  # lakes of every model
+    v.lake_dropdown.value = "second"  # only the weak model predicted it
+    text = v.scores_html.value
+    assert "No prediction from <b>good model</b> for Second lake (second)" in text
+    assert "No labels" not in text and v.current_scores is None
+    assert v.axes[2].get_title() == "good model: no prediction"
+    v.model_dropdown.value = "weak model"
+    assert "F1 (water)" in v.scores_html.value and v.current_scores is not None
+    v = PredictionViewer(scenes, partial, model="weak model", lake="second")
+    assert "F1 (water)" in v.scores_html.value
+
+
+def test_threshold_arrays_are_cached_per_lake_model_threshold(two_lakes, monkeypatch):
+    scenes, preds = two_lakes
+    calls = []
+    for fn in ("classes_at_threshold", "water_score", "error_codes"):
+        real = getattr(plots, fn)
+        monkeypatch.setattr(plots, fn, lambda *a, _real=real, _fn=fn, **k: calls.append(_fn) or _real(*a, **k))
+    v = PredictionViewer(scenes, preds, patch_size=8)
+    assert set(calls) == {"classes_at_threshold", "error_codes", "water_score"}
+    assert calls.count("classes_at_threshold") == calls.count("error_codes") == 1
+    calls.clear()
+    png = v.image.value
+    v.opacity_slider.value = 0.3
+    v.patch_slider.value = 2
+    v.composite_dropdown.value = v.composite_dropdown.options[1][1]
+    assert calls == [] and v.image.value != png  # redrawn, not recomputed
+    v.threshold_slider.value = 0.3
+    assert calls.count("classes_at_threshold") == calls.count("error_codes") == 1
+    calls.clear()
+    v.threshold_slider.value = 0.5
+    v.model_dropdown.value = "weak model"
+    v.model_dropdown.value = "good model"
+    assert calls.count("classes_at_threshold") == 1  # only the weak model at 0.5 was new
+
+
 # ---- plot functions used by the viewer -----------------------------------------------------------
 def test_classes_at_threshold_and_error_codes():
     labels = np.array([[WATER, WATER, LAND, UNCLASSIFIED, NODATA]], np.uint8)
