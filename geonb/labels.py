@@ -399,15 +399,21 @@ def _as_footprints(footprints, crs, name: str = "footprints") -> Footprints:
     return Footprints(geoms, crs=crs)
 
 
-def _check_grid(shape: tuple[int, int], transform):
-    from affine import Affine
-
+def grid_shape(shape, error: type[Exception] = ShapeMismatchError) -> tuple[int, int]:
+    """``(rows, cols)`` as ints, both >= 1, or ``error`` naming the problem."""
     try:
         rows, cols = (int(v) for v in shape)
     except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"`shape` must be (rows, cols), got {shape!r}") from exc
+        raise error(f"`shape` must be (rows, cols), got {shape!r}") from exc
     if rows < 1 or cols < 1:
-        raise InvalidParameterError(f"`shape` must be (rows >= 1, cols >= 1), got {shape!r}")
+        raise error(f"`shape` must have rows, cols >= 1, got {(rows, cols)}")
+    return rows, cols
+
+
+def _check_grid(shape: tuple[int, int], transform):
+    from affine import Affine
+
+    rows, cols = grid_shape(shape, InvalidParameterError)  # a grid argument, not two arrays that disagree
     if not isinstance(transform, Affine):
         raise InvalidParameterError(
             f"`transform` must be an affine.Affine (the raster's transform), got {type(transform).__name__}"

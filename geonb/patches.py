@@ -40,7 +40,15 @@ import numpy as np
 
 from geonb.bands import band_indices
 from geonb.errors import CatalogError, ClassCodeError, InvalidParameterError, ShapeMismatchError
-from geonb.labels import BUILDING_CLASSES, LAKE_CLASS_NAMES, LAKE_CLASSES, NODATA, check_class_codes, one_hot
+from geonb.labels import (
+    BUILDING_CLASSES,
+    LAKE_CLASS_NAMES,
+    LAKE_CLASSES,
+    NODATA,
+    check_class_codes,
+    grid_shape,
+    one_hot,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -114,16 +122,6 @@ def check_classes(classes: Any) -> tuple[int, ...]:
     return classes
 
 
-def _check_shape(shape: Any) -> tuple[int, int]:
-    try:
-        rows, cols = (int(v) for v in shape)
-    except (TypeError, ValueError) as exc:
-        raise ShapeMismatchError(f"`shape` must be (rows, cols), got {shape!r}") from exc
-    if rows < 1 or cols < 1:
-        raise ShapeMismatchError(f"`shape` must have rows, cols >= 1, got {(rows, cols)}")
-    return rows, cols
-
-
 # -------------------------------------------------------------------------------------------
 # Windows (pure arithmetic)
 # -------------------------------------------------------------------------------------------
@@ -172,7 +170,7 @@ def count_windows(shape: tuple[int, int], size: int, stride: int | None = None, 
     >>> count_windows((12, 28), 16)
     0
     """
-    rows, cols = _check_shape(shape)
+    rows, cols = grid_shape(shape)
     size = check_size(size)
     stride = check_stride(stride, size)
     edge = check_edge(edge)
@@ -317,7 +315,7 @@ def grid_windows(shape: tuple[int, int], size: int, stride: int | None = None,
     >>> len(grid_windows((38, 36), 16, edge="shift")), grid_windows((38, 36), 16, edge="shift").dropped_pixels
     (9, 0)
     """
-    rows, cols = _check_shape(shape)
+    rows, cols = grid_shape(shape)
     size = check_size(size)
     stride = check_stride(stride, size)
     edge = check_edge(edge)
@@ -1097,7 +1095,7 @@ def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, in
     >>> float(out.min()), float(out.max())
     (1.0, 1.0)
     """
-    rows, cols = _check_shape(shape)
+    rows, cols = grid_shape(shape)
     values = np.asarray(values)
     windows = np.asarray(windows, dtype=np.int64)
     if values.ndim not in (3, 4):
