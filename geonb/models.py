@@ -34,7 +34,7 @@ import numpy as np
 
 from geonb.errors import BandMismatchError, InvalidParameterError, ModelError
 from geonb.labels import LAKE_CLASSES, LAND
-from geonb.runtime import set_default_backend
+from geonb.runtime import import_keras
 
 #: Smallest side the lakes FCN takes: its valid convolutions remove 2 + 1 + 1 + 2 = 6 pixels.
 LAKES_FCN_MIN_SIZE = 7
@@ -43,10 +43,7 @@ STUDY_PATCH_SIZES = (8, 16, 32, 64)
 
 
 def _keras():
-    set_default_backend()
-    import keras
-
-    return keras
+    return import_keras()
 
 
 def _n_classes(classes) -> int:

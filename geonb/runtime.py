@@ -20,7 +20,7 @@ import platform
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from geonb.errors import InvalidParameterError
+from geonb.errors import DeviceError, InvalidParameterError
 
 #: Backend used when the user has not set ``KERAS_BACKEND``: TensorFlow measured fastest on CPU.
 DEFAULT_BACKEND = "tensorflow"
@@ -50,6 +50,31 @@ def build_dir(*parts: str) -> Path:
 def set_default_backend() -> str:
     """Set ``KERAS_BACKEND`` to :data:`DEFAULT_BACKEND` unless the user chose one; return the backend."""
     return os.environ.setdefault("KERAS_BACKEND", DEFAULT_BACKEND)
+
+
+def import_keras():
+    """Import Keras on the configured backend, or say clearly which backend package is missing.
+
+    Without this, a kernel set to a backend that is not installed (e.g. the *geonb (GPU)* kernel's
+    ``torch`` on a machine without PyTorch) fails deep inside Keras with a bare ``ModuleNotFoundError``.
+    """
+    import importlib.util
+
+    backend = set_default_backend()
+    module = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax", "numpy": "numpy"}.get(backend)
+    if module is None:
+        raise DeviceError(
+            f"KERAS_BACKEND={backend!r} is not a Keras backend geonb knows; use 'tensorflow', 'torch' or 'jax'"
+        )
+    if importlib.util.find_spec(module) is None:
+        raise DeviceError(
+            f"this kernel asks Keras for the {backend!r} backend (KERAS_BACKEND), but the {module!r} package is not "
+            f"installed here; install it (e.g. `pip install {module}`, with CUDA for a GPU), or switch to the "
+            "'geonb' kernel, which uses TensorFlow on the CPU"
+        )
+    import keras
+
+    return keras
 
 
 @dataclass(frozen=True)
@@ -214,9 +239,7 @@ def device_report() -> DeviceReport:
 
     This imports the deep-learning backend, which takes a few seconds.
     """
-    set_default_backend()
-    import keras
-
+    keras = import_keras()
     backend = keras.backend.backend()
     finder = {"torch": _gpus_torch, "jax": _gpus_jax, "tensorflow": _gpus_tensorflow}.get(backend)
     gpus = finder() if finder else []
@@ -344,8 +367,6 @@ def require_gpu(strict: bool = False, report: DeviceReport | None = None) -> boo
     """
     import warnings
 
-    from geonb.errors import DeviceError
-
     wanted = os.environ.get(DEVICE_ENV, "").strip().lower() == "gpu"
     report = report or device_report()
     if report.has_gpu:
@@ -387,8 +408,7 @@ def use_mixed_precision(report: DeviceReport | None = None, enable: bool | None 
     """
     import warnings
 
-    import keras
-
+    keras = import_keras()
     has_gpu = bool(report is not None and report.has_gpu)
     want = has_gpu if enable is None else bool(enable)
     if want and not has_gpu:

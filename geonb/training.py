@@ -34,6 +34,7 @@ from geonb.errors import (
 )
 from geonb.labels import LAKE_CLASSES, one_hot
 from geonb.models import check_patch_size, is_keras_model, load_model, model_io
+from geonb.runtime import import_keras
 
 #: File names inside ``checkpoint_dir``.
 LAST_CHECKPOINT = "last.keras"
@@ -417,8 +418,7 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         raise InvalidParameterError(
             f"`early_stopping` must be a patience >= 1 (epochs) or None, got {early_stopping!r}"
         )
-    import keras
-
+    keras = import_keras()
     _, n_out, _ = model_io(model)
     codes = (tuple(int(c) for c in classes) if classes is not None
              else _patch_classes(train_patches) or default_classes(n_out, model))

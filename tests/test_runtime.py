@@ -137,3 +137,22 @@ def test_batch_size_and_precision_follow_the_device():
     assert use_mixed_precision(_cpu_report()) == "float32"
     with pytest.warns(UserWarning, match="needs a GPU"):
         assert use_mixed_precision(_cpu_report(), enable=True) == "float32"
+
+
+def test_a_backend_that_is_not_installed_is_a_clear_error():
+    # A fresh process: Keras can only be imported once per process with one backend.
+    code = ("import importlib.util, sys\n"
+            "from geonb.errors import DeviceError\n"
+            "from geonb.runtime import import_keras\n"
+            "real = importlib.util.find_spec\n"
+            "importlib.util.find_spec = lambda name, *a: None if name == 'torch' else real(name, *a)\n"
+            "try:\n"
+            "    import_keras()\n"
+            "except DeviceError as exc:\n"
+            "    print(exc)\n"
+            "print('keras' in sys.modules)\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "KERAS_BACKEND": "torch"})
+    assert res.returncode == 0, res.stderr
+    assert "'torch' package is not installed" in res.stdout and "'geonb' kernel" in res.stdout
+    assert res.stdout.strip().endswith("False")  # stopped before Keras half-imported
