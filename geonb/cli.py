@@ -115,6 +115,11 @@ def _cmd_kernels_install(args: argparse.Namespace) -> int:
                             gpu_backend=args.gpu_backend)
     for name, path in where.items():
         print(f"installed kernel {name!r} in {path}")
+    import importlib.util
+
+    if importlib.util.find_spec(args.gpu_backend) is None:
+        print(f"note: {args.gpu_backend!r} is not installed in this environment; the 'geonb (GPU)' kernel needs it "
+              f"(pip install {args.gpu_backend}, a CUDA build on a GPU machine). The 'geonb' kernel works as it is.")
     return 0
 
 

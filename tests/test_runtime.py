@@ -103,7 +103,12 @@ def test_cli_kernels_install(tmp_path, monkeypatch, capsys):
     assert main(["kernels", "install", "--sys-prefix", "--gpu-backend", "jax"]) == 0
     spec = json.loads((tmp_path / "share/jupyter/kernels/geonb-gpu/kernel.json").read_text())
     assert spec["env"]["KERAS_BACKEND"] == "jax"
-    assert "geonb-gpu" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "geonb-gpu" in out
+    import importlib.util
+
+    # the GPU kernel's backend is named when it is missing, so the user knows what to install
+    assert ("'jax' is not installed" in out) == (importlib.util.find_spec("jax") is None)
 
 
 def _cpu_report():
