@@ -6,10 +6,8 @@ This is the one place where rasterio's ``(bands, rows, cols)`` becomes geonb's
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,10 +24,10 @@ from geonb.errors import (
     ClassCodeError,
     GridMismatchError,
     InvalidParameterError,
-    OutputExistsError,
     RasterReadError,
     ShapeMismatchError,
 )
+from geonb.io import atomic_path, atomic_paths, check_output_paths, open_raster
 from geonb.labels import NODATA
 
 #: MODIS surface reflectance scale factor and fill value (MOD09 user guide).
@@ -155,69 +153,10 @@ def default_band_names(n: int) -> tuple[str, ...]:
 
 
 # -------------------------------------------------------------------------------------------
-# Atomic output
-# -------------------------------------------------------------------------------------------
-def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
-    """Return ``path`` as a Path after refusing to replace an existing file unless ``overwrite``."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise OutputExistsError(
-            f"{str(path)!r} already exists; pass overwrite=True to replace it, or choose another path"
-        )
-    if path.is_dir():
-        raise InvalidParameterError(f"output path {str(path)!r} is a folder; give a file name")
-    return path
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success move it onto ``path`` atomically.
-
-    Nothing is left behind if the body raises. The existing file is kept unless ``overwrite``.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> with atomic_path(d / "out.txt") as tmp:
-    ...     _ = tmp.write_text("hello")
-    >>> (d / "out.txt").read_text()
-    'hello'
-    """
-    path = check_output_path(path, overwrite)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        yield tmp_path
-        if path.exists() and not overwrite:  # appeared while we were writing
-            raise OutputExistsError(f"{str(path)!r} appeared while writing; pass overwrite=True to replace it")
-        # mkstemp creates 0600 files; give the output the permissions a plain open() would.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_path, 0o666 & ~umask)
-        os.replace(tmp_path, path)
-    finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
-
-
-# -------------------------------------------------------------------------------------------
 # Reading
 # -------------------------------------------------------------------------------------------
 def _open(path: str | os.PathLike, what: str):
-    p = Path(path) if not str(path).startswith(("/vsi", "http://", "https://")) else None
-    if p is not None and not p.exists():
-        raise RasterReadError(
-            f"{what} {str(path)!r} does not exist; check the path (make data generates the sample datasets)"
-        ) from FileNotFoundError(str(path))
-    try:
-        return rasterio.open(path)
-    except RasterioIOError as exc:
-        raise RasterReadError(
-            f"{what} {str(path)!r} cannot be opened as a raster ({exc}); is it a GeoTIFF, and complete?"
-        ) from exc
+    return open_raster(path, what)
 
 
 def _as_window(window) -> Window | None:
@@ -392,6 +331,52 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
 # -------------------------------------------------------------------------------------------
 # Writing
 # -------------------------------------------------------------------------------------------
+def _raster_profile(arr: np.ndarray, *, crs, transform, nodata, compress: str) -> dict:
+    rows, cols, nb = arr.shape
+    profile = {
+        "driver": "GTiff", "height": rows, "width": cols, "count": nb, "dtype": arr.dtype,
+        "crs": crs, "transform": transform or Affine.identity(), "nodata": nodata,
+        "compress": compress,
+    }
+    if rows >= 256 and cols >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    return profile
+
+
+def _as_raster_array(array, band_names) -> np.ndarray:
+    arr = np.asarray(array)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    if arr.ndim != 3 or arr.shape[2] == 0 or arr.shape[0] == 0 or arr.shape[1] == 0:
+        raise ShapeMismatchError(
+            f"`array` must be (rows, cols) or (rows, cols, bands>=1) with rows, cols >= 1, got {np.shape(array)}"
+        )
+    if arr.dtype.kind not in "uifb":
+        raise InvalidParameterError(f"`array` must hold numbers, got dtype {arr.dtype}")
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8)
+    nb = arr.shape[2]
+    if band_names is not None and len(band_names) not in (0, nb):
+        raise InvalidParameterError(f"`band_names` names {len(band_names)} bands but the array has {nb}")
+    return arr
+
+
+def _write_raster_file(tmp: Path, arr: np.ndarray, *, crs, transform, nodata, band_names, scale, tags,
+                       compress: str) -> None:
+    nb = arr.shape[2]
+    profile = _raster_profile(arr, crs=crs, transform=transform, nodata=nodata, compress=compress)
+    with rasterio.open(tmp, "w", **profile) as ds:
+        ds.write(np.moveaxis(arr, -1, 0))
+        if band_names:
+            for i, n in enumerate(band_names, start=1):
+                ds.set_band_description(i, n)
+        if scale is not None:
+            ds.scales = (float(scale),) * nb
+            ds.offsets = (0.0,) * nb
+        if tags:
+            ds.update_tags(**{k: str(v) for k, v in tags.items()})
+
+
 def write_raster(path: str | os.PathLike, array: np.ndarray, *, crs=None, transform: Affine | None = None,
                  nodata=None, band_names: Sequence[str] | None = None, scale: float | None = None,
                  tags: dict | None = None, overwrite: bool = False, compress: str = "deflate") -> Path:
@@ -400,49 +385,28 @@ def write_raster(path: str | os.PathLike, array: np.ndarray, *, crs=None, transf
     The array is written as given (convert dtype before calling). ``scale`` is stored as the
     GDAL scale tag so readers can undo integer scaling.
     """
-    arr = np.asarray(array)
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    if arr.ndim != 3 or arr.shape[2] == 0:
-        raise ShapeMismatchError(f"`array` must be (rows, cols) or (rows, cols, bands>=1), got {np.shape(array)}")
-    rows, cols, nb = arr.shape
-    if band_names is not None and len(band_names) not in (0, nb):
-        raise InvalidParameterError(f"`band_names` names {len(band_names)} bands but the array has {nb}")
-    profile = {
-        "driver": "GTiff", "height": rows, "width": cols, "count": nb, "dtype": arr.dtype,
-        "crs": crs, "transform": transform or Affine.identity(), "nodata": nodata,
-        "compress": compress,
-    }
-    if rows >= 256 and cols >= 256:
-        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    arr = _as_raster_array(array, band_names)
     with atomic_path(path, overwrite) as tmp:
-        # GDAL embeds a timestamp nowhere in GTiff by default; keep outputs byte-stable for a seed.
-        with rasterio.open(tmp, "w", **profile) as ds:
-            ds.write(np.moveaxis(arr, -1, 0))
-            if band_names:
-                for i, n in enumerate(band_names, start=1):
-                    ds.set_band_description(i, n)
-            if scale is not None:
-                ds.scales = (float(scale),) * nb
-                ds.offsets = (0.0,) * nb
-            if tags:
-                ds.update_tags(**{k: str(v) for k, v in tags.items()})
+        _write_raster_file(tmp, arr, crs=crs, transform=transform, nodata=nodata, band_names=band_names,
+                           scale=scale, tags=tags, compress=compress)
     return Path(path)
 
 
 def write_scene(scene: Scene, image_path: str | os.PathLike, labels_path: str | os.PathLike | None = None, *,
                 modis_int16: bool = True, overwrite: bool = False) -> None:
-    """Write a scene's image (and labels) to GeoTIFF, atomically.
+    """Write a scene's image (and labels) to GeoTIFF, atomically and as a pair.
 
     With ``modis_int16`` (default) the image is stored as MODIS does: int16 reflectance x 10000
     with fill -28672 where ``nodata_mask``; otherwise as float32 with NaN fill.
-    Refuses to replace existing files unless ``overwrite=True`` (checked for both files first).
+    Both files are checked first (distinct paths; neither existing unless ``overwrite=True``), both
+    are written to temporary files, and only then are both moved into place: either the image and its
+    labels are both written, or neither file is changed.
     """
-    check_output_path(image_path, overwrite)
-    if labels_path is not None:
-        check_output_path(labels_path, overwrite)
-        if scene.labels is None:
-            raise InvalidParameterError("`labels_path` was given but the scene has no labels")
+    if not isinstance(scene, Scene):
+        raise InvalidParameterError(f"`scene` must be a geonb Scene, got {type(scene).__name__}")
+    check_output_paths({"image_path": image_path, "labels_path": labels_path}, overwrite)
+    if labels_path is not None and scene.labels is None:
+        raise InvalidParameterError("`labels_path` was given but the scene has no labels; pass labels_path=None")
     if modis_int16:
         valid = scene.image[~scene.nodata_mask]
         if valid.size and (not np.isfinite(valid).all() or valid.min() < -2.8 or valid.max() > 3.2767):
@@ -453,13 +417,17 @@ def write_scene(scene: Scene, image_path: str | os.PathLike, labels_path: str | 
             )
         data = np.clip(np.rint(scene.image / MODIS_SCALE), -28000, 32767).astype(np.int16)
         data[scene.nodata_mask] = MODIS_FILL
-        write_raster(image_path, data, crs=scene.crs, transform=scene.transform, nodata=MODIS_FILL,
-                     band_names=scene.band_names, scale=MODIS_SCALE, overwrite=overwrite)
+        image_kw = {"nodata": MODIS_FILL, "scale": MODIS_SCALE}
     else:
         data = scene.image.copy()
         data[scene.nodata_mask] = np.nan
-        write_raster(image_path, data, crs=scene.crs, transform=scene.transform, nodata=np.nan,
-                     band_names=scene.band_names, overwrite=overwrite)
-    if labels_path is not None:
-        write_raster(labels_path, scene.labels.astype(np.uint8), crs=scene.crs, transform=scene.transform,
-                     nodata=None, overwrite=overwrite)
+        image_kw = {"nodata": np.nan, "scale": None}
+    paths = [image_path] + ([labels_path] if labels_path is not None else [])
+    names = ["image_path"] + (["labels_path"] if labels_path is not None else [])
+    with atomic_paths(paths, overwrite, names=names) as temps:
+        _write_raster_file(temps[0], data, crs=scene.crs, transform=scene.transform, band_names=scene.band_names,
+                           tags=None, compress="deflate", **image_kw)
+        if labels_path is not None:
+            _write_raster_file(temps[1], scene.labels.astype(np.uint8)[:, :, None], crs=scene.crs,
+                               transform=scene.transform, nodata=None, band_names=None, scale=None, tags=None,
+                               compress="deflate")
