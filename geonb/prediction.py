@@ -35,7 +35,8 @@ from geonb.errors import BandMismatchError, InvalidParameterError, ModelError
 from geonb.labels import LAKE_CLASS_NAMES, NODATA
 from geonb.models import is_keras_model, model_io
 from geonb.patches import grid_windows
-from geonb.scene import Scene, _open, atomic_path, check_output_path, read_image
+from geonb.io import atomic_path, check_output_path, open_raster
+from geonb.scene import Scene, read_image
 from geonb.training import default_classes
 
 #: Tile side used for models that take any input size.
@@ -379,7 +380,7 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
         raise InvalidParameterError(f"`classes` lists {len(codes)} codes but the model outputs {n_out} classes")
 
     # Metadata only; pixels are read through geonb.scene.read_image.
-    with _open(image_path, "image") as src:
+    with open_raster(image_path, "image") as src:
         rows, cols, crs, transform = src.height, src.width, src.crs, src.transform
     whole_blocks = patch_size is None and fixed is None and is_keras_model(model)
     if whole_blocks:
