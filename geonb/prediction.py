@@ -32,10 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from geonb.errors import BandMismatchError, InvalidParameterError, ModelError
+from geonb.io import atomic_path, check_output_path, open_raster
 from geonb.labels import LAKE_CLASS_NAMES, NODATA
 from geonb.models import is_keras_model, model_io
 from geonb.patches import grid_windows
-from geonb.io import atomic_path, check_output_path, open_raster
 from geonb.scene import Scene, read_image
 from geonb.training import default_classes
 
