@@ -128,3 +128,15 @@ def tiny_lakes_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("lakes")
     generate_lakes(root, seed=0, n_lakes=12, n_lakes_unclassified=4, progress=False, workers=1)
     return root
+
+
+# ---- Real files nobody here made (../shared/realdata, never copied into the repository) -------------
+REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    """The folder of real scenes beside the project (``../shared/realdata``); skip when it is absent."""
+    if not REALDATA.is_dir():
+        pytest.skip(f"real data folder {REALDATA} is absent (it lives beside the project, in ../shared/realdata)")
+    return REALDATA
