@@ -16,9 +16,16 @@ Conventions
   other way round (its "FP" is water predicted as land); :func:`study_table` uses the standard
   definitions and says so in its docstring.
 * **Pixels that cannot be scored are excluded and counted, never mixed in**: pixels whose true label
-  is ``NODATA`` or ``UNCLASSIFIED`` (by default), pixels under a ``mask`` (e.g. the image's nodata
-  mask), and pixels the model gave no prediction (class 0). The counts are in
+  is ``NODATA`` or ``UNCLASSIFIED`` (by default) and pixels under a ``mask`` (the image's nodata
+  mask; a ``Prediction``'s own ``nodata_mask`` is added to it automatically). The counts are in
   :attr:`Confusion.excluded`.
+* **A missing prediction on a scored pixel is a wrong prediction.** A pixel whose true label is
+  scored but whose predicted code is ``NODATA`` (0) counts against its true class: a false
+  negative (water predicted 0 is missed water), a miss in accuracy, and a count in
+  :attr:`Confusion.unpredicted` (the "no prediction" column of :meth:`Confusion.to_frame`). It is
+  never silently dropped: a model whose water channel was mapped to code 0 scores a water F1
+  near 0, not a perfect one. Pixels that have no prediction because the *image* has no data must
+  be passed as ``mask=`` (or come with a ``Prediction``, whose ``nodata_mask`` is used).
 * **F1 can be undefined.** When the truth has no positive pixel and none is predicted, precision,
   recall and F1 are 0/0: geonb returns ``NaN`` and says why in :attr:`Scores.note` (no
   ``ZeroDivisionError``, no warnings). When the truth has no positive pixel but some are
@@ -80,17 +87,53 @@ def _as_class_map(pred, name: str = "y_pred") -> np.ndarray:
     """Accept an integer class map or an object with a ``.classes`` class map (a ``Prediction``)."""
     if hasattr(pred, "classes") and not isinstance(pred, np.ndarray):
         pred = pred.classes
+    if pred is None:
+        raise InvalidParameterError(f"`{name}` is None; pass a class map of codes (rows, cols)")
+    if hasattr(pred, "labels") and hasattr(pred, "nodata_mask") and not isinstance(pred, np.ndarray):
+        raise InvalidParameterError(
+            f"`{name}` is a {type(pred).__name__}, not a class map; pass `scene.labels` and "
+            "`mask=scene.nodata_mask`")
     arr = np.asarray(pred)
+    if arr.dtype.kind == "b":
+        raise InvalidParameterError(
+            f"`{name}` is a boolean array (dtype bool), not a class map: True/False are not class codes. "
+            f"Turn a mask into codes first, e.g. `np.where(mask, WATER, LAND)`")
+    if arr.ndim == 0:
+        raise InvalidParameterError(f"`{name}` is a single value ({arr!r}); pass a class map array of codes")
     if arr.dtype.kind == "f":
-        if arr.size and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+        finite = np.isfinite(arr)
+        if arr.size and not finite.all():
             raise InvalidParameterError(
-                f"`{name}` holds non-integer values (dtype {arr.dtype}); pass a class map of codes, "
-                "e.g. `prediction.classes`, not probabilities"
+                f"`{name}` holds {int((~finite).sum())} NaN/inf values (dtype {arr.dtype}); class maps hold "
+                "integer codes: give missing pixels code 0 and pass them as `mask=`")
+        if arr.size and not np.all(arr == np.round(arr)):
+            raise InvalidParameterError(
+                f"`{name}` holds non-integer values (dtype {arr.dtype}, e.g. {arr[arr != np.round(arr)].flat[0]!r}); "
+                "pass a class map of codes, e.g. `prediction.classes`, not probabilities"
             )
         arr = arr.astype(np.int64)
-    elif arr.dtype.kind not in "iub":
-        raise InvalidParameterError(f"`{name}` must be an integer class map, got dtype {arr.dtype}")
+    elif arr.dtype.kind not in "iu":
+        raise InvalidParameterError(
+            f"`{name}` must be an integer class map, got dtype {arr.dtype} ({type(pred).__name__}); "
+            "pass an ndarray of class codes")
     return arr
+
+
+def _as_mask(mask, shape: tuple[int, ...], name: str = "mask") -> np.ndarray:
+    """A boolean mask of ``shape``: bool, or integers 0/1 only (a label raster is not a mask)."""
+    m = np.asarray(mask)
+    if m.dtype.kind != "b":
+        if m.dtype.kind not in "iuf" or (m.size and not np.isin(m, (0, 1)).all()):
+            raise InvalidParameterError(
+                f"`{name}` must be a boolean array (True = do not score), got dtype {m.dtype}"
+                + (f" with values other than 0/1 (e.g. {m[~np.isin(m, (0, 1))].flat[0]!r})"
+                   if m.dtype.kind in "iuf" else "")
+                + "; pass e.g. `scene.nodata_mask`, not a label or image array")
+        m = m.astype(bool)
+    if m.shape != shape:
+        raise ShapeMismatchError(f"`{name}` has shape {m.shape} but `y_true` has shape {shape}; "
+                                 "pass the mask of the same grid")
+    return m
 
 
 # -------------------------------------------------------------------------------------------
@@ -109,22 +152,41 @@ class Confusion:
     positive : int
         The positive class for TP/FP/FN/TN (water by default).
     excluded : dict of str to int
-        Pixels not scored, by reason (``"nodata"``, ``"unclassified"``, ``"masked"``,
-        ``"no prediction"``).
+        Pixels not scored, by reason (``"nodata"``, ``"unclassified"``, ``"masked"``).
+    unpredicted : ndarray of int64, shape (k,)
+        ``unpredicted[i]`` = scored pixels of true class ``classes[i]`` predicted ``NODATA`` (0).
+        They are wrong predictions: in :attr:`n_pixels`, in :attr:`fn` for the positive class, in
+        every per-class recall and in accuracy (``matrix`` alone stays k x k).
     """
 
     matrix: np.ndarray
     classes: tuple[int, ...] = DEFAULT_CLASSES
     positive: int = WATER
     excluded: dict = field(default_factory=dict)
+    unpredicted: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        k = len(self.classes)
+        m = np.asarray(self.matrix)
+        if m.shape != (k, k):
+            raise ShapeMismatchError(f"`matrix` must have shape ({k}, {k}) for classes {self.classes}, got {m.shape}")
+        u = np.zeros(k, np.int64) if self.unpredicted is None else np.asarray(self.unpredicted, dtype=np.int64)
+        if u.shape != (k,):
+            raise ShapeMismatchError(f"`unpredicted` must have shape ({k},), got {u.shape}")
+        object.__setattr__(self, "unpredicted", u)
 
     def _pos(self) -> int:
         return self.classes.index(self.positive)
 
     @property
     def n_pixels(self) -> int:
-        """Number of scored pixels."""
-        return int(self.matrix.sum())
+        """Number of scored pixels (including those predicted ``NODATA``, which are wrong)."""
+        return int(self.matrix.sum() + self.unpredicted.sum())
+
+    @property
+    def n_unpredicted(self) -> int:
+        """Scored pixels predicted ``NODATA`` (0): counted as wrong."""
+        return int(self.unpredicted.sum())
 
     @property
     def n_excluded(self) -> int:
@@ -138,9 +200,9 @@ class Confusion:
 
     @property
     def fn(self) -> int:
-        """Positive pixels predicted as any other class (missed)."""
+        """Positive pixels predicted as any other class or predicted ``NODATA`` (missed)."""
         i = self._pos()
-        return int(self.matrix[i].sum() - self.matrix[i, i])
+        return int(self.matrix[i].sum() - self.matrix[i, i] + self.unpredicted[i])
 
     @property
     def fp(self) -> int:
@@ -150,13 +212,15 @@ class Confusion:
 
     @property
     def tn(self) -> int:
-        """Pixels of other classes predicted as any non-positive class."""
+        """Pixels of other classes not predicted positive (their ``NODATA`` predictions included:
+        wrong for their own class, see :attr:`unpredicted`, but not a false alarm of the positive one)."""
         return self.n_pixels - self.tp - self.fn - self.fp
 
     def share(self, code: int) -> float:
         """Share of scored pixels whose true class is ``code`` (NaN when nothing was scored)."""
         n = self.n_pixels
-        return float(self.matrix[self.classes.index(code)].sum() / n) if n else math.nan
+        i = self.classes.index(code)
+        return float((self.matrix[i].sum() + self.unpredicted[i]) / n) if n else math.nan
 
     def __add__(self, other: Confusion) -> Confusion:
         if not isinstance(other, Confusion):
@@ -169,19 +233,26 @@ class Confusion:
         excluded = dict(self.excluded)
         for k, v in other.excluded.items():
             excluded[k] = excluded.get(k, 0) + v
-        return Confusion(self.matrix + other.matrix, self.classes, self.positive, excluded)
+        return Confusion(self.matrix + other.matrix, self.classes, self.positive, excluded,
+                         self.unpredicted + other.unpredicted)
 
     def to_frame(self, names: Mapping[int, str] | None = None, *, drop_empty: bool = True) -> pd.DataFrame:
         """The matrix as a DataFrame: rows ``true <class>``, columns ``predicted <class>``.
 
         With ``drop_empty``, classes that appear neither in the truth nor in the predictions are left out.
+        Scored pixels predicted ``NODATA`` are a last column ``no prediction`` (present whenever
+        there is one, or always with ``drop_empty=False``).
         """
         keep = list(range(len(self.classes)))
         if drop_empty:
-            keep = [i for i in keep if self.matrix[i].sum() or self.matrix[:, i].sum()] or keep
+            keep = [i for i in keep
+                    if self.matrix[i].sum() or self.matrix[:, i].sum() or self.unpredicted[i]] or keep
         m = self.matrix[np.ix_(keep, keep)]
         labels = [_class_name(self.classes[i], names) for i in keep]
-        return pd.DataFrame(m, index=[f"true {n}" for n in labels], columns=[f"predicted {n}" for n in labels])
+        frame = pd.DataFrame(m, index=[f"true {n}" for n in labels], columns=[f"predicted {n}" for n in labels])
+        if self.unpredicted.any() or not drop_empty:
+            frame["no prediction"] = self.unpredicted[keep]
+        return frame
 
     def scores(self, names: Mapping[int, str] | None = None) -> Scores:
         """Metrics of this matrix (see :func:`scores`)."""
@@ -189,20 +260,46 @@ class Confusion:
 
     def _repr_html_(self) -> str:
         ex = ", ".join(f"{k}: {v:,}" for k, v in self.excluded.items() if v) or "none"
-        return self.to_frame().to_html() + f"<p>Pixels not scored: {ex}</p>"
+        un = (f"<p>Scored pixels with no prediction (code 0), counted as wrong: {self.n_unpredicted:,}</p>"
+              if self.n_unpredicted else "")
+        return self.to_frame().to_html() + un + f"<p>Pixels not scored: {ex}</p>"
 
 
 def _check_codes(arr: np.ndarray, allowed: Iterable[int], name: str) -> None:
-    if arr.size and arr.min() < 0:
-        raise ClassCodeError(f"`{name}` holds negative class codes (min {arr.min()}); class codes are >= 0")
-    counts = np.bincount(arr.ravel().astype(np.int64, copy=False), minlength=1) if arr.size else np.zeros(1)
-    present = np.flatnonzero(counts)
+    if not arr.size:
+        return
+    lo, hi = int(arr.min()), int(arr.max())
+    if lo < 0:
+        raise ClassCodeError(f"`{name}` holds negative class codes (min {lo}); class codes are >= 0")
+    # bincount is fast for small codes; a stray huge code (garbage, a fill value) must not allocate GBs
+    present = np.flatnonzero(np.bincount(arr.ravel().astype(np.int64, copy=False))) if hi < 65536 \
+        else np.unique(arr)
     bad = sorted(set(present.tolist()) - {int(a) for a in allowed})
     if bad:
+        hint = (" (255 is often a file's nodata value: read labels with geonb.scene.read_labels, which "
+                "maps it to 0)") if 255 in bad else ""
         raise ClassCodeError(
-            f"`{name}` holds class codes {bad} outside the expected codes {sorted(set(allowed))}; "
-            "pass the codes you use as `classes=` (and `exclude=`)"
+            f"`{name}` holds class codes {bad[:10]} outside the expected codes {sorted(set(allowed))}; "
+            f"pass the codes you use as `classes=` (and `exclude=`){hint}"
         )
+
+
+def _check_class_args(classes, positive, exclude) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
+    try:
+        classes = tuple(int(c) for c in classes)
+        exclude = tuple(int(c) for c in exclude)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"`classes` and `exclude` must be sequences of integer class codes, got {classes!r} and {exclude!r}"
+        ) from exc
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise InvalidParameterError(f"`classes` must hold at least two distinct codes, got {classes}")
+    if min(classes) < 0 or (exclude and min(exclude) < 0):
+        raise ClassCodeError(f"class codes are >= 0; got `classes`={classes}, `exclude`={exclude}")
+    if isinstance(positive, (bool, np.bool_)) or not isinstance(positive, (int, np.integer)) \
+            or int(positive) not in classes:
+        raise InvalidParameterError(f"`positive` must be one of `classes` {classes}, got {positive!r}")
+    return classes, int(positive), exclude
 
 
 def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
@@ -215,9 +312,11 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
     y_true : ndarray of int, any shape, e.g. (rows, cols)
         True class codes (a label raster).
     y_pred : ndarray of int, same shape, or an object with ``.classes`` (a ``Prediction``)
-        Predicted class codes; ``0`` means "no prediction" (e.g. image nodata).
+        Predicted class codes. A ``0`` (``NODATA``) on a scored pixel is a **wrong** prediction
+        (counted in :attr:`Confusion.unpredicted`), unless ``0`` is one of ``classes``. A
+        ``Prediction``'s ``nodata_mask`` (if it has one) is added to ``mask``.
     mask : ndarray of bool, same shape, optional
-        True where a pixel must not be scored (e.g. ``scene.nodata_mask``).
+        True where a pixel must not be scored: the image has no data there (``scene.nodata_mask``).
     classes : sequence of int
         Codes that make the rows and columns of the matrix.
     positive : int
@@ -234,7 +333,9 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
     ShapeMismatchError
         ``y_true``, ``y_pred`` (and ``mask``) differ in shape.
     ClassCodeError
-        A code outside ``classes``/``exclude`` appears.
+        A code outside ``classes``/``exclude`` appears, or a negative code.
+    InvalidParameterError
+        A boolean, float (probabilities, NaN) or non-numeric array where a class map is expected.
 
     Examples
     --------
@@ -242,28 +343,28 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
     >>> c = confusion(np.array([1, 1, 2, 2, 0]), np.array([1, 2, 2, 1, 2]))
     >>> (c.tp, c.fn, c.fp, c.tn), c.excluded
     ((1, 1, 1, 1), {'nodata': 1})
+    >>> c = confusion(np.array([1, 1, 2, 2]), np.array([0, 1, 2, 2]))   # water predicted 0 is missed
+    >>> (c.tp, c.fn, c.n_unpredicted, c.n_pixels)
+    (1, 1, 1, 4)
     """
-    classes = tuple(int(c) for c in classes)
-    exclude = tuple(int(c) for c in exclude)
-    if len(classes) < 2 or len(set(classes)) != len(classes):
-        raise InvalidParameterError(f"`classes` must hold at least two distinct codes, got {classes}")
-    if int(positive) not in classes:
-        raise InvalidParameterError(f"`positive` must be one of `classes` {classes}, got {positive}")
-    t = np.asarray(y_true)
+    classes, positive, exclude = _check_class_args(classes, positive, exclude)
+    pred_mask = getattr(y_pred, "nodata_mask", None) if not isinstance(y_pred, np.ndarray) else None
+    t = _as_class_map(y_true, "y_true")
     p = _as_class_map(y_pred)
     if p.shape != t.shape:
         hint = " (did you pass probabilities? use the class map, e.g. `prediction.classes`)" \
             if p.ndim == t.ndim + 1 else ""
+        if p.ndim == t.ndim and p.shape == t.shape[::-1]:
+            hint = " (transposed? axes are (rows, cols))"
         raise ShapeMismatchError(
             f"`y_pred` has shape {p.shape} but `y_true` has shape {t.shape}; predictions and labels "
             f"must be on the same grid{hint}"
         )
-    if t.dtype.kind not in "iub":
-        t = _as_class_map(t, "y_true")
     if mask is not None:
-        mask = np.asarray(mask, dtype=bool)
-        if mask.shape != t.shape:
-            raise ShapeMismatchError(f"`mask` has shape {mask.shape} but `y_true` has shape {t.shape}")
+        mask = _as_mask(mask, t.shape)
+    if pred_mask is not None:
+        pm = _as_mask(pred_mask, t.shape, "y_pred.nodata_mask")
+        mask = pm if mask is None else (mask | pm)
     t = t.ravel()
     p = p.ravel()
     _check_codes(t, set(classes) | set(exclude) | {NODATA}, "y_true")
@@ -280,10 +381,6 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
         hit = keep & (t == code)
         excluded[_class_name(code) if code != NODATA else "nodata"] = int(hit.sum())
         keep &= ~hit
-    if NODATA not in classes:
-        hit = keep & (p == NODATA)
-        excluded["no prediction"] = int(hit.sum())
-        keep &= ~hit
     excluded = {k: v for k, v in excluded.items() if v}
 
     # Counting only (the metrics come from scikit-learn): one bincount over class-index pairs. It gives
@@ -293,8 +390,13 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
     lookup = np.full(max(max(classes), int(t.max(initial=0)), int(p.max(initial=0))) + 1, -1, dtype=np.int64)
     lookup[list(classes)] = np.arange(k)
     ti, pi = lookup[t[keep]], lookup[p[keep]]
+    # A scored pixel predicted NODATA (when 0 is not a class) has pi == -1: a wrong prediction, kept
+    # apart from the k x k matrix in `unpredicted` (by true class), never dropped.
+    none = pi < 0
+    unpredicted = np.bincount(ti[none], minlength=k).astype(np.int64)
+    ti, pi = ti[~none], pi[~none]
     matrix = np.bincount(ti * k + pi, minlength=k * k).reshape(k, k).astype(np.int64)
-    return Confusion(matrix, classes, int(positive), excluded)
+    return Confusion(matrix, classes, positive, excluded, unpredicted)
 
 
 def sum_confusions(confusions: Iterable[Confusion]) -> Confusion:
@@ -320,7 +422,8 @@ class Scores:
     confusion : Confusion
     per_class : pandas.DataFrame
         One row per class (index: class name) with ``precision``, ``recall``, ``f1``, ``iou``,
-        ``support`` (true pixels) and ``predicted`` (predicted pixels).
+        ``support`` (true pixels scored), ``predicted`` (pixels predicted as the class) and
+        ``unpredicted`` (its true pixels predicted ``NODATA``: wrong, they lower its recall).
     accuracy : float
         Share of scored pixels predicted correctly.
     majority_class : str
@@ -372,6 +475,7 @@ class Scores:
             "precision": self.precision, "recall": self.recall, "f1": self.f1, "iou": self.iou,
             "accuracy": self.accuracy, "majority_share": self.majority_share,
             "positive_share": c.share(c.positive),
+            "n_unpredicted": c.n_unpredicted,
             "n_excluded": c.n_excluded,
         }
         for k, v in c.excluded.items():
@@ -399,14 +503,18 @@ def _scores_from_confusion(conf: Confusion, names: Mapping[int, str] | None = No
     classes = list(conf.classes)
     k = len(classes)
     # Each matrix cell becomes one weighted sample: scikit-learn computes the metrics.
+    # Pixels predicted NODATA are samples with a predicted label outside `labels=`: scikit-learn counts
+    # them as misses of their true class (recall, F1, IoU, accuracy), never as hits.
     ti, pi = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
-    w = conf.matrix.ravel().astype(np.float64)
+    codes = np.asarray(classes, dtype=np.int64)
+    missing = -1  # not a class code (codes are >= 0)
+    w = np.concatenate([conf.matrix.ravel(), conf.unpredicted]).astype(np.float64)
+    t = np.concatenate([codes[ti.ravel()], codes])
+    p = np.concatenate([codes[pi.ravel()], np.full(k, missing)])
     keep = w > 0
-    t = np.asarray(classes)[ti.ravel()][keep]
-    p = np.asarray(classes)[pi.ravel()][keep]
-    w = w[keep]
+    t, p, w = t[keep], p[keep], w[keep]
     predicted = conf.matrix.sum(axis=0)
-    support = conf.matrix.sum(axis=1)
+    support = conf.matrix.sum(axis=1) + conf.unpredicted
     if w.size:
         prec, rec, f1, _ = precision_recall_fscore_support(
             t, p, labels=classes, sample_weight=w, zero_division=np.nan)
@@ -418,7 +526,8 @@ def _scores_from_confusion(conf: Confusion, names: Mapping[int, str] | None = No
         acc = math.nan
     labels = [_class_name(c, names) for c in classes]
     per_class = pd.DataFrame(
-        {"precision": prec, "recall": rec, "f1": f1, "iou": iou, "support": support, "predicted": predicted},
+        {"precision": prec, "recall": rec, "f1": f1, "iou": iou, "support": support, "predicted": predicted,
+         "unpredicted": conf.unpredicted},
         index=pd.Index(labels, name="class"),
     )
     if conf.n_pixels:
@@ -548,7 +657,8 @@ def per_lake_scores(predictions: Mapping[str, object], truth, *, classes: Sequen
     -------
     pandas.DataFrame
         Index ``lake_id``; columns: the info columns found, then ``n_pixels, tp, fn, fp, tn,
-        precision, recall, f1, iou, accuracy, majority_share, positive_share, n_excluded`` and one
+        precision, recall, f1, iou, accuracy, majority_share, positive_share, n_unpredicted,
+        n_excluded`` and one
         ``n_<reason>`` column per exclusion reason (0 where none). ``f1`` is NaN for a lake with no
         water in truth nor prediction (see :class:`Scores`).
     """
@@ -674,17 +784,35 @@ def _flat_concat(x, name: str, trailing: int = 0) -> np.ndarray:
         parts = [np.asarray(v.classes if hasattr(v, "classes") and not isinstance(v, np.ndarray) else v)
                  for v in x.values()]
     elif isinstance(x, (list, tuple)):
-        parts = [np.asarray(v) for v in x]
+        parts = [np.asarray(v.classes if hasattr(v, "classes") and not isinstance(v, np.ndarray) else v)
+                 for v in x]
     else:
-        parts = [np.asarray(x)]
+        parts = [np.asarray(x.classes if hasattr(x, "classes") and not isinstance(x, np.ndarray) else x)]
     if not parts:
         raise InvalidParameterError(f"`{name}` is empty")
     if trailing:
+        bad = [p.shape for p in parts if p.ndim < 1]
+        if bad:
+            raise ShapeMismatchError(f"`{name}` must hold arrays (..., channels), got shapes {bad}")
         return np.concatenate([p.reshape(-1, p.shape[-1]) for p in parts])
     return np.concatenate([p.ravel() for p in parts])
 
 
-def unclassified_breakdown(pred, labels, probabilities=None, *, classes: Sequence[int] = LAKE_CLASSES,
+def _pred_masks(pred) -> np.ndarray | None:
+    """The ``nodata_mask`` of Prediction-like objects, flattened in ``_flat_concat`` order (None if none has one)."""
+    items = list(pred.values()) if isinstance(pred, Mapping) else \
+        list(pred) if isinstance(pred, (list, tuple)) else [pred]
+    if not any(getattr(v, "nodata_mask", None) is not None and not isinstance(v, np.ndarray) for v in items):
+        return None
+    parts = []
+    for v in items:
+        cls = np.asarray(v.classes if hasattr(v, "classes") and not isinstance(v, np.ndarray) else v)
+        m = getattr(v, "nodata_mask", None) if not isinstance(v, np.ndarray) else None
+        parts.append(np.zeros(cls.size, bool) if m is None else np.asarray(m, dtype=bool).ravel())
+    return np.concatenate(parts)
+
+
+def unclassified_breakdown(pred, labels, probabilities=None, *, mask=None, classes: Sequence[int] = LAKE_CLASSES,
                            absent_class: int = UNCLASSIFIED) -> UnclassifiedBreakdown:
     """Share of each true class predicted as each class, and the probability given to the absent class.
 
@@ -694,12 +822,14 @@ def unclassified_breakdown(pred, labels, probabilities=None, *, classes: Sequenc
 
     Parameters
     ----------
-    pred : ndarray of int (rows, cols), or list/dict of them (one per lake)
-        Predicted class codes.
+    pred : ndarray of int (rows, cols), or list/dict of them (one per lake), or Prediction(s)
+        Predicted class codes. A ``Prediction``'s ``nodata_mask`` is added to ``mask``.
     labels : same layout as ``pred``
         True class codes (0 = no label, not counted).
     probabilities : ndarray of float (rows, cols, k), or list/dict of them, optional
         Class probabilities in the channel order of ``classes``.
+    mask : ndarray of bool, or list/dict of them, same layout as ``labels``, optional
+        True where the image has no data: those pixels are not counted.
     classes : sequence of int
         Class codes, in probability channel order.
     absent_class : int
@@ -708,6 +838,8 @@ def unclassified_breakdown(pred, labels, probabilities=None, *, classes: Sequenc
     Returns
     -------
     UnclassifiedBreakdown
+        Labelled, unmasked pixels predicted ``NODATA`` (0) are wrong predictions, not dropped: they
+        count in ``pixels`` and in a ``no prediction`` column (present when there are any).
     """
     classes = tuple(int(c) for c in classes)
     if absent_class not in classes:
@@ -719,22 +851,34 @@ def unclassified_breakdown(pred, labels, probabilities=None, *, classes: Sequenc
         labels = {k: labels[k] for k in pred}
         if isinstance(probabilities, Mapping):
             probabilities = {k: getattr(probabilities[k], "probabilities", probabilities[k]) for k in pred}
+        if isinstance(mask, Mapping):
+            mask = {k: mask[k] for k in pred}
+    pmask = _pred_masks(pred)
     p = _as_class_map(_flat_concat(pred, "pred"), "pred")
-    t = _flat_concat(labels, "labels")
+    t = _as_class_map(_flat_concat(labels, "labels"), "labels")
     if p.shape != t.shape:
         raise ShapeMismatchError(f"`pred` has {p.size} pixels but `labels` has {t.size}; they must match")
     _check_codes(t, set(classes) | {NODATA}, "labels")
     _check_codes(p, set(classes) | {NODATA}, "pred")
-    valid = (t != NODATA) & (p != NODATA)
+    skip = np.zeros(t.shape, bool)
+    if mask is not None:
+        skip |= _as_mask(_flat_concat(mask, "mask"), t.shape)
+    if pmask is not None:
+        skip |= pmask
+    valid = (t != NODATA) & ~skip
     names = [_class_name(c) for c in classes]
     rows = {}
     for c, n in zip(classes, names, strict=True):
         sel = valid & (t == c)
         total = int(sel.sum())
-        counts = np.array([(p[sel] == q).sum() for q in classes], dtype=float)
-        shares = counts / total if total else np.full(len(classes), np.nan)
-        rows[n] = {f"predicted {m}": v for m, v in zip(names, shares, strict=True)} | {"pixels": total}
+        counts = np.array([(p[sel] == q).sum() for q in (*classes, NODATA)], dtype=float)
+        shares = counts / total if total else np.full(len(classes) + 1, np.nan)
+        rows[n] = {f"predicted {m}": v for m, v in zip([*names, "no prediction"], shares, strict=True)} \
+            | {"pixels": total}
     table = pd.DataFrame.from_dict(rows, orient="index")
+    table = table.rename(columns={"predicted no prediction": "no prediction"})
+    if not (valid & (p == NODATA)).any():
+        table = table.drop(columns="no prediction")
     table.index.name = "true class"
     out = {"table": table, "absent_class": _class_name(absent_class)}
     if probabilities is not None:
@@ -744,10 +888,12 @@ def unclassified_breakdown(pred, labels, probabilities=None, *, classes: Sequenc
                 f"`probabilities` must hold {len(classes)} channels per pixel ({t.size} pixels), "
                 f"got shape {pr.shape}")
         a = pr[:, classes.index(absent_class)]
-        on = valid & (t == absent_class)
+        # where nothing was predicted there is no probability to average (a Prediction holds 0 there)
+        scored = valid & (p != NODATA)
+        on = scored & (t == absent_class)
         out.update(
-            absent_probability_mean=float(a[valid].mean()) if valid.any() else math.nan,
-            absent_probability_max=float(a[valid].max()) if valid.any() else math.nan,
+            absent_probability_mean=float(a[scored].mean()) if scored.any() else math.nan,
+            absent_probability_max=float(a[scored].max()) if scored.any() else math.nan,
             absent_probability_on_absent=float(a[on].mean()) if on.any() else math.nan,
         )
     return UnclassifiedBreakdown(**out)

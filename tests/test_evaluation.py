@@ -46,9 +46,11 @@ def test_excluded_pixels_are_counted_not_mixed_in():
     mask = np.zeros_like(t, dtype=bool)
     mask[1, 3] = True
     c = confusion(t, p, mask=mask)
-    assert c.excluded == {"masked": 1, "nodata": 1, "unclassified": 1, "no prediction": 1}
-    assert c.n_pixels == 4 and c.n_pixels + c.n_excluded == t.size
-    assert (c.tp, c.fn, c.fp, c.tn) == (1, 0, 1, 2)
+    # a water pixel predicted 0 (no prediction) is scored, as a miss: it is not excluded
+    assert c.excluded == {"masked": 1, "nodata": 1, "unclassified": 1}
+    assert c.n_pixels == 5 and c.n_pixels + c.n_excluded == t.size
+    assert (c.tp, c.fn, c.fp, c.tn) == (1, 1, 1, 2)
+    assert c.unpredicted.tolist() == [1, 0, 0] and c.n_unpredicted == 1
 
 
 def test_scores_match_sklearn_on_random_maps():
