@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geonb.errors import ClassCodeError, InvalidParameterError, ShapeMismatchError
+from geonb.errors import ClassCodeError, GeonbError, InvalidParameterError, ShapeMismatchError
 from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, LAND, NODATA, UNCLASSIFIED, WATER
 from geonb.scene import atomic_path
 
@@ -404,6 +404,9 @@ def sum_confusions(confusions: Iterable[Confusion]) -> Confusion:
     items = list(confusions)
     if not items:
         raise InvalidParameterError("`confusions` is empty; there is nothing to add")
+    bad = [type(c).__name__ for c in items if not isinstance(c, Confusion)]
+    if bad:
+        raise InvalidParameterError(f"`confusions` must hold Confusion objects, got {bad[:3]}; use confusion(...)")
     total = items[0]
     for c in items[1:]:
         total = total + c
@@ -607,6 +610,8 @@ def _truth_for(truth, lake_id):
         if item.labels is None:
             raise InvalidParameterError(f"the scene of lake {lake_id!r} has no labels; it cannot be scored")
         return item.labels, item.nodata_mask, dict(getattr(item, "properties", {}) or {})
+    if item is None:
+        raise InvalidParameterError(f"`truth` has None for lake {lake_id!r}; give its Scene or label array")
     return np.asarray(item), None, {}
 
 
@@ -629,8 +634,8 @@ def lake_confusions(predictions: Mapping[str, object], truth, *, classes: Sequen
         try:
             confs[lake_id] = confusion(labels, pred, mask=mask, classes=classes, positive=positive,
                                        exclude=exclude)
-        except ShapeMismatchError as exc:
-            raise ShapeMismatchError(f"lake {lake_id!r}: {exc}") from exc
+        except GeonbError as exc:  # same error class, naming the lake
+            raise type(exc)(f"lake {lake_id!r}: {exc}") from exc
         props[lake_id] = properties
     return confs, props
 
@@ -726,22 +731,31 @@ def study_table(rows: Mapping[object, Confusion | Scores], *, index_name: str = 
     Returns
     -------
     pandas.DataFrame
-        Columns ``[extra...] TN, FN, TP, FP, F1, Land %, Accuracy %`` (percentages 0–100).
+        Columns ``[extra...] TN, FN, TP, FP, F1, Land %, Accuracy %`` (percentages 0–100), and
+        ``No prediction`` (scored pixels predicted ``NODATA``, already counted as wrong: water ones
+        in FN, land ones in TN, all in accuracy) when any row has some.
     """
     if not rows:
         raise InvalidParameterError("`rows` is empty; pass e.g. {16: scores(...)}")
     share_name = f"{_class_name(share_class).capitalize()} %"
     out = []
     for label, item in rows.items():
+        if not isinstance(item, (Scores, Confusion)):
+            raise InvalidParameterError(
+                f"`rows[{label!r}]` is a {type(item).__name__}; give a Confusion or Scores, e.g. {{16: scores(...)}}")
         s = item if isinstance(item, Scores) else _scores_from_confusion(item)
         c = s.confusion
         row = {index_name: label}
         row.update(dict((extra or {}).get(label, {})))
         share = c.share(share_class) if share_class in c.classes else math.nan
         row.update({"TN": c.tn, "FN": c.fn, "TP": c.tp, "FP": c.fp, "F1": s.f1,
-                    share_name: 100 * share, "Accuracy %": 100 * s.accuracy})
+                    share_name: 100 * share, "Accuracy %": 100 * s.accuracy,
+                    "No prediction": c.n_unpredicted})
         out.append(row)
-    return pd.DataFrame(out).set_index(index_name)
+    table = pd.DataFrame(out).set_index(index_name)
+    if not table["No prediction"].any():  # the study's layout, unless some scored pixel had no prediction
+        table = table.drop(columns="No prediction")
+    return table
 
 
 # -------------------------------------------------------------------------------------------
@@ -981,8 +995,9 @@ def compare_runs(runs: pd.DataFrame, by: str, a, b, metric: str = "f1", seed_col
     >>> compare_runs(runs, "model", "fcn", "lr").exceeds
     True
     """
-    if by not in runs.columns:
-        raise InvalidParameterError(f"`runs` has no column {by!r}; it has {list(runs.columns)}")
+    for col, what in ((by, "by"), (metric, "metric")):
+        if col not in runs.columns:
+            raise InvalidParameterError(f"`{what}`: `runs` has no column {col!r}; it has {list(runs.columns)}")
     vals = {}
     for key in (a, b):
         sel = runs.loc[runs[by] == key, metric].dropna()

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from affine import Affine
-from sklearn.metrics import confusion_matrix, f1_score, jaccard_score
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, jaccard_score, recall_score
 
 from geonb.errors import ClassCodeError, InvalidParameterError, OutputExistsError, ShapeMismatchError
 from geonb.evaluation import (
@@ -300,3 +300,125 @@ def test_custom_class_names_and_codes_score_by_position():
 def test_unlabelled_pixels_are_never_scored_even_when_not_listed_in_exclude():
     c = confusion(np.array([0, 1, 1, 2]), np.array([1, 1, 2, 2]), exclude=(UNCLASSIFIED,))
     assert c.excluded == {"nodata": 1} and c.n_pixels == 3
+
+
+# ---- "Trustworthy on data we did not make": a missing prediction is an error, not an exclusion ----
+def test_water_predicted_as_code_0_scores_far_below_perfect():
+    # regression: a model whose water channel was mapped to code 0 used to score a perfect water F1
+    rng = np.random.default_rng(7)
+    t = rng.choice([W, L], size=(30, 30), p=[0.3, 0.7]).astype(np.uint8)
+    p = np.where(t == W, N, L).astype(np.uint8)
+    p[:3][t[:3] == W] = W  # a few water pixels right
+    s = scores(t, p)
+    assert s.f1 < 0.3 and s.recall < 0.2
+    # checked independently: scikit-learn with the 0s as a label outside `labels=`
+    assert s.f1 == pytest.approx(f1_score(t.ravel(), p.ravel(), labels=[W], average=None)[0])
+    assert s.recall == pytest.approx(recall_score(t.ravel(), p.ravel(), labels=[W], average=None)[0])
+    assert s.accuracy == pytest.approx(accuracy_score(t.ravel(), p.ravel()))
+    assert s.iou == pytest.approx(jaccard_score(t.ravel(), p.ravel(), labels=[W], average=None)[0])
+    c = s.confusion
+    assert c.n_pixels == t.size and c.excluded == {}
+    assert c.fn == int(((t == W) & (p != W)).sum()) and c.unpredicted[0] == int(((t == W) & (p == N)).sum())
+    assert c.tp + c.fn + c.fp + c.tn == t.size
+    assert c.matrix.shape == (3, 3)  # the k x k matrix is unchanged for existing callers
+    frame = c.to_frame()
+    assert frame.loc["true water", "no prediction"] == c.unpredicted[0]
+    assert s.per_class.loc["water", "unpredicted"] == c.unpredicted[0]
+    assert s.as_row()["n_unpredicted"] == c.n_unpredicted
+    assert "No prediction" in study_table({8: s}).columns
+    assert "no prediction" in c._repr_html_()
+
+
+def test_unpredicted_pixels_add_up_and_land_share_counts_them():
+    a = confusion(np.array([W, L, L]), np.array([N, N, L]))
+    b = confusion(np.array([W, W]), np.array([W, N]))
+    total = a + b
+    assert total.unpredicted.tolist() == [2, 1, 0] and total.n_pixels == 5
+    assert total.share(L) == pytest.approx(2 / 5)
+    assert sum_confusions([a, b]).unpredicted.tolist() == [2, 1, 0]
+    assert "No prediction" not in study_table({1: confusion(np.array([W, L]), np.array([W, L]))}).columns
+    with pytest.raises(InvalidParameterError, match="Confusion"):
+        sum_confusions([a, "x"])
+    with pytest.raises(ShapeMismatchError, match="unpredicted"):
+        Confusion(np.zeros((2, 2), np.int64), (W, L), unpredicted=np.zeros(3))
+
+
+def test_prediction_nodata_mask_is_used_as_the_mask():
+    class Pred:  # a geonb.prediction.Prediction in shape: classes 0 where the image has no data
+        classes = np.array([[W, L, N, N]], dtype=np.uint8)
+        nodata_mask = np.array([[False, False, True, False]])
+
+    c = confusion(np.array([[W, L, W, W]]), Pred())
+    assert c.excluded == {"masked": 1}  # image nodata: not scored
+    assert c.unpredicted.tolist() == [1, 0, 0] and c.fn == 1  # no prediction on valid data: a miss
+    df = per_lake_scores({"a": Pred()}, {"a": np.array([[W, L, W, W]], np.uint8)})
+    assert df.loc["a", "n_masked"] == 1 and df.loc["a", "n_unpredicted"] == 1 and df.loc["a", "fn"] == 1
+
+
+def test_buildings_codes_keep_0_as_a_class():
+    s = scores(np.array([0, 1, 1]), np.array([0, 0, 1]), classes=(0, 1, 2), positive=1, exclude=())
+    assert s.confusion.n_unpredicted == 0 and s.confusion.fn == 1
+
+
+def test_not_a_class_map_is_a_clear_error():
+    t = np.array([[W, W], [L, L]], np.uint8)
+    with pytest.raises(InvalidParameterError, match=r"boolean.*np.where\(mask, WATER, LAND\)"):
+        scores(t, t == W)
+    with pytest.raises(InvalidParameterError, match="`y_true` is a boolean"):
+        confusion(t == W, t)
+    with pytest.raises(InvalidParameterError, match="`y_true` holds 1 NaN"):
+        confusion(np.array([1.0, np.nan]), np.array([1, 2]))
+    with pytest.raises(InvalidParameterError, match="probabilities"):
+        confusion(t, np.full(t.shape, 0.7))
+    with pytest.raises(InvalidParameterError, match="dtype <U"):
+        confusion(np.array(["water", "land"]), np.array([1, 2]))
+    with pytest.raises(InvalidParameterError, match="single value"):
+        confusion(np.int64(1), np.int64(1))
+    with pytest.raises(ClassCodeError, match="negative"):
+        confusion(np.array([1, -2]), np.array([1, 2]))
+    with pytest.raises(ClassCodeError, match="255 is often"):
+        confusion(np.array([1, 255], np.uint8), np.array([1, 2]))
+    with pytest.raises(ClassCodeError, match=r"\[1099511627776\]"):  # no 8 TB bincount
+        confusion(np.array([1, 2]), np.array([1, 2**40]))
+    with pytest.raises(InvalidParameterError, match="`mask` must be a boolean"):
+        confusion(t, t, mask=t)  # labels passed as a mask
+    with pytest.raises(ShapeMismatchError, match="transposed"):
+        confusion(np.ones((2, 3), np.uint8), np.ones((3, 2), np.uint8))
+    with pytest.raises(ClassCodeError, match=">= 0"):
+        confusion(t, t, classes=(-1, 1))
+    with pytest.raises(InvalidParameterError, match="`positive`"):
+        confusion(t, t, positive="water")
+    with pytest.raises(InvalidParameterError, match="Scene"):
+        confusion(Scene(np.zeros((2, 2, 1), np.float32), t), t)
+    with pytest.raises(InvalidParameterError, match="None for lake 'a'"):
+        per_lake_scores({"a": t}, {"a": None})
+    with pytest.raises(ClassCodeError, match="lake 'a'"):
+        per_lake_scores({"a": np.full((2, 2), 9)}, {"a": t})
+    with pytest.raises(InvalidParameterError, match="Confusion or Scores"):
+        study_table({8: "x"})
+    with pytest.raises(InvalidParameterError, match="`metric`"):
+        compare_runs(pd.DataFrame({"m": [1, 2]}), "m", 1, 2)
+    # 0/1 integer masks are fine; empty inputs give NaN with a reason
+    assert confusion(t, t, mask=np.zeros(t.shape, np.uint8)).n_pixels == 4
+    empty = scores(np.array([], np.uint8), np.array([], np.uint8))
+    assert empty.confusion.n_pixels == 0 and "no pixel" in empty.note
+
+
+def test_unclassified_breakdown_counts_missing_predictions_and_honours_masks():
+    labels = np.array([[W, W, L, L], [U, U, U, N]], dtype=np.uint8)
+    pred = np.array([[N, W, L, L], [W, L, N, L]], dtype=np.uint8)
+    b = unclassified_breakdown(pred, labels)
+    assert b.table.loc["water", "no prediction"] == pytest.approx(0.5)
+    assert b.table.loc["unclassified", "pixels"] == 3
+    assert b.table.loc["unclassified", "no prediction"] == pytest.approx(1 / 3)
+    mask = pred == N  # the image had no data there: not counted
+    m = unclassified_breakdown(pred, labels, mask=mask)
+    assert "no prediction" not in m.table.columns and m.table.loc["water", "pixels"] == 1
+
+    class Pred:
+        classes = pred
+        nodata_mask = mask
+
+    pd.testing.assert_frame_equal(unclassified_breakdown({"x": Pred()}, {"x": labels}).table, m.table)
+    with pytest.raises(InvalidParameterError, match="boolean"):
+        unclassified_breakdown(pred == W, labels)
