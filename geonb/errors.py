@@ -90,3 +90,10 @@ __all__ = [
     "RasterReadError",
     "ShapeMismatchError",
 ]
+
+
+class GeonbWarning(UserWarning):
+    """geonb made an assumption about the data (e.g. an undeclared fill value) and says how to override it."""
+
+
+__all__ += ["GeonbWarning"]

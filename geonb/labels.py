@@ -66,6 +66,194 @@ def check_class_codes(labels: np.ndarray, allowed: tuple[int, ...] = (NODATA, *L
         )
 
 
+def as_crs(crs, *, name: str = "crs", allow_none: bool = True):
+    """``crs`` as a :class:`rasterio.crs.CRS`, or a :class:`CRSError` naming the argument.
+
+    Accepts anything ``rasterio.crs.CRS.from_user_input`` does ("EPSG:32633", an EPSG int, WKT,
+    a PROJ string or dict, a pyproj CRS). ``None`` stays None when ``allow_none``.
+
+    Examples
+    --------
+    >>> as_crs("EPSG:4326").to_epsg()
+    4326
+    >>> as_crs("EPSG:99999", name="crs")
+    Traceback (most recent call last):
+    ...
+    geonb.errors.CRSError: `crs` 'EPSG:99999' is not a coordinate reference system rasterio knows ...
+    """
+    from rasterio.crs import CRS
+    from rasterio.errors import CRSError as RioCRSError
+
+    if crs is None:
+        if allow_none:
+            return None
+        raise CRSError(f"`{name}` is None; pass a CRS such as 'EPSG:32633' (the raster's CRS)")
+    if isinstance(crs, CRS):
+        return crs
+    if hasattr(crs, "to_wkt") and not isinstance(crs, (str, bytes, dict)):
+        crs = crs.to_wkt()  # pyproj.CRS and friends
+    try:
+        return CRS.from_user_input(crs)
+    except (RioCRSError, TypeError, ValueError) as exc:
+        raise CRSError(
+            f"`{name}` {crs!r} is not a coordinate reference system rasterio knows ({exc}); "
+            "give an EPSG code ('EPSG:32633'), WKT or a PROJ string"
+        ) from exc
+
+
+#: How many distinct offending values an error message lists.
+_SHOW = 10
+
+
+def _show(values) -> str:
+    values = list(values)
+    text = ", ".join(repr(v) for v in values[:_SHOW])
+    return f"[{text}{', ...' if len(values) > _SHOW else ''}]"
+
+
+def _plain_number(v):
+    """A NumPy scalar as a plain int (integral) or float, for messages and dict lookups."""
+    v = v.item() if isinstance(v, np.generic) else v
+    if isinstance(v, float) and np.isfinite(v) and v == int(v):
+        return int(v)
+    return v
+
+
+def check_label_map(label_map, *, name: str = "label_map", keys: str = "number") -> dict:
+    """Validate a mapping *file value* (or class name) -> geonb class code (an int 0..255).
+
+    ``keys`` is ``"number"`` (raster values: ints or floats, NaN allowed) or ``"any"`` (vector
+    properties: class names or ints). Returns a plain dict.
+    """
+    if not isinstance(label_map, dict) or not label_map:
+        raise InvalidParameterError(
+            f"`{name}` must be a non-empty dict from the values in the file to geonb class codes, "
+            f"e.g. {{1: WATER, 0: LAND, -1: NODATA}}, got {label_map!r}"
+        )
+    out = {}
+    for k, v in label_map.items():
+        if keys == "number" and (isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, float, np.number))):
+            raise InvalidParameterError(
+                f"`{name}` key {k!r} is not a number; a raster's values are numbers (class names belong "
+                "to vector labels: geonb.labels.rasterize_labels)"
+            )
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) <= 255:
+            raise InvalidParameterError(
+                f"`{name}` maps {k!r} to {v!r}; class codes must be ints 0..255 "
+                "(geonb.labels: NODATA=0, WATER=1, LAND=2, UNCLASSIFIED=3)"
+            )
+        out[_plain_number(k) if keys == "number" else k] = int(v)
+    return out
+
+
+def remap_labels(values, label_map: dict | None = None, *, nodata=None, mask: np.ndarray | None = None,
+                 name: str = "labels") -> np.ndarray:
+    """Turn label values in any coding into geonb ``uint8`` class codes, refusing to guess.
+
+    Without ``label_map`` the values must already be class codes: integers 0..255 (integer-valued
+    floats such as 1.0 are accepted). Fractions (1.5, a water fraction 0.9), negative values,
+    values above 255 and infinities are a :class:`ClassCodeError` naming the values found and
+    suggesting ``label_map=``; nothing is cast silently.
+
+    With ``label_map`` (file value -> code) every value in the data must be a key; values not in
+    it are an error listing them.
+
+    No label (code 0) is given to: pixels where ``mask`` is True, pixels equal to ``nodata``
+    (the file's nodata value; NaN matches NaN) unless ``label_map`` names that value itself.
+    NaN is *only* accepted as no label when it is the declared ``nodata`` or a ``label_map``
+    key: a NaN nobody declared is an error (a float label raster with holes is ambiguous).
+
+    Parameters
+    ----------
+    values : ndarray, shape (rows, cols) (any shape works)
+        Label values as read from a file, any numeric dtype.
+    label_map : dict, optional
+        File value -> geonb class code (int 0..255), e.g.
+        ``{1: WATER, 0: LAND, -1: NODATA}``.
+    nodata : number, optional
+        The file's nodata value; its pixels become 0 (no label).
+    mask : ndarray of bool, optional
+        True where there is no label (e.g. the file's own mask band).
+    name : str
+        What to call the values in messages (an argument name or a file).
+
+    Returns
+    -------
+    ndarray of uint8, same shape
+
+    Raises
+    ------
+    ClassCodeError
+        Values that are not class codes (without ``label_map``) or not in ``label_map``.
+
+    Examples
+    --------
+    >>> remap_labels(np.array([[1, 0], [-1, 1]]), {1: WATER, 0: LAND, -1: NODATA}).tolist()
+    [[1, 2], [0, 1]]
+    >>> remap_labels(np.array([0.9, 0.1]))
+    Traceback (most recent call last):
+    ...
+    geonb.errors.ClassCodeError: `labels` holds values that are not class codes ...
+    """
+    values = np.asarray(values)
+    if values.dtype.kind not in "uifb":
+        raise ClassCodeError(f"`{name}` must hold numbers (class codes), got dtype {values.dtype}")
+    lmap = check_label_map(label_map) if label_map is not None else None
+    invalid = np.zeros(values.shape, bool) if mask is None else np.asarray(mask, bool)
+    if invalid.shape != values.shape:
+        raise ShapeMismatchError(f"`mask` has shape {invalid.shape}, `{name}` has shape {values.shape}")
+    nan_key = lmap is not None and any(isinstance(k, float) and np.isnan(k) for k in lmap)
+    if nodata is not None:
+        nodata = _plain_number(nodata)
+        named = lmap is not None and (nodata in lmap or (isinstance(nodata, float) and np.isnan(nodata) and nan_key))
+        if not named:
+            if isinstance(nodata, float) and np.isnan(nodata):
+                if values.dtype.kind == "f":
+                    invalid = invalid | np.isnan(values)
+            else:
+                invalid = invalid | (values == nodata)
+    valid = values[~invalid]
+    if values.dtype.kind == "b":
+        values = values.astype(np.uint8)
+        valid = valid.astype(np.uint8)
+    present = np.unique(valid)  # sorted; NaN last
+    out = np.zeros(values.shape, np.uint8)
+    if lmap is None:
+        found = [_plain_number(v) for v in present]
+        if values.dtype.kind == "f":
+            bad = [v for v in found if not (isinstance(v, int) and 0 <= v <= 255)]
+        else:
+            bad = [v for v in found if not 0 <= v <= 255]
+        if bad:
+            nan_hint = (" NaN is no label only when declared as the file's nodata (pass `nodata=np.nan`)."
+                        if any(isinstance(v, float) and np.isnan(v) for v in bad) else "")
+            example = ", ".join(f"{v!r}: ..." for v in found[:4])
+            raise ClassCodeError(
+                f"`{name}` holds values that are not class codes (integers 0-255): {_show(bad)} "
+                f"(all values found: {_show(found)}; dtype {values.dtype}). geonb will not round or cast "
+                f"them. Say what each value means with `label_map=` (read_labels, read_scene; or "
+                f"geonb.labels.remap_labels(values, label_map)), e.g. label_map={{{example}}} "
+                "using WATER=1, LAND=2, UNCLASSIFIED=3, NODATA=0 (e.g. label_map={-1: NODATA, 0: LAND, 1: WATER})."
+                + nan_hint
+            )
+        out[~invalid] = valid.astype(np.uint8)
+        return out
+    keys_num = [k for k in lmap if not (isinstance(k, float) and np.isnan(k))]
+    found = [_plain_number(v) for v in present]
+    missing = [v for v in found
+               if not ((isinstance(v, float) and np.isnan(v) and nan_key) or v in lmap)]
+    if missing:
+        raise ClassCodeError(
+            f"`{name}` holds values {_show(missing)} that `label_map` {lmap!r} does not name "
+            f"(all values found: {_show(found)}); add them to `label_map` (NODATA=0 for no label)"
+        )
+    for k in keys_num:
+        out[(values == k) & ~invalid] = lmap[k]
+    if nan_key and values.dtype.kind == "f":
+        out[np.isnan(values) & ~invalid] = lmap[next(k for k in lmap if isinstance(k, float) and np.isnan(k))]
+    return out
+
+
 def one_hot(labels: np.ndarray, classes: tuple[int, ...] = LAKE_CLASSES) -> np.ndarray:
     """Encode class codes as one-hot vectors on a new last axis.
 
@@ -158,11 +346,7 @@ class Footprints:
                 f"`properties` has {len(self.properties)} entries but there are {len(self.geometries)} "
                 "geometries; give one dict per geometry"
             )
-        if self.crs is not None:
-            from rasterio.crs import CRS
-
-            if not isinstance(self.crs, CRS):
-                self.crs = CRS.from_user_input(self.crs)
+        self.crs = as_crs(self.crs, name="crs")
 
     def __len__(self) -> int:
         return len(self.geometries)
@@ -174,9 +358,7 @@ class Footprints:
 
     def to_crs(self, crs) -> Footprints:
         """The same footprints reprojected to ``crs`` (``rasterio.warp.transform_geom``)."""
-        from rasterio.crs import CRS
-
-        crs = CRS.from_user_input(crs)
+        crs = as_crs(crs, name="crs", allow_none=False)
         if self.crs is None:
             raise CRSError("these footprints have no `crs`; set it (e.g. Footprints(..., crs='OGC:CRS84'))")
         if crs == self.crs or not self.geometries:
@@ -296,9 +478,7 @@ def parse_footprints(geojson, *, crs=None) -> Footprints:
             "pass a FeatureCollection, a Feature or a geometry"
         )
     if crs is not None:
-        from rasterio.crs import CRS
-
-        crs = CRS.from_user_input(crs)
+        crs = as_crs(crs, name="crs")
     else:
         crs = _geojson_crs(geojson)
 
@@ -536,6 +716,176 @@ def rasterize_footprints(footprints, shape: tuple[int, int], transform, crs=None
     return mask
 
 
+#: Vector formats geonb cannot read without fiona/pyogrio (not dependencies): convert them to GeoJSON.
+_OTHER_VECTOR_SUFFIXES = (".gpkg", ".shp", ".kml", ".gml", ".fgb", ".sqlite", ".zip", ".parquet", ".geoparquet")
+
+
+def _label_polygons(polygons, crs) -> Footprints:
+    """Footprints (with properties) from Footprints, a GeoJSON object/text or a GeoJSON file path."""
+    import os
+    from pathlib import Path
+
+    if isinstance(polygons, Footprints):
+        return polygons
+    if isinstance(polygons, dict):
+        return parse_footprints(polygons)
+    if isinstance(polygons, (str, os.PathLike)):
+        text = str(polygons)
+        if isinstance(polygons, str) and text.lstrip().startswith("{"):
+            return parse_footprints(text)
+        path = Path(polygons)
+        if path.suffix.lower() in _OTHER_VECTOR_SUFFIXES:
+            raise InvalidParameterError(
+                f"`polygons` {text!r} is a {path.suffix} file; geonb reads vector labels from GeoJSON only "
+                f"(no fiona/pyogrio). Convert it first, e.g. `ogr2ogr -f GeoJSON labels.geojson {path.name}`"
+            )
+        from geonb.datasets.spacenet import read_footprints
+
+        return read_footprints(path)
+    raise InvalidParameterError(
+        "`polygons` must be Footprints, a GeoJSON dict or text, or the path of a GeoJSON file, "
+        f"got {type(polygons).__name__}"
+    )
+
+
+def rasterize_labels(polygons, shape: tuple[int, int], transform, crs=None, *, field: str = "class",
+                     label_map: dict | None = None, all_touched: bool = False, overlap: str = "error",
+                     require_overlap: bool = True) -> np.ndarray:
+    """Rasterize training polygons carrying a class (a name or an integer) to a ``uint8`` label raster.
+
+    Each polygon's class is read from the property ``field`` and turned into a geonb class code
+    through ``label_map`` (e.g. ``{"water": WATER, "forest": LAND}``). Pixels no polygon covers
+    get 0 (no label): sparse labels, as hand-drawn training polygons are.
+
+    Polygons are reprojected to ``crs`` (``Footprints.to_crs``); GeoJSON without a ``crs`` member
+    is lon/lat (RFC 7946), one with a legacy ``crs`` member is in that CRS.
+
+    Parameters
+    ----------
+    polygons : Footprints, GeoJSON dict or text, or path of a GeoJSON file
+        Polygons with properties. Other vector formats (.gpkg, .shp) are refused with a hint to
+        convert them to GeoJSON.
+    shape : (rows, cols)
+    transform : affine.Affine
+        The raster's transform (e.g. ``scene.transform``).
+    crs : CRS-like
+        The raster's CRS (``scene.crs``). Polygons without a CRS are taken to be in it.
+    field : str
+        The property holding each polygon's class.
+    label_map : dict, optional
+        Class (name or value of ``field``) -> geonb class code, an int 0..255. Without it the
+        property values must already be integer codes 0..255.
+    all_touched : bool
+        Burn every pixel a polygon touches, not only those whose centre it covers.
+    overlap : {"error", "last"}
+        Pixels covered by polygons of *different* classes: ``"error"`` (default) raises
+        :class:`ClassCodeError` with the number of such pixels; ``"last"`` lets the later polygon
+        (in file order) win. Overlaps of polygons of the same class are always fine.
+    require_overlap : bool
+        Raise :class:`CRSError` when no polygon overlaps the raster (the usual sign of a wrong CRS).
+
+    Returns
+    -------
+    ndarray of uint8, shape (rows, cols)
+        Class codes; 0 where no polygon is.
+
+    Raises
+    ------
+    GeoJSONError
+        A polygon lacks ``field`` (the message names the polygon and the properties it has).
+    ClassCodeError
+        A class is not in ``label_map`` (names found and the mapping are listed), a class is
+        not an integer code 0..255 without ``label_map``, or polygons of different classes overlap.
+    CRSError
+        No polygon overlaps the raster, or a CRS cannot be parsed.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> fc = {"type": "FeatureCollection", "features": [
+    ...     {"type": "Feature", "properties": {"class": "water"},
+    ...      "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [4, 0], [4, -2], [0, -2], [0, 0]]]}}]}
+    >>> lab = rasterize_labels(fc, (4, 4), Affine(1, 0, 0, 0, -1, 0), "EPSG:4326", label_map={"water": WATER})
+    >>> lab.sum(axis=1).tolist()
+    [4, 4, 0, 0]
+    """
+    from rasterio.features import rasterize
+
+    rows, cols = _check_grid(shape, transform)
+    if overlap not in ("error", "last"):
+        raise InvalidParameterError(f"`overlap` must be 'error' or 'last', got {overlap!r}")
+    if not isinstance(field, str) or not field:
+        raise InvalidParameterError(f"`field` must be the name of a property, e.g. 'class', got {field!r}")
+    crs = as_crs(crs, name="crs")
+    lmap = check_label_map(label_map, keys="any") if label_map is not None else None
+    fp = _label_polygons(polygons, crs)
+    if fp.crs is None or crs is None:
+        fp = replace(fp, crs=crs if fp.crs is None else fp.crs)
+    elif fp.crs != crs:
+        fp = fp.to_crs(crs)
+    if not len(fp):
+        raise InvalidParameterError(
+            "`polygons` holds no polygons, so there is nothing to rasterize (every pixel would be unlabelled); "
+            "check the file"
+        )
+    codes = []
+    for i, props in enumerate(fp.properties):
+        if field not in props or props[field] is None:
+            raise GeoJSONError(
+                f"polygon {i} has no {field!r} property (its properties: {sorted(props)}); give every polygon "
+                f"a class in {field!r}, or pass the property that holds it as `field=`"
+            )
+        codes.append(props[field])
+    found = list(dict.fromkeys(codes))
+    if lmap is None:
+        bad = [v for v in found if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))
+               or not 0 <= int(v) <= 255]
+        if bad:
+            example = ", ".join(f"{v!r}: ..." for v in found[:4])
+            raise ClassCodeError(
+                f"the {field!r} values {_show(bad)} are not class codes (ints 0..255); map each class to a code "
+                f"with `label_map=`, e.g. label_map={{{example}}} using WATER=1, LAND=2, UNCLASSIFIED=3 "
+                f"(classes found: {_show(found)})"
+            )
+        burn = [int(v) for v in codes]
+    else:
+        missing = [v for v in found if _map_key(v, lmap) is None]
+        if missing:
+            raise ClassCodeError(
+                f"the {field!r} classes {_show(missing)} are not in `label_map` {lmap!r} (classes found: "
+                f"{_show(found)}); add them to `label_map` (map a class to NODATA=0 to leave it unlabelled)"
+            )
+        burn = [lmap[_map_key(v, lmap)] for v in codes]
+    items = [(g, c) for g, c in zip(fp.geometries, burn, strict=True) if not g.is_empty]
+    if require_overlap:
+        _check_overlap(fp, (rows, cols), transform, crs)
+    if not items:
+        return np.zeros((rows, cols), np.uint8)
+    if overlap == "error" and len({c for _, c in items}) > 1:
+        per_class = np.zeros((rows, cols), np.uint8)
+        for code in sorted({c for _, c in items}):
+            hit = rasterize([(g, 1) for g, c in items if c == code], out_shape=(rows, cols), transform=transform,
+                            fill=0, all_touched=all_touched, dtype="uint8")
+            per_class += hit
+        n_clash = int((per_class > 1).sum())
+        if n_clash:
+            raise ClassCodeError(
+                f"{n_clash} pixels are covered by polygons of different classes, so their class is ambiguous; "
+                "fix the polygons, or pass overlap='last' to let the later polygon win"
+            )
+    return rasterize(items, out_shape=(rows, cols), transform=transform, fill=0, all_touched=all_touched,
+                     dtype="uint8")
+
+
+def _map_key(value, lmap: dict):
+    """The key of ``lmap`` that ``value`` matches (exact; ints and integral floats match), else None."""
+    if isinstance(value, (list, dict)):
+        return None
+    if value in lmap:
+        return value
+    return None
+
+
 def pixel_size_m(transform, crs, shape: tuple[int, int] | None = None) -> tuple[float, float]:
     """Ground size of a pixel in metres: ``(row_m, col_m)`` (height, width).
 
@@ -554,26 +904,47 @@ def pixel_size_m(transform, crs, shape: tuple[int, int] | None = None) -> tuple[
     """
     import math
 
-    from rasterio.crs import CRS
+    from affine import Affine
 
     if crs is None:
         raise CRSError(
             "`crs` is None: metres per pixel cannot be known; pass the raster's CRS "
             "(scene.crs, or e.g. 'EPSG:32633')"
         )
-    crs = CRS.from_user_input(crs)
+    crs = as_crs(crs, name="crs")
+    if not isinstance(transform, Affine):
+        raise InvalidParameterError(
+            f"`transform` must be an affine.Affine (the raster's transform), got {type(transform).__name__}"
+        )
     a, b, c, d, e, f = tuple(transform)[:6]
     if crs.is_geographic:
         import pyproj
 
         geod = pyproj.CRS.from_wkt(crs.to_wkt()).get_geod()
         rows, cols = shape if shape is not None else (0, 0)
+        corners = [transform * (cc, rr) for cc, rr in ((0, 0), (cols, 0), (0, rows), (cols, rows))]
+        if any(not (-360 <= x <= 360 and -90 <= y <= 90) for x, y in corners):
+            raise CRSError(
+                f"`crs` {crs.to_string()} is geographic (degrees) but `transform` {tuple(transform)[:6]} puts the "
+                f"raster at x {min(x for x, _ in corners):.6g}..{max(x for x, _ in corners):.6g}, "
+                f"y {min(y for _, y in corners):.6g}..{max(y for _, y in corners):.6g}, which are not longitudes/"
+                "latitudes: the transform is probably in metres. Pass the raster's real CRS (e.g. its UTM zone)"
+            )
         x, y = transform * (cols / 2.0, rows / 2.0)
         col_m = geod.inv(x - a / 2, y - d / 2, x + a / 2, y + d / 2)[2]
         row_m = geod.inv(x - b / 2, y - e / 2, x + b / 2, y + e / 2)[2]
-        return float(row_m), float(col_m)
+        return _check_pixel_size(float(row_m), float(col_m), transform)
     unit = crs.linear_units_factor[1] if crs.linear_units_factor else 1.0
-    return float(math.hypot(b, e) * unit), float(math.hypot(a, d) * unit)
+    return _check_pixel_size(float(math.hypot(b, e) * unit), float(math.hypot(a, d) * unit), transform)
+
+
+def _check_pixel_size(row_m: float, col_m: float, transform) -> tuple[float, float]:
+    if not (np.isfinite(row_m) and np.isfinite(col_m) and row_m > 0 and col_m > 0):
+        raise InvalidParameterError(
+            f"`transform` {tuple(transform)[:6]} gives a pixel size of {row_m!r} x {col_m!r} m; a raster "
+            "transform needs non-zero pixel steps (use the raster's own transform, e.g. scene.transform)"
+        )
+    return row_m, col_m
 
 
 def signed_distance(mask: np.ndarray, transform, crs, *, clip_m: float | None = 10.0) -> np.ndarray:

@@ -7,6 +7,8 @@ This is the one place where rasterio's ``(bands, rows, cols)`` becomes geonb's
 from __future__ import annotations
 
 import os
+import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,24 +17,27 @@ import numpy as np
 import rasterio
 from affine import Affine
 from rasterio.crs import CRS
-from rasterio.errors import RasterioIOError
+from rasterio.errors import RasterioIOError, WindowError
 from rasterio.windows import Window
 
 from geonb.bands import MODIS_BAND_NAMES, band_indices
 from geonb.errors import (
     BandMismatchError,
-    ClassCodeError,
+    GeonbWarning,
     GridMismatchError,
     InvalidParameterError,
     RasterReadError,
     ShapeMismatchError,
 )
 from geonb.io import atomic_path, atomic_paths, check_output_paths, open_raster
-from geonb.labels import NODATA
+from geonb.labels import as_crs, remap_labels
 
 #: MODIS surface reflectance scale factor and fill value (MOD09 user guide).
 MODIS_SCALE = 0.0001
 MODIS_FILL = -28672
+#: An image whose first axis is at most this and whose other two are larger is taken for a
+#: (bands, rows, cols) array: real band counts are small, real scenes have more than 16 rows.
+_MAX_BANDS_FIRST = 16
 
 
 @dataclass
@@ -69,6 +74,11 @@ class Scene:
 
     def __post_init__(self) -> None:
         image = np.asarray(self.image)
+        if image.dtype.kind not in "uifb":
+            raise InvalidParameterError(
+                f"`image` must hold numbers (reflectance, DN), got dtype {image.dtype}; convert it, e.g. "
+                "image.astype(np.float32)"
+            )
         if image.ndim == 2:
             image = image[:, :, None]
         if image.ndim != 3:
@@ -77,22 +87,51 @@ class Scene:
             )
         if image.shape[2] == 0:
             raise BandMismatchError("`image` has 0 bands; a scene needs at least one band")
-        self.image = image.astype(np.float32, copy=False)
-        rows, cols, nb = self.image.shape
+        if image.shape[0] == 0 or image.shape[1] == 0:
+            raise ShapeMismatchError(f"`image` must have rows, cols >= 1, got shape {image.shape}")
+        rows, cols, nb = image.shape
+        # rasterio's (bands, rows, cols) passed as (rows, cols, bands): few "rows", many "cols" and "bands".
+        if rows <= _MAX_BANDS_FIRST and cols > _MAX_BANDS_FIRST and nb > _MAX_BANDS_FIRST:
+            raise ShapeMismatchError(
+                f"`image` has shape {image.shape}: {rows} rows and {nb} bands looks like a (bands, rows, cols) "
+                "array (rasterio's order). geonb images are (rows, cols, bands): pass np.moveaxis(image, 0, -1)"
+            )
+        image = image.astype(np.float32, copy=False)
+        if self.nodata_mask is None:
+            mask = np.zeros((rows, cols), dtype=bool)
+        else:
+            mask = np.asarray(self.nodata_mask)
+            if mask.shape != (rows, cols):
+                raise ShapeMismatchError(
+                    f"`nodata_mask` has shape {mask.shape}, the image grid is {(rows, cols)}"
+                )
+            if mask.dtype != bool:
+                if mask.dtype.kind not in "uif" or not np.isin(mask, (0, 1)).all():
+                    raise InvalidParameterError(
+                        f"`nodata_mask` must be bool (True = no data), got dtype {mask.dtype} with values "
+                        f"{np.unique(mask)[:5].tolist() if mask.dtype.kind in 'uif' else '?'}; "
+                        "pass e.g. `image_band == fill_value` or `np.isnan(image).any(axis=-1)`"
+                    )
+                mask = mask.astype(bool)
+        # NaN/inf never reach a model or a statistic: they are nodata, as read_image makes them.
+        nonfinite = ~np.isfinite(image).all(axis=2)
+        if nonfinite.any():
+            mask = mask | nonfinite
+            image = image.copy()
+            image[nonfinite] = 0.0
+        self.image = image
+        self.nodata_mask = mask
         if not self.band_names:
             self.band_names = default_band_names(nb)
+        if isinstance(self.band_names, str):
+            raise BandMismatchError(f"`band_names` must be a sequence of names, got the string {self.band_names!r}")
         self.band_names = tuple(self.band_names)
         if len(self.band_names) != nb:
             raise BandMismatchError(
                 f"`band_names` has {len(self.band_names)} names but `image` has {nb} bands"
             )
-        if self.nodata_mask is None:
-            self.nodata_mask = np.zeros((rows, cols), dtype=bool)
-        self.nodata_mask = np.asarray(self.nodata_mask, dtype=bool)
-        if self.nodata_mask.shape != (rows, cols):
-            raise ShapeMismatchError(
-                f"`nodata_mask` has shape {self.nodata_mask.shape}, the image grid is {(rows, cols)}"
-            )
+        if len(set(self.band_names)) != nb:
+            raise BandMismatchError(f"`band_names` {self.band_names} repeats a name; bands are chosen by name")
         if self.labels is not None:
             labels = np.asarray(self.labels)
             if labels.shape != (rows, cols):
@@ -100,14 +139,16 @@ class Scene:
                     f"`labels` has shape {labels.shape} but the image grid is {(rows, cols)}; "
                     "labels must be on the same grid as the image"
                 )
-            if labels.dtype.kind not in "uib" or (labels.size and (labels.min() < 0 or labels.max() > 255)):
-                raise ClassCodeError(
-                    f"`labels` must hold integer class codes 0-255 (geonb.labels), got dtype {labels.dtype} "
-                    f"with values {labels.min() if labels.size else ''}..{labels.max() if labels.size else ''}"
-                )
-            self.labels = labels.astype(np.uint8, copy=False)
-        if self.crs is not None and not isinstance(self.crs, CRS):
-            self.crs = CRS.from_user_input(self.crs)
+            if labels.dtype != np.uint8:
+                # Integer codes 0-255 only: 1.5, 0.9, -1 or 300 are refused, never cast.
+                labels = remap_labels(labels, name="labels")
+            self.labels = labels
+        self.crs = as_crs(self.crs, name="crs")
+        if not isinstance(self.transform, Affine):
+            raise InvalidParameterError(
+                f"`transform` must be an affine.Affine, got {type(self.transform).__name__}; e.g. "
+                "rasterio.transform.from_origin(west, north, xsize, ysize)"
+            )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -159,114 +200,297 @@ def _open(path: str | os.PathLike, what: str):
     return open_raster(path, what)
 
 
-def _as_window(window) -> Window | None:
+def _as_window(window, height: int, width: int, path) -> Window | None:
+    """A whole-pixel window inside a ``height`` x ``width`` raster, or an InvalidParameterError.
+
+    Windows are never clipped: a window partly or wholly outside the raster, or with fractional
+    offsets/sizes (which GDAL would resample), is refused, so the pixels and the transform a reader
+    gets always match the window asked for.
+    """
     if window is None:
         return None
     if isinstance(window, Window):
-        return window
-    try:
-        (r0, r1), (c0, c1) = window
-    except (TypeError, ValueError) as exc:
+        win = window
+    else:
+        try:
+            (r0, r1), (c0, c1) = window
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(
+                "`window` must be a rasterio Window or ((row_start, row_stop), (col_start, col_stop)), "
+                f"got {window!r}"
+            ) from exc
+        bounds = (r0, r1, c0, c1)
+        if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) for v in bounds):
+            raise InvalidParameterError(f"`window` bounds must be integers, got {window!r}")
+        r0, r1, c0, c1 = (int(v) for v in bounds)
+        if r0 < 0 or c0 < 0 or r1 <= r0 or c1 <= c0:
+            raise InvalidParameterError(
+                "`window` must be ((row_start, row_stop), (col_start, col_stop)) with 0 <= start < stop, "
+                f"got {window!r}"
+            )
+        win = Window.from_slices((r0, r1), (c0, c1))
+    parts = (win.col_off, win.row_off, win.width, win.height)
+    if not all(np.isfinite(v) and float(v) == int(v) for v in parts):
         raise InvalidParameterError(
-            f"`window` must be a rasterio Window or ((row_start, row_stop), (col_start, col_stop)), got {window!r}"
-        ) from exc
-    try:
-        r0, r1, c0, c1 = (int(v) for v in (r0, r1, c0, c1))
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"`window` bounds must be integers, got {window!r}") from exc
-    if r0 < 0 or c0 < 0 or r1 <= r0 or c1 <= c0:
-        raise InvalidParameterError(
-            f"`window` must be ((row_start, row_stop), (col_start, col_stop)) with 0 <= start < stop, got {window!r}"
+            f"`window` {win!r} has fractional offsets or sizes; geonb reads whole pixels only (a fractional "
+            "window would be resampled). Round it first: window.round_offsets().round_lengths()"
         )
-    return Window.from_slices((r0, r1), (c0, c1))
+    win = Window(int(win.col_off), int(win.row_off), int(win.width), int(win.height))
+    if win.width < 1 or win.height < 1:
+        raise InvalidParameterError(f"`window` {win!r} is empty; give a width and height >= 1 pixel")
+    full = Window(0, 0, width, height)
+    try:
+        inside = win.intersection(full)
+    except WindowError:
+        inside = None
+    if inside is None or (inside.col_off, inside.row_off, inside.width, inside.height) != \
+            (win.col_off, win.row_off, win.width, win.height):
+        where = "entirely" if inside is None else "partly"
+        raise InvalidParameterError(
+            f"`window` {win!r} (rows {win.row_off}..{win.row_off + win.height}, cols "
+            f"{win.col_off}..{win.col_off + win.width}) lies {where} outside {str(path)!r}, which is "
+            f"{height} rows x {width} cols; geonb does not clip windows (a clipped window would silently shift "
+            "the grid). Use a window inside the raster, e.g. window.intersection(Window(0, 0, width, height))"
+        )
+    return win
 
 
-def _scale_for(ds, scale) -> tuple[float, float]:
-    if scale is not None and scale != "auto":
-        if isinstance(scale, str) or isinstance(scale, bool):
+def _scales_for(ds, idx: list[int], scale) -> tuple[np.ndarray, np.ndarray, str]:
+    """Per-band ``(scales, offsets, rule)`` for the bands ``idx`` (0-based) of ``ds``."""
+    n = len(idx)
+    if scale is None:
+        return np.ones(n), np.zeros(n), "raw"
+    if not (isinstance(scale, str) and scale == "auto"):
+        if isinstance(scale, (str, bool, np.bool_)):
             raise InvalidParameterError(
                 f"`scale` must be 'auto', None or a number (e.g. 0.0001 for MODIS int16), got {scale!r}"
             )
-        return float(scale), 0.0
-    scales, offsets = ds.scales, ds.offsets
-    if any(s not in (None, 1.0) for s in scales) or any(o not in (None, 0.0) for o in offsets):
-        return float(scales[0] or 1.0), float(offsets[0] or 0.0)
-    if ds.dtypes[0] == "int16" and ds.nodata == MODIS_FILL:
-        return MODIS_SCALE, 0.0
-    return 1.0, 0.0
+        try:
+            sc = np.broadcast_to(np.asarray(scale, dtype=float), (n,)).copy()
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError(
+                f"`scale` must be 'auto', None, a number or one number per band read ({n}), got {scale!r}"
+            ) from exc
+        if not np.isfinite(sc).all() or (sc == 0).any():
+            raise InvalidParameterError(f"`scale` must be finite and non-zero, got {scale!r}")
+        return sc, np.zeros(n), "argument"
+    scales = np.array([ds.scales[i] if ds.scales[i] is not None else 1.0 for i in idx], dtype=float)
+    offsets = np.array([ds.offsets[i] if ds.offsets[i] is not None else 0.0 for i in idx], dtype=float)
+    if (scales != 1.0).any() or (offsets != 0.0).any():
+        return scales, offsets, "tags"
+    if ds.dtypes[idx[0]] == "int16" and ds.nodata == MODIS_FILL:
+        return np.full(n, MODIS_SCALE), np.zeros(n), "modis"
+    return np.ones(n), np.zeros(n), "none"
+
+
+_NODATA_AUTO = "auto"
+#: MOD09 surface-reflectance layer names -> MODIS band number (as HDF4/GDAL name the layers).
+_MOD09_LAYER = re.compile(r"^sur_refl_b0?([1-7])$")
+
+
+def _band_names_for(ds) -> tuple[str, ...]:
+    """Band names from the file's band descriptions; MOD09 layer names become geonb's MODIS names."""
+    desc = tuple(ds.descriptions)
+    if all(desc) and len(set(desc)) == len(desc):
+        mod09 = [_MOD09_LAYER.match(d) for d in desc]
+        if all(mod09):
+            return tuple(MODIS_BAND_NAMES[int(m.group(1)) - 1] for m in mod09)
+        return desc
+    modis_like = ds.count == len(MODIS_BAND_NAMES) and ds.dtypes[0] == "int16" and (
+        ds.nodata == MODIS_FILL or all(sc == MODIS_SCALE for sc in ds.scales))
+    if modis_like:
+        return MODIS_BAND_NAMES
+    return tuple(f"band_{i + 1}" for i in range(ds.count))
+
+
+def _check_nodata_arg(nodata, what: str):
+    if isinstance(nodata, str):
+        if nodata != _NODATA_AUTO:
+            raise InvalidParameterError(
+                f"`{what}` must be 'auto' (the file's own nodata), None (no nodata value) or a number, got {nodata!r}"
+            )
+        return nodata
+    if nodata is None:
+        return None
+    if isinstance(nodata, (bool, np.bool_)) or not isinstance(nodata, (int, float, np.number)):
+        raise InvalidParameterError(f"`{what}` must be 'auto', None or a number, got {nodata!r}")
+    return float(nodata)
+
+
+def _invalid_pixels(ds, raw: np.ndarray, idx: list[int], win, nodata) -> np.ndarray:
+    """Per-band invalid mask ``(bands, rows, cols)``: nodata, the file's mask band, NaN/inf."""
+    from rasterio.enums import MaskFlags
+
+    invalid = np.zeros(raw.shape, bool)
+    if raw.dtype.kind == "f":
+        invalid |= ~np.isfinite(raw)
+    if nodata == _NODATA_AUTO:
+        flags = [ds.mask_flag_enums[i] for i in idx]
+        if any(MaskFlags.all_valid not in f for f in flags):
+            invalid |= ds.read_masks([i + 1 for i in idx], window=win) == 0
+    else:
+        # An explicit nodata replaces the file's tag; a real mask band (alpha, per-dataset) still counts.
+        for k, i in enumerate(idx):
+            f = ds.mask_flag_enums[i]
+            if MaskFlags.per_dataset in f or MaskFlags.alpha in f:
+                if MaskFlags.nodata not in f:
+                    invalid[k] |= ds.read_masks(i + 1, window=win) == 0
+        if nodata is not None:
+            invalid |= np.isnan(raw) if np.isnan(nodata) else (raw == nodata)
+    return invalid
 
 
 def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | None = None,
-               scale: float | str | None = "auto") -> tuple[np.ndarray, np.ndarray, dict]:
+               scale: float | str | None = "auto", nodata: float | str | None = "auto",
+               ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Read an image raster as ``(rows, cols, bands)`` float32 plus its nodata mask and metadata.
 
     Only the requested ``window`` is read from disk (or over HTTP), so a scene from a large
     raster costs memory for the window alone.
 
+    Which pixels are invalid (``nodata_mask`` True, image value 0). A pixel is invalid when
+    *any* band is invalid there; a band is invalid where
+
+    - it holds NaN or +-inf (always, whatever the file declares);
+    - it equals the file's declared nodata value (per band), or is masked by the file's mask band;
+      ``nodata=`` replaces the declared value (``None``: the file has no nodata value);
+    - the file is int16, declares no nodata and holds -28672, the MODIS fill value: those pixels
+      are masked and a :class:`GeonbWarning` says so (pass ``nodata=None`` to keep them).
+
+    Scaling with ``scale="auto"``, per band: the file's own scale/offset tags
+    (``ds.scales``/``ds.offsets``, ``value * scale + offset``); else x 0.0001 for int16 with the
+    MODIS fill -28672 declared as nodata; else none. An untagged int16 file is *not* scaled, even
+    when it holds -28672 (the warning says so; pass ``scale=0.0001`` for MODIS reflectance),
+    because the scale must not depend on which pixels a window happens to contain.
+
     Parameters
     ----------
     path : path-like
     window : rasterio.windows.Window or ((r0, r1), (c0, c1)), optional
+        Whole pixels inside the raster. Windows partly or wholly outside the raster and fractional
+        windows are an :class:`InvalidParameterError` (never clipped or resampled).
     bands : sequence of str, optional
         Band names to keep (others are not read).
-    scale : "auto", float or None
-        ``"auto"``: the file's own scale/offset tags; else MODIS scaling (x 0.0001) for int16 with
-        fill -28672; else 1. ``None`` keeps raw values.
+    scale : "auto", float, sequence of float or None
+        See above; a number (or one per band read) replaces the tags, with offset 0. ``None``
+        keeps raw values.
+    nodata : "auto", float or None
+        ``"auto"``: the file's declared nodata and mask. A number: that value is nodata in every
+        band instead. ``None``: no value is nodata (NaN/inf still are).
 
     Returns
     -------
     image : ndarray float32 (rows, cols, bands)
     nodata_mask : ndarray bool (rows, cols)
-    meta : dict with ``crs``, ``transform``, ``band_names``, ``tags``
+    meta : dict with ``crs``, ``transform`` (of the window), ``band_names``, ``tags``, ``width``,
+        ``height``, ``full_transform``, ``scales``, ``offsets``, ``scale_rule``, ``nodata``
+
+    Warns
+    -----
+    GeonbWarning
+        When an assumption was made (untagged MODIS fill value masked).
     """
+    nodata = _check_nodata_arg(nodata, "nodata")
     with _open(path, "image") as ds:
         if ds.count == 0:
             raise BandMismatchError(f"image {str(path)!r} has 0 bands")
-        names = tuple(ds.descriptions) if all(ds.descriptions) else default_band_names(ds.count)
+        names = _band_names_for(ds)
         if bands is not None:
             idx = band_indices(tuple(bands), names)
             names = tuple(bands)
         else:
             idx = list(range(ds.count))
-        win = _as_window(window)
+        win = _as_window(window, ds.height, ds.width, path)
+        sc, off, rule = _scales_for(ds, idx, scale)
         try:
-            data = ds.read([i + 1 for i in idx], window=win, masked=True)
+            raw = ds.read([i + 1 for i in idx], window=win)
+            invalid = _invalid_pixels(ds, raw, idx, win, nodata)
         except RasterioIOError as exc:
             raise RasterReadError(
                 f"image {str(path)!r} could not be read ({exc}); the file may be truncated or corrupt. "
                 "Regenerate or re-download it."
             ) from exc
+        declared = ds.nodata if nodata == _NODATA_AUTO else nodata
+        if nodata == _NODATA_AUTO and ds.nodata is None and raw.dtype == np.int16:
+            fill = raw == MODIS_FILL
+            n_fill = int(fill.any(axis=0).sum())
+            if n_fill:
+                invalid |= fill
+                warnings.warn(
+                    f"image {str(path)!r} is int16 with no nodata value declared but holds {MODIS_FILL} (the MODIS "
+                    f"fill value) in {n_fill} pixels: geonb masked them as nodata. Its values were "
+                    f"{'not scaled (no scale tag)' if rule in ('none', 'raw') else f'scaled by {sc.tolist()}'}"
+                    "; if this is MODIS surface reflectance pass scale=0.0001. Pass nodata=None to keep "
+                    f"{MODIS_FILL} as a value, or nodata=<value> to name the fill yourself",
+                    GeonbWarning, stacklevel=2,
+                )
         transform = ds.window_transform(win) if win is not None else ds.transform
-        sc, off = (1.0, 0.0) if scale is None else _scale_for(ds, scale)
-        mask = np.ma.getmaskarray(data).any(axis=0)
-        arr = np.moveaxis(np.ma.getdata(data), 0, -1).astype(np.float32)
-        if sc != 1.0 or off != 0.0:
-            arr = arr * np.float32(sc) + np.float32(off)
+        mask = invalid.any(axis=0)
+        arr = np.moveaxis(raw, 0, -1).astype(np.float32)
+        if rule not in ("raw", "none"):
+            with np.errstate(invalid="ignore", over="ignore"):
+                arr = arr * sc.astype(np.float32) + off.astype(np.float32)
         arr[mask] = 0.0
         meta = {"crs": ds.crs, "transform": transform, "band_names": names, "tags": ds.tags(),
-                "width": ds.width, "height": ds.height, "full_transform": ds.transform}
+                "width": ds.width, "height": ds.height, "full_transform": ds.transform,
+                "scales": tuple(float(v) for v in sc), "offsets": tuple(float(v) for v in off),
+                "scale_rule": rule, "nodata": declared, "file_band_names": tuple(ds.descriptions)}
     return arr, mask, meta
 
 
-def read_labels(path: str | os.PathLike, *, window=None) -> tuple[np.ndarray, dict]:
-    """Read a single-band label raster as ``(rows, cols)`` uint8 plus ``crs``/``transform`` metadata.
+def read_labels(path: str | os.PathLike, *, window=None, label_map: dict | None = None,
+                nodata: float | str | None = "auto") -> tuple[np.ndarray, dict]:
+    """Read a single-band label raster as ``(rows, cols)`` uint8 class codes plus grid metadata.
 
-    The label file's nodata value (if any) becomes class 0 (no label).
+    Nothing is cast silently (:func:`geonb.labels.remap_labels`): without ``label_map`` the file
+    must hold integer codes 0..255 (integer-valued floats such as 2.0 are accepted); fractions,
+    negative values, values > 255 and undeclared NaN are a :class:`ClassCodeError` that lists the
+    values and suggests ``label_map=``. The file's nodata value (and its mask band) become 0 (no
+    label); NaN is no label only when it is the declared nodata (or a ``label_map`` key).
+
+    Parameters
+    ----------
+    path : path-like
+    window : see :func:`read_image`.
+    label_map : dict, optional
+        File value -> geonb class code, e.g. ``{1: WATER, 0: LAND, -1: NODATA}``. Every value in
+        the file (besides nodata) must be a key.
+    nodata : "auto", float or None
+        The file's nodata value (``"auto"``: as declared), a replacement value, or None (none).
+
+    Returns
+    -------
+    labels : ndarray uint8 (rows, cols)
+    meta : dict with ``crs``, ``transform``, ``width``, ``height``, ``full_transform``
     """
+    nodata = _check_nodata_arg(nodata, "nodata")
     with _open(path, "labels") as ds:
         if ds.count != 1:
-            raise BandMismatchError(f"labels {str(path)!r} must have 1 band, it has {ds.count}")
-        win = _as_window(window)
+            raise BandMismatchError(
+                f"labels {str(path)!r} must have 1 band (class codes), it has {ds.count}; "
+                "write the class codes as a single-band raster"
+            )
+        win = _as_window(window, ds.height, ds.width, path)
         try:
-            data = ds.read(1, window=win, masked=True)
+            raw = ds.read(1, window=win)
+            mask_from_file = None
+            if nodata == _NODATA_AUTO:
+                from rasterio.enums import MaskFlags
+
+                if MaskFlags.all_valid not in ds.mask_flag_enums[0]:
+                    mask_from_file = ds.read_masks(1, window=win) == 0
+                    if ds.nodata is not None and np.isnan(ds.nodata) and raw.dtype.kind == "f":
+                        mask_from_file |= np.isnan(raw)
         except RasterioIOError as exc:
             raise RasterReadError(
                 f"labels {str(path)!r} could not be read ({exc}); the file may be truncated or corrupt"
             ) from exc
-        labels = np.ma.filled(data, NODATA).astype(np.uint8)
+        declared = ds.nodata if nodata == _NODATA_AUTO else nodata
+        labels = remap_labels(raw, label_map, nodata=declared, mask=mask_from_file,
+                              name=f"labels {str(path)!r}")
         transform = ds.window_transform(win) if win is not None else ds.transform
         meta = {"crs": ds.crs, "transform": transform, "width": ds.width, "height": ds.height,
-                "full_transform": ds.transform}
+                "full_transform": ds.transform, "nodata": declared}
     return labels, meta
 
 
@@ -290,6 +514,8 @@ def check_same_grid(a_shape, a_transform, a_crs, b_shape, b_transform, b_crs, *,
 
 def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | None = None, *,
                window=None, bands: Sequence[str] | None = None, scale: float | str | None = "auto",
+               nodata: float | str | None = "auto", label_map: dict | None = None,
+               labels_nodata: float | str | None = "auto",
                name: str | None = None, properties: dict | None = None) -> Scene:
     """Read a :class:`Scene` from an image GeoTIFF and an optional label GeoTIFF on the same grid.
 
@@ -300,7 +526,9 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
         Read only this part of both rasters (a windowed read: memory for the window only).
     bands : sequence of str, optional
         Band names to read; default all.
-    scale : see :func:`read_image`.
+    scale, nodata : see :func:`read_image`.
+    label_map, labels_nodata : see :func:`read_labels` (``labels_nodata`` is its ``nodata``).
+        E.g. ``label_map={1: WATER, 0: LAND, -1: NODATA}`` for a file coded 1/0/-1.
     name : str, optional
         Defaults to the image file's stem.
 
@@ -312,11 +540,17 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
     >>> write_scene(s, d / "img.tif", d / "lab.tif")
     >>> read_scene(d / "img.tif", d / "lab.tif").shape
     (4, 5)
+
+    Raises
+    ------
+    RasterReadError, InvalidParameterError (window), ClassCodeError (labels), GridMismatchError
     """
-    image, mask, meta = read_image(image_path, window=window, bands=bands, scale=scale)
+    if label_map is not None and labels_path is None:
+        raise InvalidParameterError("`label_map` was given without `labels_path`; pass the label file too")
+    image, mask, meta = read_image(image_path, window=window, bands=bands, scale=scale, nodata=nodata)
     labels = None
     if labels_path is not None:
-        labels, lmeta = read_labels(labels_path, window=window)
+        labels, lmeta = read_labels(labels_path, window=window, label_map=label_map, nodata=labels_nodata)
         # Compare the full grids, not just the windows, so a mismatch is reported even for a window.
         check_same_grid((meta["height"], meta["width"]), meta["full_transform"], meta["crs"],
                         (lmeta["height"], lmeta["width"]), lmeta["full_transform"], lmeta["crs"])
