@@ -112,7 +112,12 @@ def _show(values) -> str:
 
 
 def _plain_number(v):
-    """A NumPy scalar as a plain int (integral) or float, for messages and dict lookups."""
+    """A NumPy scalar as a plain int (integral) or float, for messages and dict lookups.
+
+    Floats keep their shortest text in their own precision (float32 0.9 is 0.9, not 0.8999999761...).
+    """
+    if isinstance(v, np.floating):
+        v = float(str(v)) if np.isfinite(v) else v.item()
     v = v.item() if isinstance(v, np.generic) else v
     if isinstance(v, float) and np.isfinite(v) and v == int(v):
         return int(v)
@@ -639,7 +644,7 @@ def instance_raster(footprints, shape: tuple[int, int], transform, crs=None, *, 
                      dtype="int32")
 
 
-def _check_overlap(fp: Footprints, shape, transform, crs) -> None:
+def _check_overlap(fp: Footprints, shape, transform, crs, what: str = "footprints") -> None:
     import shapely
     from rasterio.transform import array_bounds
     from shapely.geometry import box
@@ -651,11 +656,11 @@ def _check_overlap(fp: Footprints, shape, transform, crs) -> None:
     if geoms.size and not shapely.intersects(geoms, tile).any():
         gw, gs, ge, gn = shapely.total_bounds(geoms)
         raise CRSError(
-            f"none of the {geoms.size} footprints overlaps the raster: the raster covers "
-            f"x {west:.6g}..{east:.6g}, y {south:.6g}..{north:.6g} in {crs}, the footprints "
+            f"none of the {geoms.size} {what} overlaps the raster: the raster covers "
+            f"x {west:.6g}..{east:.6g}, y {south:.6g}..{north:.6g} in {crs}, the {what} "
             f"x {gw:.6g}..{ge:.6g}, y {gs:.6g}..{gn:.6g} in {fp.crs if fp.crs is not None else crs}. "
             "The GeoJSON probably declares the wrong CRS (none means lon/lat CRS84): pass the right "
-            "`crs=` when reading it, or pass require_overlap=False if this tile truly has no building"
+            "`crs=` when reading it, or pass require_overlap=False if this tile truly has none"
         )
 
 
@@ -858,7 +863,7 @@ def rasterize_labels(polygons, shape: tuple[int, int], transform, crs=None, *, f
         burn = [lmap[_map_key(v, lmap)] for v in codes]
     items = [(g, c) for g, c in zip(fp.geometries, burn, strict=True) if not g.is_empty]
     if require_overlap:
-        _check_overlap(fp, (rows, cols), transform, crs)
+        _check_overlap(fp, (rows, cols), transform, crs, what="polygons")
     if not items:
         return np.zeros((rows, cols), np.uint8)
     if overlap == "error" and len({c for _, c in items}) > 1:

@@ -183,3 +183,64 @@ def test_data_root_follows_geonb_data(monkeypatch, copy_root):
     assert len(LakeDataset("lakes-synthetic")) == 12  # default root: $GEONB_DATA/lakes
     monkeypatch.delenv("GEONB_DATA")
     assert data_root().name == "data" and (data_root().parent / "geonb").is_dir()
+
+
+# ---- label files that do not match their dataset: errors, never skipped or misaligned ----------------------
+def _rewrite_labels(root, lake_id, array=None, transform_shift_px=(0, 0)):
+    import rasterio
+    from affine import Affine
+
+    from geonb.scene import write_raster
+
+    path = root / "lakes-synthetic" / "labels" / f"{lake_id}.tif"
+    with rasterio.open(path) as src:
+        labels, crs, transform = src.read(1), src.crs, src.transform
+    if array is not None:
+        labels = array(labels)
+    transform = transform * Affine.translation(*transform_shift_px)
+    write_raster(path, labels, crs=crs, transform=transform, overwrite=True)
+    return path
+
+
+def test_unknown_code_is_an_error_not_uncounted(copy_root):
+    from geonb.errors import ClassCodeError
+
+    victim = LakeDataset("lakes-synthetic", root=copy_root).ids[0]
+
+    def put_seven(lab):
+        lab = lab.copy()
+        lab[0, 0] = 7
+        return lab
+
+    _rewrite_labels(copy_root, victim, put_seven)
+    ds = LakeDataset("lakes-synthetic", root=copy_root)
+    for call in (ds.summary, lambda: ds.pixel_table(), lambda: ds.scene(victim)):
+        with pytest.raises(ClassCodeError, match=r"\[7\]") as info:
+            call()
+        assert victim in str(info.value) and "labels" in str(info.value)
+
+
+def test_pixel_table_refuses_labels_on_a_shifted_grid(copy_root):
+    from geonb.errors import GridMismatchError
+
+    victim = LakeDataset("lakes-synthetic", root=copy_root).ids[0]
+    _rewrite_labels(copy_root, victim, transform_shift_px=(1, 0))  # same shape, one pixel to the east
+    ds = LakeDataset("lakes-synthetic", root=copy_root)
+    with pytest.raises(GridMismatchError, match="transform") as info:
+        ds.pixel_table()
+    assert victim in str(info.value)
+    with pytest.raises(GridMismatchError, match="transform"):
+        ds.scene(victim)
+
+
+def test_summary_counts_match_the_label_files(ds):
+    import rasterio
+
+    table = ds.summary()
+    water = land = 0
+    for lake_id in ds.ids:
+        with rasterio.open(ds.labels_path(lake_id)) as src:
+            lab = src.read(1)
+        water += int((lab == 1).sum())
+        land += int((lab == 2).sum())
+    assert table.loc["total", "water"] == water and table.loc["total", "land"] == land

@@ -30,3 +30,74 @@ def test_check_class_codes():
     with pytest.raises(ValueError, match="known codes"):
         check_class_codes(np.array([4]))
     assert LAKE_CLASSES == (WATER, LAND, UNCLASSIFIED)
+
+
+# ---- labels in any coding: remap_labels (no silent casts) ------------------------------------------------
+from geonb.errors import CRSError  # noqa: E402
+from geonb.labels import as_crs, remap_labels  # noqa: E402
+
+
+def test_remap_labels_maps_file_values_to_codes():
+    values = np.array([[1, 0, -1], [1, 1, 0]], np.int16)
+    out = remap_labels(values, {1: WATER, 0: LAND, -1: NODATA})
+    assert out.dtype == np.uint8
+    assert out.tolist() == [[WATER, LAND, NODATA], [WATER, WATER, LAND]]
+    # the file's nodata value is no label without being named in the map
+    assert remap_labels(values, {1: WATER, 0: LAND}, nodata=-1).tolist() == out.tolist()
+    # float keys and integral float values match
+    assert remap_labels(values.astype(np.float32), {1.0: WATER, 0: LAND, -1: NODATA}).tolist() == out.tolist()
+
+
+@pytest.mark.parametrize("values, shown", [
+    (np.array([1.0, 1.5, 2.0]), "1.5"),           # would have been cast to 1
+    (np.array([0.9, 0.1], np.float32), "0.9"),   # a water fraction: would have been cast to 0
+    (np.array([-1, 1, 2], np.int16), "-1"),      # would have been cast to 255
+    (np.array([1, 300], np.int32), "300"),       # would have wrapped to 44
+    (np.array([1.0, np.inf]), "inf"),
+])
+def test_remap_labels_refuses_values_that_are_not_codes(values, shown):
+    with pytest.raises(ClassCodeError, match="not class codes") as info:
+        remap_labels(values)
+    msg = str(info.value)
+    assert shown in msg and "label_map=" in msg and "label_map={-1: NODATA, 0: LAND, 1: WATER}" in msg
+
+
+def test_remap_labels_integer_valued_floats_are_codes():
+    assert remap_labels(np.array([[1.0, 2.0], [3.0, 0.0]], np.float64)).tolist() == [[1, 2], [3, 0]]
+
+
+def test_remap_labels_values_missing_from_the_map_are_listed():
+    with pytest.raises(ClassCodeError, match=r"values \[2, 5\] that `label_map`") as info:
+        remap_labels(np.array([0, 1, 2, 5]), {0: LAND, 1: WATER})
+    assert "{0: 2, 1: 1}" in str(info.value)
+
+
+def test_remap_labels_nan_is_no_label_only_when_declared():
+    values = np.array([1.0, np.nan, 2.0], np.float32)
+    with pytest.raises(ClassCodeError, match="nan") as info:
+        remap_labels(values)
+    assert "nodata=np.nan" in str(info.value)
+    assert remap_labels(values, nodata=np.nan).tolist() == [1, 0, 2]
+    assert remap_labels(values, {1: WATER, 2: LAND, float("nan"): NODATA}).tolist() == [1, 0, 2]
+    # a masked pixel (the file's mask band) is no label whatever it holds
+    assert remap_labels(np.array([1.0, 0.5]), mask=np.array([False, True])).tolist() == [1, 0]
+
+
+def test_remap_labels_bad_maps():
+    with pytest.raises(InvalidParameterError, match="0..255"):
+        remap_labels(np.array([1]), {1: 300})
+    with pytest.raises(InvalidParameterError, match="not a number"):
+        remap_labels(np.array([1]), {"water": WATER})
+    with pytest.raises(InvalidParameterError, match="non-empty dict"):
+        remap_labels(np.array([1]), {})
+    with pytest.raises(ClassCodeError, match="numbers"):
+        remap_labels(np.array(["a"]))
+
+
+def test_as_crs_names_the_argument():
+    assert as_crs("EPSG:32633").to_epsg() == 32633
+    assert as_crs(None) is None
+    with pytest.raises(CRSError, match=r"`crs` 'EPSG:99999'"):
+        as_crs("EPSG:99999")
+    with pytest.raises(CRSError, match="`dst_crs` is None"):
+        as_crs(None, name="dst_crs", allow_none=False)

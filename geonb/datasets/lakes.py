@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from geonb.bands import MODIS_BAND_NAMES
-from geonb.errors import CatalogError, DatasetNotFoundError, GridMismatchError, InvalidParameterError
+from geonb.errors import CatalogError, ClassCodeError, DatasetNotFoundError, InvalidParameterError
 from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, NODATA
-from geonb.scene import Scene, read_image, read_labels, read_scene
+from geonb.scene import Scene, check_same_grid, read_image, read_labels, read_scene
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 #: Columns of :attr:`LakeDataset.lakes` (besides the index ``id``); missing ones are filled with NA.
@@ -246,8 +246,22 @@ class LakeDataset:
         if geom is not None:
             props["footprint_wgs84"] = geom
         name = row["name"] if isinstance(row["name"], str) else lake_id
-        return read_scene(self.image_path(lake_id), self.labels_path(lake_id), bands=bands, name=name,
-                          properties=props)
+        scene = read_scene(self.image_path(lake_id), self.labels_path(lake_id), bands=bands, name=name,
+                           properties=props)
+        self._check_codes(lake_id, scene.labels)
+        return scene
+
+    def _check_codes(self, lake_id: str, labels: np.ndarray) -> None:
+        """A lake label file holds lake codes only; anything else (a 7, a 255) is an error, never skipped."""
+        allowed = (NODATA, *LAKE_CLASSES)
+        present = np.unique(labels)
+        bad = sorted(set(present.tolist()) - set(allowed))
+        if bad:
+            raise ClassCodeError(
+                f"lake {lake_id!r}: labels {str(self.labels_path(lake_id))!r} hold class codes {bad} that are not "
+                f"lake classes {list(allowed)} (no label=0, water=1, land=2, unclassified=3); recode the file "
+                "(geonb.labels.remap_labels with a `label_map`) or regenerate the dataset"
+            )
 
     def __getitem__(self, lake_id: str) -> Scene:
         return self.scene(lake_id)
@@ -301,7 +315,9 @@ class LakeDataset:
     def pixel_table(self, split: str | None = None) -> pd.DataFrame:
         """One row per labelled, valid pixel: ``lake_id``, the 7 band reflectances, ``label``.
 
-        Pixels with class 0 (no label) or nodata in the image are left out. Reads every image of
+        Pixels with class 0 (no label) or nodata in the image are left out. A label file on another
+        grid (shape, transform or CRS) than its image is a :class:`GridMismatchError`; codes other than
+        0-3 are a :class:`ClassCodeError`. Reads every image of
         the split: about 2 million rows (about 70 MB) for the whole water/land dataset, 10-30 s.
 
         Returns
@@ -335,12 +351,10 @@ class LakeDataset:
     def _read_arrays(self, lake_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]:
         """Image (rows, cols, bands) float32, labels, nodata mask and band names, with two file opens."""
         image, nodata, meta = read_image(self.image_path(lake_id))
-        labels, _ = read_labels(self.labels_path(lake_id))
-        if labels.shape != nodata.shape:
-            raise GridMismatchError(
-                f"lake {lake_id!r}: labels grid {labels.shape} differs from the image grid {nodata.shape}; "
-                "regenerate the dataset or resample the labels onto the image grid"
-            )
+        labels, lmeta = read_labels(self.labels_path(lake_id))
+        check_same_grid(nodata.shape, meta["transform"], meta["crs"], labels.shape, lmeta["transform"],
+                        lmeta["crs"], what=f"lake {lake_id!r}: labels {str(self.labels_path(lake_id))!r}")
+        self._check_codes(lake_id, labels)
         return image, labels, nodata, tuple(meta["band_names"])
 
     def summary(self) -> pd.DataFrame:
@@ -351,11 +365,17 @@ class LakeDataset:
         pandas.DataFrame
             Index: ``train``, ``val``, ``test``, ``total``. Columns: ``lakes``, ``pixels``
             (labelled), ``water``, ``land``, ``unclassified`` (pixel counts) and ``water_share``.
+
+        Raises
+        ------
+        ClassCodeError
+            A label file holds a code that is not a lake class (it would otherwise go uncounted).
         """
         class_cols = [LAKE_CLASS_NAMES[c] for c in LAKE_CLASSES]
         counts = {s: dict.fromkeys(["lakes", "pixels", *class_cols], 0) for s in SPLITS}
         for lake_id, split in self.lakes["split"].items():
             labels, _ = read_labels(self.labels_path(lake_id))
+            self._check_codes(lake_id, labels)
             hist = np.bincount(labels.ravel(), minlength=max(LAKE_CLASSES) + 1)
             c = counts[split]
             c["lakes"] += 1
