@@ -98,6 +98,54 @@ def check_stride(stride: Any, size: int) -> int:
     return int(stride)
 
 
+def check_shape(shape: Any) -> tuple[int, int]:
+    """Return ``shape`` as ``(rows, cols)`` ints >= 1; non-integer sizes are an error, not truncated."""
+    try:
+        vals = tuple(shape)
+    except TypeError as exc:
+        raise ShapeMismatchError(f"`shape` must be (rows, cols), got {shape!r}") from exc
+    if len(vals) == 2 and not all(_is_int(v) or (isinstance(v, (float, np.floating)) and float(v).is_integer())
+                                  for v in vals):
+        raise ShapeMismatchError(f"`shape` must be whole numbers of pixels (rows, cols), got {shape!r}")
+    return grid_shape(vals)
+
+
+def _label_codes(labels: np.ndarray, classes: tuple[int, ...], name: str) -> np.ndarray:
+    """``labels`` as an integer array after checking every code is ``NODATA`` or one of ``classes``.
+
+    Codes outside ``classes`` would otherwise be counted as nothing at all (silently), so they are
+    a :class:`ClassCodeError` naming them and ``classes=``.
+    """
+    lab = np.asarray(labels)
+    if lab.dtype.kind == "b":
+        raise ClassCodeError(
+            f"`{name}` is a boolean array, not class codes; turn it into codes first, e.g. "
+            "`np.where(mask, WATER, LAND)`")
+    if lab.dtype.kind == "f":
+        finite = np.isfinite(lab)
+        if not finite.all() or not np.all(lab == np.round(lab)):
+            raise ClassCodeError(
+                f"`{name}` holds non-integer values (dtype {lab.dtype}"
+                f"{', NaN/inf' if not finite.all() else ''}); labels are integer class codes, 0 = no label")
+        lab = lab.astype(np.int64)
+    elif lab.dtype.kind not in "iu":
+        raise ClassCodeError(f"`{name}` must hold integer class codes, got dtype {lab.dtype}")
+    if lab.size:
+        lo, hi = int(lab.min()), int(lab.max())
+        allowed = {NODATA, *classes}
+        if lo < 0 or hi > 255:
+            present = np.unique(lab)
+        else:
+            present = np.flatnonzero(np.bincount(lab.ravel().astype(np.intp, copy=False)))
+        bad = sorted(set(present.tolist()) - allowed)
+        if bad:
+            raise ClassCodeError(
+                f"`{name}` holds class codes {bad[:10]} that are not in `classes`={list(classes)} (or 0 = no "
+                "label); windows would not count them. Recode the labels, or pass the codes you use as `classes=`"
+            )
+    return lab
+
+
 def check_edge(edge: Any) -> str:
     """Return ``edge`` after checking it is one of :data:`EDGE_POLICIES`."""
     if edge not in EDGE_POLICIES:
@@ -170,7 +218,7 @@ def count_windows(shape: tuple[int, int], size: int, stride: int | None = None, 
     >>> count_windows((12, 28), 16)
     0
     """
-    rows, cols = grid_shape(shape)
+    rows, cols = check_shape(shape)
     size = check_size(size)
     stride = check_stride(stride, size)
     edge = check_edge(edge)
@@ -314,8 +362,15 @@ def grid_windows(shape: tuple[int, int], size: int, stride: int | None = None,
     [[0, 0, 16, 16], [0, 16, 16, 16]]
     >>> len(grid_windows((38, 36), 16, edge="shift")), grid_windows((38, 36), 16, edge="shift").dropped_pixels
     (9, 0)
+
+    A grid smaller than ``size`` has no window with ``edge="drop"`` or ``"shift"``: the result is
+    empty and says so (every pixel in ``dropped_pixels``); ``edge="pad"`` gives one padded window.
+
+    >>> g = grid_windows((12, 28), 16)
+    >>> len(g), g.dropped_pixels
+    (0, 336)
     """
-    rows, cols = grid_shape(shape)
+    rows, cols = check_shape(shape)
     size = check_size(size)
     stride = check_stride(stride, size)
     edge = check_edge(edge)
@@ -353,7 +408,8 @@ def window_class_counts(labels: np.ndarray, grid: WindowGrid,
     labels = np.asarray(labels)
     if labels.shape != grid.shape:
         raise ShapeMismatchError(f"`labels` has shape {labels.shape} but the window grid is {grid.shape}")
-    classes = tuple(classes)
+    classes = check_classes(classes)
+    labels = _label_codes(labels, classes, "labels")
     if len(grid) == 0:
         return np.zeros((0, len(classes)), dtype=np.int64)
     lab = _pad_to(labels, grid.padded_shape, NODATA)
@@ -527,6 +583,7 @@ def scene_windows(labels: np.ndarray, size: int, stride: int | None = None, edge
     if labels.ndim != 2:
         raise ShapeMismatchError(f"`labels` must have shape (rows, cols), got {labels.shape}")
     classes = check_classes(classes)
+    labels = _label_codes(labels, classes, "labels")
     grid = grid_windows(labels.shape, size, stride, edge)
     counts = window_class_counts(labels, grid, classes)
     if prune_single_class:
@@ -589,15 +646,24 @@ def count_patches(labels: Iterable[np.ndarray], size: int, stride: int | None = 
     stride = check_stride(stride, size)
     edge = check_edge(edge)
     classes = check_classes(classes)
+    if isinstance(labels, np.ndarray) and labels.ndim == 2:  # one label raster, not a list of rows
+        labels = [labels]
+    elif hasattr(labels, "labels") and hasattr(labels, "image"):
+        raise InvalidParameterError("`labels` is a Scene; pass its label raster in a list: `[scene.labels]`")
     labels = [np.asarray(lab) for lab in labels]
     for k, lab in enumerate(labels):
         if lab.ndim != 2:
-            raise ShapeMismatchError(f"label raster {k} must have shape (rows, cols), got {lab.shape}")
+            raise ShapeMismatchError(
+                f"label raster {k} must have shape (rows, cols), got {lab.shape}; `labels` is a list of "
+                "label rasters, e.g. [scene.labels for scene in scenes]")
+        if 0 in lab.shape:
+            raise ShapeMismatchError(f"label raster {k} is empty (shape {lab.shape})")
+    labels = [_label_codes(lab, classes, f"label raster {k}") for k, lab in enumerate(labels)]
     if not labels:
         return PatchCounts(size, stride, edge, bool(prune_single_class), classes)
     shapes = np.asarray([lab.shape for lab in labels], dtype=np.int64)
     batch = _batch_windows(shapes, size, stride, edge)
-    flat = np.concatenate([lab.reshape(-1) for lab in labels] + [np.array([NODATA], labels[0].dtype)])
+    flat = np.concatenate([lab.reshape(-1) for lab in labels] + [np.array([NODATA], np.result_type(*labels))])
     n = len(batch.scene)
     gidx = batch.gather_index()
     counts = _classify(flat, gidx, classes)
@@ -629,9 +695,27 @@ def _scene_id(scene: Scene, i: int) -> str:
     return str(props.get("id") or scene.name or f"scene_{i}")
 
 
+def _array_scene(a: np.ndarray, i: int) -> Scene:
+    """A plain image array ``(rows, cols, bands)`` as an unlabelled Scene (its checks included)."""
+    from geonb.scene import Scene
+
+    if a.ndim != 3:
+        raise ShapeMismatchError(
+            f"`scenes` item {i} is an array of shape {a.shape}; an image array must be (rows, cols, bands) "
+            "(one band: `a[..., None]`). To give labels or a nodata mask, pass "
+            "`geonb.scene.Scene(image, labels, nodata_mask=...)`"
+        )
+    if a.dtype.kind not in "uif":
+        raise InvalidParameterError(f"`scenes` item {i} has dtype {a.dtype}; an image holds numbers")
+    return Scene(a, name=f"array_{i}")
+
+
 def _iter_scenes(scenes: Any) -> Iterator[Scene]:
     if hasattr(scenes, "image") and hasattr(scenes, "band_names"):  # a single Scene
         yield scenes
+        return
+    if isinstance(scenes, np.ndarray):  # one image array
+        yield _array_scene(scenes, 0)
         return
     if hasattr(scenes, "scenes") and callable(scenes.scenes):  # a LakeDataset
         yield from scenes.scenes()
@@ -640,9 +724,18 @@ def _iter_scenes(scenes: Any) -> Iterator[Scene]:
         it = iter(scenes)
     except TypeError as exc:
         raise InvalidParameterError(
-            f"`scenes` must be a Scene, a list of Scenes or a LakeDataset, got {type(scenes).__name__}"
+            f"`scenes` must be a Scene, a list of Scenes, a LakeDataset or an image array (rows, cols, bands), "
+            f"got {type(scenes).__name__}"
         ) from exc
-    yield from it
+    for i, item in enumerate(it):
+        if isinstance(item, np.ndarray):
+            yield _array_scene(item, i)
+        elif hasattr(item, "image") and hasattr(item, "band_names") and hasattr(item, "nodata_mask"):
+            yield item
+        else:
+            raise InvalidParameterError(
+                f"`scenes` item {i} is a {type(item).__name__}, not a Scene or an image array (rows, cols, bands)"
+            )
 
 
 @dataclass
@@ -712,8 +805,9 @@ class PatchSet:
 
     def select_bands(self, bands: Sequence[str]) -> PatchSet:
         """A PatchSet with only ``bands`` (by name, in that order), e.g. ``("red", "green", "blue")``."""
-        idx = band_indices(tuple(bands), self.band_names)
-        return replace(self, images=self.images[..., idx], band_names=tuple(bands))
+        bands = (bands,) if isinstance(bands, str) else tuple(bands)
+        idx = band_indices(bands, self.band_names)
+        return replace(self, images=self.images[..., idx], band_names=bands)
 
     def subset(self, mask: np.ndarray | Sequence[int] | Sequence[bool]) -> PatchSet:
         """The patches selected by a boolean mask ``(n,)`` or an index array."""
@@ -875,8 +969,11 @@ def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str
 
     Parameters
     ----------
-    scenes : Scene, iterable of Scene, or LakeDataset
-        Labels may be absent (``None``) on every scene (prediction), not on some only.
+    scenes : Scene, iterable of Scene, LakeDataset, or image array(s) (rows, cols, bands)
+        Labels may be absent (``None``) on every scene (prediction), not on some only. A plain
+        array becomes an unlabelled :class:`~geonb.scene.Scene` (bands-first arrays are refused
+        there); wrap it yourself to give labels or a nodata mask. Image values under a scene's
+        ``nodata_mask`` are 0 in the patches; NaN/inf outside it is an error.
     size : int
         Patch side in pixels, >= 2. Patches are exactly ``size x size``.
     stride : int, optional
@@ -897,7 +994,10 @@ def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str
     Raises
     ------
     InvalidParameterError
-        Bad ``size``/``stride``/``edge``; ``size`` larger than every scene; no scenes.
+        Bad ``size``/``stride``/``edge``; ``size`` larger than every scene; no scenes; NaN/inf
+        image values outside the nodata mask.
+    ShapeMismatchError
+        An image array that is not (rows, cols, bands) (e.g. rasterio's bands-first order).
     ClassCodeError
         ``classes`` has unknown codes; a scene's labels hold codes outside ``classes``, or no
         labelled pixel at all.
@@ -917,6 +1017,8 @@ def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str
     edge = check_edge(edge)
     classes = check_classes(classes)
     allowed = tuple(sorted({NODATA, *classes}))
+    if isinstance(bands, str):
+        bands = (bands,)
 
     ids: list[str] = []
     shapes: list[tuple[int, int]] = []
@@ -943,13 +1045,24 @@ def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str
                 f"scene {sid!r} {'has no' if has_labels else 'has'} labels unlike earlier scenes; "
                 "give scenes that all have labels, or none"
             )
+        image = np.asarray(scene.image)
+        mask = np.asarray(scene.nodata_mask, dtype=bool)
+        if image.ndim != 3 or mask.shape != image.shape[:2]:
+            raise ShapeMismatchError(
+                f"scene {sid!r}: image {image.shape} must be (rows, cols, bands) with a nodata_mask of its grid, "
+                f"got a mask of shape {mask.shape}")
+        if has_labels and np.asarray(scene.labels).shape != image.shape[:2]:
+            raise ShapeMismatchError(
+                f"scene {sid!r}: labels {np.asarray(scene.labels).shape} are not on the image grid {image.shape[:2]}")
         ids.append(sid)
-        shapes.append(scene.shape)
-        image = scene.image if idx is None else scene.image[:, :, idx]
+        shapes.append(tuple(int(v) for v in image.shape[:2]))
+        if idx is not None:
+            image = image[:, :, idx]
         images.append(image.reshape(-1, len(names)))
-        masks.append(scene.nodata_mask.reshape(-1))
+        masks.append(mask.reshape(-1))
         if has_labels:
-            labels.append(scene.labels.reshape(-1))
+            codes = _label_codes(scene.labels, classes, f"labels of scene {sid!r}")
+            labels.append(codes.astype(np.uint8, copy=False).reshape(-1))
     if not ids:
         raise InvalidParameterError("`scenes` is empty: give at least one Scene")
     if len(set(ids)) != len(ids):
@@ -993,6 +1106,19 @@ def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str
         np.take(images[k], lidx[a:b], axis=0, out=out[a:b], mode="clip")  # indices are valid; clip avoids a buffer
     if edge == "pad":
         out[~batch.inside(sel)] = 0.0
+    # NaN/inf must never reach training: under the nodata mask they become 0 (as a Scene holds them);
+    # outside it they are an error naming the scene (a Scene's image changed after it was made).
+    patch_nodata = flat_mask[gidx]
+    bad = ~np.isfinite(out).all(axis=-1)
+    if bad.any():
+        loose = bad & ~patch_nodata
+        if loose.any():
+            k = int(np.flatnonzero(loose.any(axis=(1, 2)))[0])
+            raise InvalidParameterError(
+                f"scene {ids[scene_of[k]]!r} has NaN/inf image values outside its `nodata_mask` (e.g. in the window "
+                f"at row {windows[k, 0]}, col {windows[k, 1]}); mark them as nodata, e.g. "
+                "`Scene(image, labels, nodata_mask=~np.isfinite(image).all(axis=-1))`")
+    out[patch_nodata] = 0.0  # fill values under the mask carry no signal
     too_small = [ids[k] for k in np.flatnonzero(batch.n_windows == 0)]
     if too_small:
         warnings.warn(
@@ -1003,7 +1129,7 @@ def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str
     return PatchSet(
         images=out,
         labels=flat_labels[gidx] if has_labels else None,
-        nodata=flat_mask[gidx],
+        nodata=patch_nodata,
         lake_ids=np.asarray(ids, dtype=str)[scene_of],
         windows=windows,
         band_names=band_names or (), size=size, stride=stride, edge=edge, classes=classes,
@@ -1088,6 +1214,14 @@ def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, in
         Mean over the patches covering each pixel; **NaN where no patch covers the pixel**
         (edge pixels dropped by ``edge="drop"``, pruned patches). ``np.isnan(out)`` is the mask.
 
+    Raises
+    ------
+    ShapeMismatchError
+        ``values`` and ``windows`` disagree, or the windows do not fit ``shape`` (a window starting
+        off the grid, or reaching past it by a whole window: the windows were made for another grid).
+    InvalidParameterError
+        ``values`` holds NaN/inf (they would read as "not covered").
+
     Examples
     --------
     >>> g = grid_windows((5, 5), 4, stride=1)
@@ -1095,11 +1229,16 @@ def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, in
     >>> float(out.min()), float(out.max())
     (1.0, 1.0)
     """
-    rows, cols = grid_shape(shape)
+    rows, cols = check_shape(shape)
     values = np.asarray(values)
-    windows = np.asarray(windows, dtype=np.int64)
+    windows = np.asarray(windows)
     if values.ndim not in (3, 4):
         raise ShapeMismatchError(f"`values` must have shape (n, size, size[, k]), got {values.shape}")
+    if values.dtype.kind not in "biuf":
+        raise InvalidParameterError(f"`values` must be numbers, got dtype {values.dtype}")
+    if windows.dtype.kind not in "iu" and not (windows.dtype.kind == "f" and np.all(windows == np.round(windows))):
+        raise ShapeMismatchError(f"`windows` must hold integer (row_off, col_off, height, width), got {windows.dtype}")
+    windows = windows.astype(np.int64)
     if windows.ndim != 2 or windows.shape[1] != 4 or windows.shape[0] != values.shape[0]:
         raise ShapeMismatchError(
             f"`windows` must have shape ({values.shape[0]}, 4) (row_off, col_off, height, width), "
@@ -1107,7 +1246,29 @@ def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, in
         )
     n, h, w = values.shape[:3]
     if n and not (np.all(windows[:, 2] == h) and np.all(windows[:, 3] == w)):
-        raise ShapeMismatchError(f"`windows` heights/widths do not match the patch shape {(h, w)}")
+        hint = (" (channels first? values are (n, size, size, k): use np.moveaxis(values, 1, -1))"
+                if values.ndim == 4 and np.all(windows[:, 2] == values.shape[2]) else "")
+        raise ShapeMismatchError(
+            f"`windows` heights/widths {sorted(set(map(tuple, windows[:, 2:].tolist())))[:3]} do not match the "
+            f"patch shape {(h, w)} of `values` {values.shape}{hint}")
+    if n:
+        # A window must start on the grid and may reach past it only as edge="pad" padding (less than a
+        # window): anything else means `shape` is not the grid the windows were made on, and values
+        # would silently fall off the scene.
+        r0, c0 = windows[:, 0], windows[:, 1]
+        over_r = int((r0 + h).max()) - rows
+        over_c = int((c0 + w).max()) - cols
+        if r0.min() < 0 or c0.min() < 0 or r0.max() >= rows or c0.max() >= cols or over_r >= h or over_c >= w:
+            raise ShapeMismatchError(
+                f"the windows span rows {int(r0.min())}..{int((r0 + h).max())} and cols {int(c0.min())}.."
+                f"{int((c0 + w).max())}, which does not fit `shape`={(rows, cols)}: they were made for another "
+                "grid. Pass the shape of the scene the windows came from (e.g. `PatchSet.stitch(values, lake_id)` "
+                "or `scene.shape`)")
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        raise InvalidParameterError(
+            f"`values` holds {int((~np.isfinite(values)).sum())} NaN/inf values; in the output NaN means "
+            "'no patch covers this pixel', so NaN inputs would be mistaken for it. Fill them first "
+            "(e.g. np.nan_to_num) or find why the model produced them")
     k = values.shape[3] if values.ndim == 4 else 1
     vals = values.reshape(n, h, w, k).astype(np.float64, copy=False)
     r = windows[:, 0, None, None] + np.arange(h)[None, :, None]
