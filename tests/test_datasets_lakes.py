@@ -197,7 +197,7 @@ def _rewrite_labels(root, lake_id, array=None, transform_shift_px=(0, 0)):
         labels, crs, transform = src.read(1), src.crs, src.transform
     if array is not None:
         labels = array(labels)
-    transform = transform * Affine.translation(*transform_shift_px)
+    transform = transform @ Affine.translation(*transform_shift_px)
     write_raster(path, labels, crs=crs, transform=transform, overwrite=True)
     return path
 

@@ -193,3 +193,224 @@ def test_more_bad_inputs_are_clear_errors(tmp_path):
         write_raster(tmp_path / "b.tif", np.zeros((4, 4, 3), np.float32), band_names=("a", "b"))
     with pytest.raises(ClassCodeError, match="0-255"):
         Scene(np.zeros((2, 2, 1), np.float32), labels=np.full((2, 2), 300))
+
+
+# =====================================================================================================
+# Files made elsewhere: nodata, scales, windows, label codings. Expected values come from rasterio.
+# =====================================================================================================
+import warnings  # noqa: E402
+
+from rasterio.windows import Window  # noqa: E402
+from rasterio.windows import transform as window_transform  # noqa: E402
+
+from geonb.errors import CRSError, GeonbWarning  # noqa: E402
+from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER  # noqa: E402
+from geonb.scene import read_image, read_labels  # noqa: E402
+
+UTM = "EPSG:32633"
+T_UTM = Affine(30, 0, 500_000, 0, -30, 6_000_000)
+
+
+def _write(path, arr_bands_first, *, dtype, nodata=None, scales=None, offsets=None, crs=UTM, transform=T_UTM,
+           descriptions=None):
+    arr = np.asarray(arr_bands_first).astype(dtype)
+    with rasterio.open(path, "w", driver="GTiff", width=arr.shape[2], height=arr.shape[1], count=arr.shape[0],
+                       dtype=dtype, crs=crs, transform=transform, nodata=nodata) as ds:
+        ds.write(arr)
+        if scales is not None:
+            ds.scales = scales
+        if offsets is not None:
+            ds.offsets = offsets
+        for i, d in enumerate(descriptions or (), start=1):
+            ds.set_band_description(i, d)
+    return path
+
+
+def test_nan_and_inf_are_nodata_even_without_a_tag(tmp_path):
+    arr = np.full((2, 4, 5), 0.25, np.float32)
+    arr[0, 1, 1] = np.nan
+    arr[1, 2, 3] = np.inf
+    arr[0, 3, 0] = -np.inf
+    r = read_scene(_write(tmp_path / "f.tif", arr, dtype="float32"))  # no nodata tag
+    assert r.nodata_mask.sum() == 3 and r.nodata_mask[1, 1] and r.nodata_mask[2, 3] and r.nodata_mask[3, 0]
+    assert np.isfinite(r.image).all() and (r.image[r.nodata_mask] == 0).all()
+    assert (r.image[~r.nodata_mask] == 0.25).all()
+
+
+def test_declared_nodata_and_the_nodata_override(tmp_path):
+    arr = np.full((3, 4, 5), 10, np.uint8)
+    arr[:, 0, 0] = 255           # the declared nodata in every band
+    arr[2, 1, 1] = 255           # in one band only: the pixel is still invalid (any band)
+    arr[:, 2, 2] = 0
+    p = _write(tmp_path / "u8.tif", arr, dtype="uint8", nodata=255)
+    with rasterio.open(p) as ds:
+        expected = (ds.read_masks() == 0).any(axis=0)
+    img, mask, meta = read_image(p)
+    np.testing.assert_array_equal(mask, expected)
+    assert mask.sum() == 2 and meta["nodata"] == 255
+    img, mask, _ = read_image(p, nodata=0)   # the override replaces the tag
+    assert mask.sum() == 1 and mask[2, 2] and img[0, 0, 0] == 255
+    img, mask, _ = read_image(p, nodata=None)  # no nodata at all
+    assert mask.sum() == 0
+    with pytest.raises(InvalidParameterError, match="`nodata`"):
+        read_image(p, nodata="none")
+
+
+def test_scales_and_offsets_are_applied_per_band(tmp_path):
+    raw = np.stack([np.full((4, 5), v, np.int16) for v in (100, 200, 300)])
+    p = _write(tmp_path / "s.tif", raw, dtype="int16", scales=(0.0001, 0.01, 1.0), offsets=(0.0, -1.0, 5.0))
+    with rasterio.open(p) as ds:
+        expected = ds.read().astype(np.float64) * np.array(ds.scales)[:, None, None] \
+            + np.array(ds.offsets)[:, None, None]
+    img, mask, meta = read_image(p)
+    np.testing.assert_allclose(np.moveaxis(img, -1, 0), expected, rtol=1e-6)
+    assert img[0, 0].tolist() == pytest.approx([0.01, 1.0, 305.0])  # band 1's scale is not applied to all
+    assert meta["scale_rule"] == "tags"
+    img, _, _ = read_image(p, scale=None)
+    assert img[0, 0].tolist() == [100, 200, 300]
+    img, _, _ = read_image(p, scale=(1, 2, 3))
+    assert img[0, 0].tolist() == [100, 400, 900]
+    with pytest.raises(InvalidParameterError, match="`scale`"):
+        read_image(p, scale=(1, 2))
+
+
+def test_untagged_int16_with_the_modis_fill_is_masked_with_a_warning(tmp_path):
+    raw = np.full((7, 4, 5), 1234, np.int16)
+    raw[:, 0, :] = -28672
+    p = _write(tmp_path / "m.tif", raw, dtype="int16")  # no nodata, no scale tags
+    with pytest.warns(GeonbWarning, match="-28672") as rec:
+        img, mask, meta = read_image(p)
+    msg = str(rec[0].message)
+    assert "scale=0.0001" in msg and "nodata=None" in msg and "5 pixels" in msg
+    assert mask.sum() == 5 and mask[0].all()
+    assert img[1, 1, 0] == 1234.0 and meta["scale_rule"] == "none"  # not scaled: no tag says so
+    with pytest.warns(GeonbWarning):
+        img, _, _ = read_image(p, scale=0.0001)
+    assert img[1, 1, 0] == pytest.approx(0.1234)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GeonbWarning)
+        _, mask, _ = read_image(p, nodata=None)  # the user says: no fill value, keep the numbers
+    assert mask.sum() == 0
+    # an untagged int16 window without the fill value reads quietly and is not scaled either
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GeonbWarning)
+        img, mask, _ = read_image(p, window=((1, 4), (0, 5)))
+    assert mask.sum() == 0 and img[0, 0, 0] == 1234.0
+    # tagged MODIS int16 (nodata -28672, no scale tag) is scaled as before
+    _write(tmp_path / "t.tif", raw, dtype="int16", nodata=-28672)
+    img, mask, meta = read_image(tmp_path / "t.tif")
+    assert meta["scale_rule"] == "modis" and img[1, 1, 0] == pytest.approx(0.1234) and mask.sum() == 5
+
+
+@pytest.mark.parametrize("window", [Window(-5, -5, 10, 10), Window(25, 15, 10, 10), Window(0, 0, 31, 20)])
+def test_windows_partly_outside_are_errors_not_shifted(tmp_path, window):
+    write_scene(make_scene(), tmp_path / "img.tif", tmp_path / "lab.tif")
+    with pytest.raises(InvalidParameterError, match="partly outside") as info:
+        read_scene(tmp_path / "img.tif", tmp_path / "lab.tif", window=window)
+    assert "20 rows x 30 cols" in str(info.value)
+
+
+def test_windows_entirely_outside_empty_or_fractional_are_errors(tmp_path):
+    write_scene(make_scene(), tmp_path / "img.tif")
+    with pytest.raises(InvalidParameterError, match="entirely outside"):
+        read_scene(tmp_path / "img.tif", window=Window(100, 100, 5, 5))
+    with pytest.raises(InvalidParameterError, match="empty"):
+        read_scene(tmp_path / "img.tif", window=Window(0, 0, 0, 5))
+    with pytest.raises(InvalidParameterError, match="round_offsets"):
+        read_scene(tmp_path / "img.tif", window=Window(0.5, 0, 5, 5))
+    with pytest.raises(InvalidParameterError, match="integers"):
+        read_scene(tmp_path / "img.tif", window=((0, 4.5), (0, 3)))
+
+
+def test_window_pixels_and_transform_match_rasterio(tmp_path):
+    s = make_scene()
+    write_scene(s, tmp_path / "img.tif", tmp_path / "lab.tif")
+    win = Window(col_off=7, row_off=4, width=10, height=9)
+    r = read_scene(tmp_path / "img.tif", tmp_path / "lab.tif", window=win)
+    with rasterio.open(tmp_path / "img.tif") as ds:
+        assert r.transform == window_transform(win, ds.transform)
+        raw = ds.read(1, window=win)
+    assert r.shape == (9, 10)
+    np.testing.assert_array_equal(r.labels, s.labels[4:13, 7:17])
+    np.testing.assert_allclose(r.image[..., 0][~r.nodata_mask], raw[raw != MODIS_FILL] * 1e-4, rtol=1e-5)
+    # a Window with integral float offsets (from_bounds) is fine
+    with rasterio.open(tmp_path / "img.tif") as ds:
+        wb = rasterio.windows.from_bounds(*rasterio.windows.bounds(win, ds.transform), transform=ds.transform)
+    assert read_scene(tmp_path / "img.tif", window=wb).transform.almost_equals(r.transform)
+
+
+def test_read_labels_in_another_coding_through_a_label_map(tmp_path):
+    codes = np.array([[1, 0, -1, 1], [0, 0, 1, -1], [1, 1, 1, 1]], np.int16)
+    p = _write(tmp_path / "l.tif", codes[None], dtype="int16")
+    write_raster(tmp_path / "img.tif", np.zeros((3, 4, 2), np.float32), crs=UTM, transform=T_UTM)
+    with pytest.raises(ClassCodeError, match=r"\[-1\]") as info:
+        read_labels(p)  # would have become 255
+    assert "label_map=" in str(info.value) and "l.tif" in str(info.value)
+    labels, _ = read_labels(p, label_map={1: WATER, 0: LAND, -1: NODATA})
+    expected = np.select([codes == 1, codes == 0], [WATER, LAND], NODATA)
+    np.testing.assert_array_equal(labels, expected)
+    s = read_scene(tmp_path / "img.tif", p, label_map={1: WATER, 0: LAND, -1: NODATA})
+    np.testing.assert_array_equal(s.labels, expected)
+    with pytest.raises(ClassCodeError, match=r"values \[-1\] that `label_map`"):
+        read_labels(p, label_map={1: WATER, 0: LAND})
+    # the file's declared nodata maps to 0 without being named
+    p2 = _write(tmp_path / "l2.tif", codes[None], dtype="int16", nodata=-1)
+    np.testing.assert_array_equal(read_labels(p2, label_map={1: WATER, 0: LAND})[0], expected)
+    with pytest.raises(InvalidParameterError, match="without `labels_path`"):
+        read_scene(tmp_path / "img.tif", label_map={1: WATER})
+
+
+def test_read_labels_refuses_fractions_and_undeclared_nan(tmp_path):
+    frac = np.array([[[0.9, 0.1], [1.0, 0.5]]], np.float32)   # water fractions
+    with pytest.raises(ClassCodeError, match=r"0\.9"):
+        read_labels(_write(tmp_path / "frac.tif", frac, dtype="float32"))
+    ints = np.array([[[1.0, 2.0], [3.0, np.nan]]], np.float32)
+    with pytest.raises(ClassCodeError, match="nan"):
+        read_labels(_write(tmp_path / "nan.tif", ints, dtype="float32"))
+    labels, _ = read_labels(_write(tmp_path / "nan_tag.tif", ints, dtype="float32", nodata=np.nan))
+    assert labels.tolist() == [[WATER, LAND], [UNCLASSIFIED, NODATA]]
+    assert read_labels(tmp_path / "nan.tif", nodata=np.nan)[0].tolist() == labels.tolist()
+
+
+def test_scene_refuses_inputs_that_would_be_misread():
+    with pytest.raises(ShapeMismatchError, match=r"np.moveaxis\(image, 0, -1\)"):
+        Scene(np.zeros((7, 40, 39), np.float32))   # rasterio's (bands, rows, cols)
+    with pytest.raises(ShapeMismatchError, match="moveaxis"):
+        Scene(np.zeros((3, 900, 900), np.uint8))
+    assert Scene(np.zeros((16, 16, 224), np.float32)).n_bands == 224  # a hyperspectral patch is fine
+    assert Scene(np.zeros((40, 39, 7), np.float32)).n_bands == 7
+    with pytest.raises(ClassCodeError, match=r"\[1\.5\]"):
+        Scene(np.zeros((2, 2, 1), np.float32), labels=np.array([[1.5, 1.0], [2.0, 0.0]]))
+    with pytest.raises(ClassCodeError, match=r"\[-1\]"):
+        Scene(np.zeros((2, 2, 1), np.float32), labels=np.array([[-1, 1], [2, 0]]))
+    assert Scene(np.zeros((2, 2, 1)), labels=np.array([[1.0, 2.0], [3.0, 0.0]])).labels.dtype == np.uint8
+    with pytest.raises(InvalidParameterError, match="numbers"):
+        Scene(np.array([["a", "b"]]))
+    with pytest.raises(ShapeMismatchError, match="rows, cols >= 1"):
+        Scene(np.zeros((0, 5, 3), np.float32))
+    with pytest.raises(InvalidParameterError, match="`nodata_mask` must be bool"):
+        Scene(np.zeros((2, 2, 1)), nodata_mask=np.full((2, 2), 0.5))
+    assert Scene(np.zeros((2, 2, 1)), nodata_mask=np.array([[0, 1], [0, 0]])).nodata_mask.sum() == 1
+    with pytest.raises(CRSError, match="`crs` 'EPSG:99999'"):
+        Scene(np.zeros((2, 2, 1)), crs="EPSG:99999")
+    with pytest.raises(InvalidParameterError, match="`transform`"):
+        Scene(np.zeros((2, 2, 1)), transform=(1, 0, 0, 0, -1, 0))
+    with pytest.raises(BandMismatchError, match="repeats"):
+        Scene(np.zeros((2, 2, 2)), band_names=("red", "red"))
+
+
+def test_scene_masks_nan_pixels():
+    img = np.full((3, 3, 2), 0.5, np.float32)
+    img[1, 1, 0] = np.nan
+    s = Scene(img)
+    assert s.nodata_mask.sum() == 1 and s.nodata_mask[1, 1] and s.image[1, 1].tolist() == [0, 0]
+    assert np.isnan(img[1, 1, 0])  # the caller's array is not changed
+
+
+def test_band_names_from_the_file_and_no_modis_guess(tmp_path):
+    raw = np.ones((7, 3, 4), np.uint8)
+    r = read_scene(_write(tmp_path / "l7.tif", raw, dtype="uint8"))  # 7 untagged uint8 bands: not MODIS
+    assert r.band_names == tuple(f"band_{i}" for i in range(1, 8))
+    layers = tuple(f"sur_refl_b0{i}" for i in range(1, 8))
+    r = read_scene(_write(tmp_path / "m.tif", raw, dtype="int16", nodata=-28672, descriptions=layers))
+    assert r.band_names == ("red", "nir", "blue", "green", "nir2", "swir1", "swir2")
