@@ -707,6 +707,10 @@ def _array_scene(a: np.ndarray, i: int) -> Scene:
         )
     if a.dtype.kind not in "uif":
         raise InvalidParameterError(f"`scenes` item {i} has dtype {a.dtype}; an image holds numbers")
+    if a.shape[0] < a.shape[2] and a.shape[0] <= 16 < a.shape[1]:
+        raise ShapeMismatchError(
+            f"`scenes` item {i} has shape {a.shape}: {a.shape[0]} rows and {a.shape[2]} bands looks like "
+            "rasterio's (bands, rows, cols). geonb images are (rows, cols, bands): pass np.moveaxis(a, 0, -1)")
     return Scene(a, name=f"array_{i}")
 
 

@@ -390,3 +390,110 @@ def test_batched_extraction_matches_per_scene_windows(shapes, size, stride, edge
         img = np.pad(sc.image, ((0, pr - sc.shape[0]), (0, pc - sc.shape[1]), (0, 0)))
         for patch, (r, c, h, w) in zip(ps.images[mine], g.windows, strict=True):
             np.testing.assert_array_equal(patch, img[r:r + h, c:c + w])
+
+
+# ---- "Trustworthy on data we did not make" -------------------------------------------------
+def test_plain_image_array_is_patched_as_an_unlabelled_scene():
+    img = np.random.default_rng(0).random((20, 18, 7), dtype=np.float32)
+    ps = extract_patches(img, 8)
+    assert ps.labels is None and ps.images.shape == (4, 8, 8, 7)
+    np.testing.assert_array_equal(ps.images[3], img[8:16, 8:16])  # window (8, 8)
+    assert extract_patches([img, img], 8).scene_shapes == {"array_0": (20, 18), "array_1": (20, 18)}
+    with pytest.raises(ShapeMismatchError, match=r"np.moveaxis"):
+        extract_patches(np.moveaxis(img, -1, 0), 8)  # rasterio's (bands, rows, cols)
+    with pytest.raises(ShapeMismatchError, match=r"\(rows, cols, bands\)"):
+        extract_patches(img[..., 0], 8)  # a 2-D array (a label raster?) is not an image
+    with pytest.raises(InvalidParameterError, match="item 0 is a str"):
+        extract_patches(["lake.tif"], 8)
+
+
+def test_nan_image_values_never_reach_patches():
+    scene = make_scene(16, 16)
+    scene.image[2, 3, 0] = np.nan  # changed after the Scene was made, outside its nodata mask
+    with pytest.raises(InvalidParameterError, match="NaN/inf.*outside its `nodata_mask`"):
+        extract_patches(scene, 8)
+    scene.nodata_mask[2, 3] = True
+    scene.image[5, 5] = -2.8672  # a fill value under the mask
+    scene.nodata_mask[5, 5] = True
+    ps = extract_patches(scene, 8)
+    assert np.isfinite(ps.images).all()
+    assert (ps.images[0, 2, 3] == 0).all() and (ps.images[0, 5, 5] == 0).all()
+    assert ps.nodata[0, 2, 3] and ps.nodata[0, 5, 5]
+    # NaN given to a Scene is nodata from the start
+    img = np.ones((16, 16, 2), np.float32)
+    img[0, 0, 1] = np.inf
+    ps = extract_patches(Scene(img, np.full((16, 16), LAND, np.uint8)), 8)
+    assert ps.nodata[0, 0, 0] and np.isfinite(ps.images).all()
+
+
+@pytest.mark.parametrize("counter", ["count_patches", "scene_windows", "window_class_counts", "patch_tradeoff"])
+def test_counting_refuses_codes_outside_classes(counter):
+    lab = np.full((16, 16), LAND, np.uint8)
+    lab[:4] = 7
+    calls = {
+        "count_patches": lambda la, **kw: count_patches([la], 8, **kw),
+        "scene_windows": lambda la, **kw: scene_windows(la, 8, **kw),
+        "window_class_counts": lambda la, **kw: window_class_counts(la, grid_windows(la.shape, 8), **kw),
+        "patch_tradeoff": lambda la, **kw: patch_tradeoff([la], [8], **kw),
+    }
+    with pytest.raises(ClassCodeError, match=r"\[7\].*`classes`=\[1, 2, 3\]"):
+        calls[counter](lab)
+    lab[:4] = UNCLASSIFIED  # a known code, but not one of the classes asked for
+    with pytest.raises(ClassCodeError, match=r"\[3\].*`classes=`"):
+        calls[counter](lab, classes=(WATER, LAND))
+    with pytest.raises(ClassCodeError, match="non-integer"):
+        calls[counter](np.full((16, 16), np.nan))
+    with pytest.raises(ClassCodeError, match=r"\[-1\]"):
+        calls[counter](np.full((16, 16), -1))
+    with pytest.raises(ClassCodeError, match="boolean"):
+        calls[counter](lab == LAND)
+
+
+def test_count_patches_counts_what_it_is_given():
+    lab = np.full((16, 16), LAND, np.uint8)
+    lab[:8, :8] = WATER
+    single = count_patches(lab, 8)  # one raster, not a list of its rows
+    assert single.n_windows == 4 and single.class_pixels == {WATER: 64, LAND: 192, UNCLASSIFIED: 0}
+    assert single == count_patches([lab], 8)
+    with pytest.raises(ShapeMismatchError, match="list of label rasters"):
+        count_patches([lab[0]], 8)
+    with pytest.raises(InvalidParameterError, match=r"\[scene.labels\]"):
+        count_patches(make_scene(16, 16), 8)
+
+
+def test_grid_shapes_are_whole_pixels_and_empty_grids_say_so():
+    with pytest.raises(ShapeMismatchError, match="whole numbers"):
+        grid_windows((10.5, 10), 4)
+    assert len(grid_windows((10.0, 10), 4)) == 4
+    g = grid_windows((12, 28), 16)  # smaller than a patch: empty, and every pixel is reported dropped
+    assert len(g) == 0 and g.dropped_pixels == 12 * 28
+    assert count_patches([np.full((12, 28), LAND, np.uint8)], 16).n_too_small == 1
+
+
+def test_stitch_refuses_windows_of_another_grid_and_nan_values():
+    g = grid_windows((24, 24), 8)
+    with pytest.raises(ShapeMismatchError, match=r"rows 0..24.*`shape`=\(10, 10\)"):
+        stitch_patches(np.ones((len(g), 8, 8)), g.windows, (10, 10))
+    w = g.windows.copy()
+    w[0, 0] = -8
+    with pytest.raises(ShapeMismatchError, match="another grid"):
+        stitch_patches(np.ones((len(g), 8, 8)), w, (24, 24))
+    values = np.ones((len(g), 8, 8))
+    values[0, 0, 0] = np.nan
+    with pytest.raises(InvalidParameterError, match="NaN"):
+        stitch_patches(values, g.windows, (24, 24))
+    with pytest.raises(ShapeMismatchError, match="channels first"):
+        stitch_patches(np.ones((len(g), 3, 8, 8)), g.windows, (24, 24))
+    pad = grid_windows((20, 20), 8, edge="pad")  # padding past the grid is fine
+    assert not np.isnan(stitch_patches(np.ones((len(pad), 8, 8)), pad.windows, (20, 20))).any()
+
+
+def test_band_subsets_by_a_single_name():
+    scene = make_scene(16, 16)
+    ps = extract_patches(scene, 8, bands="nir")
+    assert ps.band_names == ("nir",)
+    np.testing.assert_array_equal(ps.images[0, ..., 0], scene.image[:8, :8, 1])
+    full = extract_patches(scene, 8)
+    assert full.select_bands("nir").band_names == ("nir",)  # not ('n', 'i', 'r')
+    with pytest.raises(BandMismatchError, match="twice"):
+        extract_patches(scene, 8, bands=("red", "red"))
