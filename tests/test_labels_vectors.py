@@ -387,3 +387,132 @@ def test_add_footprints_layer_renders_lonlat_outlines():
     assert layer.get_name() in html and "<b>" not in layer.layer_name
     lon, lat = layer.data["features"][0]["geometry"]["coordinates"][0][0]
     assert 14 < lon < 17 and 47 < lat < 49
+
+
+# =====================================================================================================
+# Training polygons with class names -> uint8 labels (rasterize_labels)
+# =====================================================================================================
+from rasterio.features import rasterize as rio_rasterize  # noqa: E402
+from rasterio.warp import transform_geom  # noqa: E402
+
+from geonb.errors import ClassCodeError  # noqa: E402
+from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER, rasterize_labels  # noqa: E402
+
+T1 = Affine(1, 0, 0, 0, -1, 0)  # 1 m pixels, origin (0, 0), UTM
+CLASSES = {"water": WATER, "forest": LAND, "cloud": UNCLASSIFIED}
+
+
+def _utm_fc(*boxes_and_props):
+    return fc(*(feat(mapping(box(*b)), **p) for b, p in boxes_and_props),
+              crs_member={"type": "name", "properties": {"name": UTM}})
+
+
+def test_rasterize_labels_by_class_name_in_any_crs(tmp_path):
+    utm = _utm_fc(((0, -4, 10, 0), {"class": "water"}), ((0, -10, 5, -6), {"class": "forest"}))
+    lab = rasterize_labels(utm, (10, 10), T1, UTM, label_map=CLASSES)
+    assert lab.dtype == np.uint8
+    assert (lab[:4] == WATER).all() and (lab[6:, :5] == LAND).all() and (lab[4:6] == NODATA).all()
+    assert (lab[6:, 5:] == NODATA).all()  # sparse: unlabelled elsewhere
+    # the same squares in lon/lat (no crs member = CRS84) give the same labels after reprojection
+    lonlat = fc(feat(SQUARE, **{"class": "water"}))
+    expected = rasterize_footprints(parse_footprints(lonlat), (100, 100), T_UTM, UTM)
+    got = rasterize_labels(lonlat, (100, 100), T_UTM, UTM, label_map=CLASSES)
+    np.testing.assert_array_equal(got, np.where(expected == BUILDING, WATER, NODATA))
+    # from a GeoJSON file path, and with integer classes without a map
+    path = tmp_path / "train.geojson"
+    path.write_text(json.dumps(_utm_fc(((0, -4, 10, 0), {"class": 1}), ((0, -10, 5, -6), {"class": 2}))))
+    np.testing.assert_array_equal(rasterize_labels(path, (10, 10), T1, UTM), lab)
+    np.testing.assert_array_equal(rasterize_labels(str(path), (10, 10), T1, UTM), lab)
+
+
+def test_rasterize_labels_missing_field_names_the_polygon():
+    obj = _utm_fc(((0, -4, 10, 0), {"class": "water"}), ((0, -10, 5, -6), {"klasse": "forest", "id": 3}))
+    with pytest.raises(GeoJSONError, match=r"polygon 1 has no 'class' property \(its properties: \['id', 'klasse'\]\)"):
+        rasterize_labels(obj, (10, 10), T1, UTM, label_map=CLASSES)
+    lab = rasterize_labels(_utm_fc(((0, -4, 10, 0), {"klasse": "water"})), (10, 10), T1, UTM, field="klasse",
+                           label_map=CLASSES)
+    assert (lab == WATER).sum() == 40
+
+
+def test_rasterize_labels_unknown_class_lists_names_and_map():
+    obj = _utm_fc(((0, -4, 10, 0), {"class": "water"}), ((0, -10, 5, -6), {"class": "Forest"}))
+    with pytest.raises(ClassCodeError, match=r"classes \['Forest'\] are not in `label_map`") as info:
+        rasterize_labels(obj, (10, 10), T1, UTM, label_map=CLASSES)
+    assert "'forest': 2" in str(info.value) and "['water', 'Forest']" in str(info.value)
+    with pytest.raises(ClassCodeError, match="label_map=") as info:
+        rasterize_labels(obj, (10, 10), T1, UTM)  # names without a map
+    assert "'water'" in str(info.value)
+    with pytest.raises(InvalidParameterError, match="0..255"):
+        rasterize_labels(obj, (10, 10), T1, UTM, label_map={"water": 256, "Forest": 1})
+
+
+def test_rasterize_labels_overlapping_classes():
+    obj = _utm_fc(((0, -4, 10, 0), {"class": "water"}), ((0, -6, 5, -2), {"class": "forest"}),
+                  ((5, -3, 10, -1), {"class": "water"}))  # same class overlapping: fine
+    with pytest.raises(ClassCodeError, match="10 pixels are covered by polygons of different classes") as info:
+        rasterize_labels(obj, (10, 10), T1, UTM, label_map=CLASSES)
+    assert "overlap='last'" in str(info.value)
+    lab = rasterize_labels(obj, (10, 10), T1, UTM, label_map=CLASSES, overlap="last")
+    assert (lab[2:4, :5] == LAND).all() and (lab[:2] == WATER).all() and (lab[2:4, 5:] == WATER).all()
+    with pytest.raises(InvalidParameterError, match="`overlap`"):
+        rasterize_labels(obj, (10, 10), T1, UTM, label_map=CLASSES, overlap="first")
+
+
+def test_rasterize_labels_outside_the_scene_and_other_formats(tmp_path):
+    far = _utm_fc(((1000, -1004, 1010, -1000), {"class": "water"}))
+    with pytest.raises(CRSError, match="none of the 1 polygons overlaps the raster"):
+        rasterize_labels(far, (10, 10), T1, UTM, label_map=CLASSES)
+    assert not rasterize_labels(far, (10, 10), T1, UTM, label_map=CLASSES, require_overlap=False).any()
+    with pytest.raises(InvalidParameterError, match="ogr2ogr -f GeoJSON"):
+        rasterize_labels(tmp_path / "train.gpkg", (10, 10), T1, UTM, label_map=CLASSES)
+    with pytest.raises(InvalidParameterError, match="no polygons"):
+        rasterize_labels(fc(), (10, 10), T1, UTM, label_map=CLASSES)
+    with pytest.raises(CRSError, match="`crs` 'EPSG:99999'"):
+        rasterize_labels(far, (10, 10), T1, "EPSG:99999", label_map=CLASSES)
+
+
+def test_metre_transform_with_a_geographic_crs_is_a_crs_error():
+    m = np.zeros((20, 20), bool)
+    m[2:8, 2:10] = True
+    with pytest.raises(CRSError, match="transform is probably in metres"):  # was an AttributeError
+        mask_to_polygons(m, T_UTM, "EPSG:4326")
+    with pytest.raises(CRSError, match="`crs` 'EPSG:99999'"):
+        pixel_size_m(T_UTM, "EPSG:99999")
+    with pytest.raises(InvalidParameterError, match="pixel size"):
+        mask_to_polygons(m, Affine(0, 0, 0, 0, 0, 0), UTM)
+    with pytest.raises(CRSError, match="`crs`"):
+        Footprints([box(0, 0, 1, 1)], crs="not a crs")
+
+
+# ---- real training polygons nobody here drew ------------------------------------------------------------
+def _independent_counts(geojson_path, image_path, label_map):
+    """Per-code pixel counts with rasterio only: transform_geom to the image CRS, one rasterize per polygon."""
+    import rasterio
+
+    doc = json.loads(geojson_path.read_text())
+    src_crs = (doc.get("crs") or {}).get("properties", {}).get("name", "OGC:CRS84")
+    with rasterio.open(image_path) as ds:
+        shape, transform, crs = (ds.height, ds.width), ds.transform, ds.crs
+    shapes = [(transform_geom(src_crs, crs, f["geometry"]), label_map[f["properties"]["class"]])
+              for f in doc["features"]]
+    out = rio_rasterize(shapes, out_shape=shape, transform=transform, fill=0, dtype="uint8")
+    return np.bincount(out.ravel(), minlength=5), shape, transform, crs
+
+
+@pytest.mark.parametrize("folder, image, label_map", [
+    ("landsat5-tucurui", "LT05_224063_19880814_B1-7.tif", {"water": 1, "forest": 2, "cleared": 3, "fallen_dry": 4}),
+    ("sentinel2-obidos", "S2_obidos_B1-B12_reflectance.tif", {"water": 1, "forest": 2, "village": 3, "dryout": 4}),
+])
+def test_real_training_polygons_by_class_name(realdata, folder, image, label_map):
+    from geonb.scene import read_scene
+
+    polygons = realdata / folder / "training_polygons.geojson"
+    expected, shape, transform, crs = _independent_counts(polygons, realdata / folder / image, label_map)
+    scene = read_scene(realdata / folder / image)
+    lab = rasterize_labels(polygons, scene.shape, scene.transform, scene.crs, label_map=label_map)
+    assert lab.shape == shape and scene.transform == transform and scene.crs == crs
+    np.testing.assert_array_equal(np.bincount(lab.ravel(), minlength=5), expected)
+    assert all(expected[1:] > 100)  # every class is there (a test that could fail)
+    # a map that forgets classes names them
+    with pytest.raises(ClassCodeError, match="are not in `label_map`"):
+        rasterize_labels(polygons, scene.shape, scene.transform, scene.crs, label_map={"water": WATER})

@@ -414,3 +414,75 @@ def test_band_names_from_the_file_and_no_modis_guess(tmp_path):
     layers = tuple(f"sur_refl_b0{i}" for i in range(1, 8))
     r = read_scene(_write(tmp_path / "m.tif", raw, dtype="int16", nodata=-28672, descriptions=layers))
     assert r.band_names == ("red", "nir", "blue", "green", "nir2", "swir1", "swir2")
+
+
+# ---- real files nobody here made (../shared/realdata) ---------------------------------------------------
+REAL_SCENES = {
+    # folder/file: (rows, cols, band names, expected scale per band)
+    "landsat5-tucurui/LT05_224063_19880814_B1-7.tif": (310, 287, ("B1", "B2", "B3", "B4", "B5", "B6", "B7"), 1.0),
+    "landsat7-olinda/L7_ETMs.tif": (352, 349, tuple(f"band_{i}" for i in range(1, 7)), 1.0),
+    "modis-mod09a1-h18v04/MOD09A1.A2017193.h18v04_sur_refl_b01-b07.tif":
+        (73, 66, ("red", "nir", "blue", "green", "nir2", "swir1", "swir2"), 0.0001),
+    "sentinel2-obidos/S2_obidos_B1-B12_reflectance.tif":
+        (237, 247, ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12"), 1.0),
+    "spacenet-atlanta-nadir10/SN4_Atlanta_nadir10_sample_RGB.tif": (900, 900, ("red", "green", "blue"), 1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REAL_SCENES))
+def test_real_scenes_read_as_rasterio_reads_them(realdata, name):
+    rows, cols, band_names, scale = REAL_SCENES[name]
+    path = realdata / name
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", GeonbWarning)  # nothing about these files needs guessing
+        s = read_scene(path)
+    with rasterio.open(path) as ds:
+        raw = ds.read().astype(np.float64)
+        invalid = (ds.read_masks() == 0).any(axis=0)
+        if raw.dtype.kind == "f":
+            invalid |= ~np.isfinite(raw).all(axis=0)
+        expected = raw * np.array(ds.scales)[:, None, None] + np.array(ds.offsets)[:, None, None]
+        transform, crs, file_scales = ds.transform, ds.crs, ds.scales
+    assert s.shape == (rows, cols) and s.band_names == band_names
+    assert s.transform == transform and s.crs == crs
+    assert set(file_scales) == {scale}
+    np.testing.assert_array_equal(s.nodata_mask, invalid)
+    np.testing.assert_allclose(np.moveaxis(s.image, -1, 0)[:, ~invalid], expected[:, ~invalid], rtol=1e-6)
+    assert s.image.dtype == np.float32 and np.isfinite(s.image).all()
+
+
+def test_real_landsat7_untagged_255_is_a_value_not_nodata(realdata):
+    path = realdata / "landsat7-olinda" / "L7_ETMs.tif"
+    s = read_scene(path)
+    assert (s.image == 255).any() and not s.nodata_mask.any()  # 255 is bright, not missing: no tag says so
+    # ... unless the user says it is nodata
+    s255 = read_scene(path, nodata=255)
+    with rasterio.open(path) as ds:
+        assert np.array_equal(s255.nodata_mask, (ds.read() == 255).any(axis=0))
+    assert s255.nodata_mask.any()
+
+
+def test_real_modis_landwater_flag_through_a_label_map(realdata):
+    folder = realdata / "modis-mod09a1-h18v04"
+    image = folder / "MOD09A1.A2017193.h18v04_sur_refl_b01-b07.tif"
+    flag = folder / "MOD09A1.A2017193.h18v04_state_landwater_flag.tif"
+    label_map = {1: LAND, 2: UNCLASSIFIED}  # MOD09 state bits 3-5: 1 land, 2 shoreline
+    s = read_scene(image, flag, label_map=label_map)
+    with rasterio.open(flag) as ds:
+        raw = ds.read(1)
+        assert ds.nodata == 255
+    assert s.labels.dtype == np.uint8
+    assert (s.labels == LAND).sum() == (raw == 1).sum() > 0
+    assert (s.labels == UNCLASSIFIED).sum() == (raw == 2).sum() > 0
+    assert (s.labels == NODATA).sum() == (raw == 255).sum()
+    with pytest.raises(ClassCodeError, match=r"\[2\]"):
+        read_scene(image, flag, label_map={1: LAND})
+    # a window of the real scene: pixels and transform as rasterio gives them
+    win = Window(10, 20, 30, 25)
+    w = read_scene(image, flag, window=win, label_map=label_map)
+    with rasterio.open(image) as ds:
+        assert w.transform == window_transform(win, ds.transform)
+        np.testing.assert_allclose(w.image[..., 0], ds.read(1, window=win) * 0.0001, rtol=1e-6)
+    np.testing.assert_array_equal(w.labels, s.labels[20:45, 10:40])
+    with pytest.raises(InvalidParameterError, match="66 cols"):
+        read_scene(image, flag, window=Window(-5, -5, 10, 10), label_map=label_map)
