@@ -1016,10 +1016,21 @@ def footprints_to_pixels(footprints, transform, crs=None) -> list:
     -------
     list of shapely geometries
     """
+    from affine import Affine, TransformNotInvertibleError
     from shapely.affinity import affine_transform
 
+    if not isinstance(transform, Affine):
+        raise InvalidParameterError(
+            f"`transform` must be an affine.Affine (the raster's transform), got {type(transform).__name__}"
+        )
     fp = _as_footprints(footprints, crs)
-    inv = ~transform
+    try:
+        inv = ~transform
+    except TransformNotInvertibleError as exc:
+        raise InvalidParameterError(
+            f"`transform` {tuple(transform)[:6]} cannot be inverted (a pixel size of 0); use the raster's own "
+            "transform (scene.transform)"
+        ) from exc
     coeffs = [inv.a, inv.b, inv.d, inv.e, inv.c, inv.f]
     return [affine_transform(g, coeffs) for g in fp.geometries]
 

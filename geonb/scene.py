@@ -363,6 +363,11 @@ def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | N
     when it holds -28672 (the warning says so; pass ``scale=0.0001`` for MODIS reflectance),
     because the scale must not depend on which pixels a window happens to contain.
 
+    Band names: the file's band descriptions when every band has a distinct one (MOD09 layer names
+    ``sur_refl_b01`` ... ``sur_refl_b07`` become geonb's MODIS names ``red``, ``nir``, ...); else
+    the MODIS names for a 7-band int16 file with MODIS fill or scale; else ``band_1`` ... ``band_n``
+    (a 7-band Landsat file without descriptions is *not* given MODIS names).
+
     Parameters
     ----------
     path : path-like
@@ -550,10 +555,12 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
     image, mask, meta = read_image(image_path, window=window, bands=bands, scale=scale, nodata=nodata)
     labels = None
     if labels_path is not None:
-        labels, lmeta = read_labels(labels_path, window=window, label_map=label_map, nodata=labels_nodata)
-        # Compare the full grids, not just the windows, so a mismatch is reported even for a window.
-        check_same_grid((meta["height"], meta["width"]), meta["full_transform"], meta["crs"],
-                        (lmeta["height"], lmeta["width"]), lmeta["full_transform"], lmeta["crs"])
+        # Compare the full grids first (before any window or code check on the labels), so a label file on
+        # another grid is reported as such, even for a window.
+        with _open(labels_path, "labels") as lds:
+            lgrid = (lds.height, lds.width), lds.transform, lds.crs
+        check_same_grid((meta["height"], meta["width"]), meta["full_transform"], meta["crs"], *lgrid)
+        labels, _ = read_labels(labels_path, window=window, label_map=label_map, nodata=labels_nodata)
     return Scene(
         image=image, labels=labels, band_names=meta["band_names"], crs=meta["crs"],
         transform=meta["transform"], nodata_mask=mask,

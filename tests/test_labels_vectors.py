@@ -516,3 +516,10 @@ def test_real_training_polygons_by_class_name(realdata, folder, image, label_map
     # a map that forgets classes names them
     with pytest.raises(ClassCodeError, match="are not in `label_map`"):
         rasterize_labels(polygons, scene.shape, scene.transform, scene.crs, label_map={"water": WATER})
+
+
+def test_footprints_to_pixels_bad_transform():
+    with pytest.raises(InvalidParameterError, match="cannot be inverted"):
+        footprints_to_pixels([box(0, 0, 1, 1)], Affine(0, 0, 0, 0, 0, 0), UTM)
+    with pytest.raises(InvalidParameterError, match="affine.Affine"):
+        footprints_to_pixels([box(0, 0, 1, 1)], (1, 0, 0, 0, -1, 0), UTM)

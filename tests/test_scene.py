@@ -486,3 +486,10 @@ def test_real_modis_landwater_flag_through_a_label_map(realdata):
     np.testing.assert_array_equal(w.labels, s.labels[20:45, 10:40])
     with pytest.raises(InvalidParameterError, match="66 cols"):
         read_scene(image, flag, window=Window(-5, -5, 10, 10), label_map=label_map)
+
+
+def test_labels_on_another_grid_are_reported_before_the_window(tmp_path):
+    write_scene(make_scene(), tmp_path / "img.tif")
+    write_raster(tmp_path / "small.tif", np.full((10, 30), 7, np.uint8), crs=SINU, transform=T)
+    with pytest.raises(GridMismatchError, match="grid"):  # not "window outside" nor "codes"
+        read_scene(tmp_path / "img.tif", tmp_path / "small.tif", window=((12, 18), (0, 5)))
