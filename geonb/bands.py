@@ -66,6 +66,8 @@ def band_indices(wanted: tuple[str, ...] | list[str], available: tuple[str, ...]
     """
     if isinstance(wanted, str):
         wanted = (wanted,)
+    if isinstance(available, str):
+        available = (available,)
     available = list(available)
     missing = [w for w in wanted if w not in available]
     if missing:
@@ -82,6 +84,9 @@ def select_bands(image: np.ndarray, available: tuple[str, ...] | list[str],
                  wanted: tuple[str, ...] | list[str]) -> np.ndarray:
     """Return the bands ``wanted`` of an image ``(rows, cols, bands)`` (or patches ``(n, r, c, bands)``)."""
     image = np.asarray(image)
+    available = _names(available)
+    if image.ndim < 2:
+        raise BandMismatchError(f"`image` must be (rows, cols, bands) or (pixels, bands), got shape {image.shape}")
     if image.shape[-1] != len(available):
         raise BandMismatchError(
             f"`image` has {image.shape[-1]} bands on its last axis but {len(available)} band names "
@@ -105,20 +110,42 @@ COMPOSITES: dict[str, tuple[str, ...]] = {"true colour (1-4-3)": TRUE_COLOR,
                                           "SWIR (7-2-1)": SWIR}
 
 
+def _names(bands) -> tuple[str, ...]:
+    """Band names as a tuple; one name given as a string is one band (not its letters)."""
+    return (bands,) if isinstance(bands, str) else tuple(bands)
+
+
+def _check_bands_last(image: np.ndarray, name: str = "image") -> None:
+    """Refuse rasterio's (bands, rows, cols) passed where (rows, cols, bands) is expected."""
+    if image.ndim == 3 and image.shape[0] < image.shape[2] and image.shape[0] <= 16 < image.shape[1]:
+        raise BandMismatchError(
+            f"`{name}` has shape {image.shape}: {image.shape[0]} rows and {image.shape[2]} bands looks like "
+            "rasterio's (bands, rows, cols). geonb images are (rows, cols, bands): pass np.moveaxis(a, 0, -1)")
+
+
 def _unpack(image, band_names, nodata_mask):
     """Accept a Scene or an array + band names; return (array, names, mask)."""
     if hasattr(image, "image") and hasattr(image, "band_names"):  # a Scene (no import: scene imports us)
         scene = image
         return (scene.image, tuple(scene.band_names),
                 scene.nodata_mask if nodata_mask is None else np.asarray(nodata_mask, dtype=bool))
+    if image is None:
+        raise BandMismatchError("`image` is None; pass a Scene or an array (rows, cols, bands)")
     image = np.asarray(image)
+    if image.ndim < 2 or image.dtype.kind not in "uif":
+        raise BandMismatchError(
+            f"`image` must be a numeric array (rows, cols, bands) (or pixels (n, bands)), got shape {image.shape} "
+            f"dtype {image.dtype}; one band: `a[..., None]` with `band_names=(name,)`")
+    _check_bands_last(image)
     if band_names is None:
         if image.shape[-1] == len(MODIS_BAND_NAMES):
             band_names = MODIS_BAND_NAMES
         else:
             raise BandMismatchError(
-                f"`band_names` is needed for an image with {image.shape[-1]} bands (or pass a Scene)"
+                f"`band_names` is needed for an image with {image.shape[-1]} bands on its last axis (shape "
+                f"{image.shape}; MODIS order is assumed only for 7 bands): pass band_names=(...) or a Scene"
             )
+    band_names = _names(band_names)
     mask = None if nodata_mask is None else np.asarray(nodata_mask, dtype=bool)
     if mask is not None and mask.shape != image.shape[:-1]:
         raise BandMismatchError(f"`nodata_mask` has shape {mask.shape}, the image grid is {image.shape[:-1]}")
@@ -164,11 +191,17 @@ def composite(image, band_names: Sequence[str] | None = None, bands: Sequence[st
         Each channel is stretched so these percentiles of valid pixels map to 0 and 1.
         ``None``: reflectance clipped to [0, 1].
     nodata_mask : ndarray of bool (rows, cols), optional
-        True = no data; shown white and left out of the percentiles.
+        True = no data; shown white and left out of the percentiles. NaN/inf pixels are too.
 
     Returns
     -------
     ndarray of float32, shape (rows, cols, 3), values in [0, 1]
+
+    Raises
+    ------
+    BandMismatchError
+        A name in ``bands`` is not a band of the image (the message lists the available names), or
+        the array is not (rows, cols, bands) (e.g. rasterio's bands-first order).
 
     Examples
     --------
@@ -176,11 +209,15 @@ def composite(image, band_names: Sequence[str] | None = None, bands: Sequence[st
     >>> rgb.shape, float(rgb.min()) >= 0, float(rgb.max()) <= 1
     ((4, 5, 3), True, True)
     """
-    bands = tuple(bands)
+    bands = _names(bands)
     if len(bands) != 3:
         raise BandMismatchError(f"`bands` must name 3 bands (shown as R, G, B), got {list(bands)}")
     arr, names, mask = _unpack(image, band_names, nodata_mask)
     rgb = select_bands(arr, names, bands)
+    # NaN/inf are no data in a picture: white like masked pixels, and out of the percentiles
+    bad = ~np.isfinite(rgb).all(axis=-1)
+    if bad.any():
+        mask = bad if mask is None else (np.asarray(mask, dtype=bool) | bad)
     out = percentile_stretch(rgb, stretch, mask) if stretch is not None else np.clip(rgb, 0, 1).astype(np.float32)
     if mask is not None:
         out[mask] = 1.0
@@ -244,10 +281,11 @@ def pixel_table(scenes, bands: Sequence[str] | None = None):
     for i, sc in enumerate(scenes):
         if sc.labels is None:
             raise BandMismatchError(f"scene {sc.name!r} has no labels; a pixel table needs labelled scenes")
-        names = tuple(bands) if bands is not None else tuple(sc.band_names)
+        names = _names(bands) if bands is not None else tuple(sc.band_names)
         arr = select_bands(sc.image, sc.band_names, names)
         ok = (sc.labels != 0) & ~sc.nodata_mask
         sid = str((sc.properties or {}).get("id") or sc.name or f"scene_{i}")
+        _check_finite(arr[ok], f"the image of scene {sid!r} (outside its nodata_mask)")
         df = pd.DataFrame(arr[ok], columns=list(names))
         df.insert(0, "lake_id", sid)
         df["label"] = sc.labels[ok]
@@ -257,8 +295,22 @@ def pixel_table(scenes, bands: Sequence[str] | None = None):
     return pd.concat(frames, ignore_index=True)
 
 
+def _check_finite(arr: np.ndarray, what: str) -> None:
+    """NaN/inf in pixels that count is an error, never a NaN statistic or a silently smaller sample."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        rows = int(bad.reshape(len(arr), -1).any(axis=1).sum()) if arr.ndim > 1 else int(bad.sum())
+        raise InvalidParameterError(
+            f"{what} holds NaN/inf in {rows} pixel(s); no data must be left out, not averaged: pass a Scene whose "
+            "`nodata_mask` marks them, or drop those pixels (e.g. `x[np.isfinite(x).all(axis=1)]`)")
+
+
 def _as_matrix(data, bands: Sequence[str] | None, band_names: Sequence[str] | None = None):
-    """(n, bands) float array + band names from a pixel table or an array."""
+    """(n, bands) float array + band names from a pixel table or an array; NaN/inf are an error."""
+    if bands is not None:
+        bands = _names(bands)
+    if data is None:
+        raise BandMismatchError("`data` is None; pass a pixel table, an array (pixels, bands) or scenes")
     if hasattr(data, "columns"):
         names = tuple(bands) if bands is not None else tuple(n for n in MODIS_BAND_NAMES if n in data.columns)
         missing = [n for n in names if n not in data.columns]
@@ -267,10 +319,21 @@ def _as_matrix(data, bands: Sequence[str] | None, band_names: Sequence[str] | No
                 f"band(s) {missing or list(MODIS_BAND_NAMES)} are not columns of the table "
                 f"(columns: {list(data.columns)}); choose bands by column name"
             )
-        return data[list(names)].to_numpy(dtype=np.float64), names
-    arr = np.asarray(data, dtype=np.float64)
+        arr = data[list(names)].to_numpy(dtype=np.float64)
+        _check_finite(arr, "the table")
+        return arr, names
+    raw = np.asarray(data)
+    if raw.dtype.kind not in "uif":
+        raise BandMismatchError(f"`data` must hold numbers (reflectance), got dtype {raw.dtype}")
+    arr = raw.astype(np.float64)
     if arr.ndim != 2:
-        raise BandMismatchError(f"`data` must be a pixel table or an array (pixels, bands), got shape {arr.shape}")
+        hint = (" For an image (rows, cols, bands) pass a Scene (its nodata_mask is then left out) or "
+                "`image[~nodata_mask]`." if arr.ndim == 3 else "")
+        raise BandMismatchError(
+            f"`data` must be a pixel table or an array (pixels, bands), got shape {arr.shape}.{hint}")
+    if arr.shape[0] == 0:
+        raise BandMismatchError(f"`data` has no pixels (shape {arr.shape})")
+    _check_finite(arr, "`data`")
     if band_names is not None:
         names = tuple(band_names)
     elif arr.shape[1] == len(MODIS_BAND_NAMES):
@@ -333,8 +396,20 @@ def band_statistics(data, split: str | None = "train", bands: Sequence[str] | No
     Returns
     -------
     BandStatistics
+
+    Raises
+    ------
+    InvalidParameterError
+        NaN/inf in pixels that count (outside a scene's ``nodata_mask``, or anywhere in a table or
+        array): they must be marked as no data, not averaged into a NaN statistic.
+    BandMismatchError
+        No valid pixel, unknown or repeated band names, scenes with different bands.
     """
     source = ""
+    if bands is not None:
+        bands = _names(bands)
+    if data is None:
+        raise BandMismatchError("`data` is None; pass a LakeDataset, scenes, a pixel table or an array")
     if hasattr(data, "columns") or isinstance(data, np.ndarray):
         arr, names = _as_matrix(data, bands)
         return BandStatistics(names, arr.mean(axis=0), arr.std(axis=0), int(arr.shape[0]), "table")
@@ -345,6 +420,11 @@ def band_statistics(data, split: str | None = "train", bands: Sequence[str] | No
         scenes = [data]
     else:
         scenes = data
+        try:
+            iter(scenes)
+        except TypeError as exc:
+            raise BandMismatchError(
+                f"`data` must be a LakeDataset, scenes, a pixel table or an array, got {type(data).__name__}") from exc
     names = None
     total = s1 = s2 = None
     for sc in scenes:
@@ -356,6 +436,7 @@ def band_statistics(data, split: str | None = "train", bands: Sequence[str] | No
         elif these != names:
             raise BandMismatchError(f"scene {sc.name!r} has bands {these}, earlier scenes {names}")
         valid = arr[~sc.nodata_mask].astype(np.float64)
+        _check_finite(valid, f"the image of scene {sc.name!r} (outside its nodata_mask)")
         total += valid.shape[0]
         s1 += valid.sum(axis=0)
         s2 += (valid * valid).sum(axis=0)
@@ -374,7 +455,7 @@ def normalize(array: np.ndarray, stats: BandStatistics, band_names: Sequence[str
     are only centred. Returns float32.
     """
     array = np.asarray(array)
-    names = tuple(band_names) if band_names is not None else stats.band_names
+    names = _names(band_names) if band_names is not None else stats.band_names
     if array.shape[-1] != len(names):
         raise BandMismatchError(f"`array` has {array.shape[-1]} bands, `band_names` names {len(names)}")
     idx = band_indices(names, stats.band_names)
@@ -450,7 +531,10 @@ class PCAResult:
                             index=pd.Index(self.component_names, name="component"))
 
     def transform(self, array: np.ndarray, band_names: Sequence[str] | None = None) -> np.ndarray:
-        """Project pixels ``(..., bands)`` onto the components: ``(..., n_components)`` float32."""
+        """Project pixels ``(..., bands)`` onto the components: ``(..., n_components)`` float32.
+
+        A pixel with a NaN/inf band value has NaN components (no data in, no data out).
+        """
         array = np.asarray(array)
         if band_names is not None:
             array = select_bands(array, band_names, self.band_names)
@@ -458,7 +542,11 @@ class PCAResult:
             raise BandMismatchError(f"`array` has {array.shape[-1]} bands, the PCA was fitted on "
                                     f"{len(self.band_names)} ({list(self.band_names)})")
         flat = array.reshape(-1, array.shape[-1]).astype(np.float64)
-        return self.model.transform(flat).reshape(array.shape[:-1] + (self.n_components,)).astype(np.float32)
+        ok = np.isfinite(flat).all(axis=1)
+        out = np.full((flat.shape[0], self.n_components), np.nan)
+        if ok.any():
+            out[ok] = self.model.transform(flat[ok])
+        return out.reshape(array.shape[:-1] + (self.n_components,)).astype(np.float32)
 
     def transform_scene(self, scene):
         """A copy of ``scene`` whose bands are ``pc1 .. pck`` (no-data pixels stay 0): a model input."""
@@ -466,6 +554,7 @@ class PCAResult:
 
         pcs = self.transform(scene.image, scene.band_names)
         pcs[scene.nodata_mask] = 0.0
+        _check_finite(pcs, f"the image of scene {scene.name!r} (outside its nodata_mask)")
         return replace(scene, image=pcs, band_names=self.component_names)
 
 
@@ -476,6 +565,8 @@ def fit_pca(data, n_components: int | None = None, bands: Sequence[str] | None =
     Parameters
     ----------
     data : pixel table (DataFrame with band columns) or array (pixels, bands)
+        Valid pixels only: NaN/inf is an error (leave no-data pixels out, e.g. with
+        ``LakeDataset.pixel_table``), not silently dropped.
     n_components : int, optional
         Default: as many as bands.
     bands : sequence of str, optional
@@ -514,7 +605,6 @@ def fit_pca(data, n_components: int | None = None, bands: Sequence[str] | None =
             f"`n_components`={n_components} is more than the {nb} bands {list(names)}; "
             f"a PCA has at most one component per band: use n_components <= {nb}"
         )
-    arr = arr[np.isfinite(arr).all(axis=1)]
     if arr.shape[0] < n_components:
         raise InvalidParameterError(f"PCA needs at least {n_components} valid pixels, got {arr.shape[0]}")
     if max_pixels is not None and arr.shape[0] > max_pixels:

@@ -166,3 +166,80 @@ def test_class_spectra():
     assert spectra.groupby("class")["wavelength_nm"].apply(lambda s: s.is_monotonic_increasing).all()
     with pytest.raises(BandMismatchError, match="label"):
         class_spectra(pd.DataFrame({"red": [0.1]}))
+
+
+# ---- "Trustworthy on data we did not make" -------------------------------------------------
+def _img(rows=10, cols=12, seed=0):
+    return np.random.default_rng(seed).random((rows, cols, 7), dtype=np.float32)
+
+
+def test_statistics_leave_nodata_out_and_refuse_nan_elsewhere():
+    img = _img()
+    labels = np.full(img.shape[:2], LAND, np.uint8)
+    mask = np.zeros(img.shape[:2], bool)
+    mask[:2] = True
+    img[:2] = 9.0  # fill values under the mask must not move the statistics
+    stats = band_statistics(Scene(img, labels, nodata_mask=mask))
+    valid = img[~mask].astype(np.float64)
+    np.testing.assert_allclose(stats.mean, valid.mean(axis=0))
+    np.testing.assert_allclose(stats.std, valid.std(axis=0), rtol=1e-6)
+    assert stats.n_pixels == valid.shape[0]
+    nan_img = img.copy()
+    nan_img[0, 0, 0] = np.nan  # given to a Scene: no data, left out
+    assert band_statistics(Scene(nan_img, labels, nodata_mask=mask)).n_pixels == valid.shape[0]
+    scene = Scene(img.copy(), labels, nodata_mask=mask, name="lake")
+    scene.image[5, 5, 1] = np.nan  # outside the mask: an error, never a NaN statistic
+    with pytest.raises(InvalidParameterError, match="scene 'lake'.*NaN"):
+        band_statistics(scene)
+    with pytest.raises(InvalidParameterError, match="scene 'lake'.*NaN"):
+        pixel_table(scene)
+    flat = valid.copy()
+    flat[3, 2] = np.nan
+    with pytest.raises(InvalidParameterError, match="NaN/inf in 1 pixel"):
+        band_statistics(flat)
+    with pytest.raises(InvalidParameterError, match="NaN"):
+        band_statistics(pd.DataFrame(flat, columns=MODIS_BAND_NAMES))
+    with pytest.raises(InvalidParameterError, match="NaN"):
+        fit_pca(flat)  # not silently fitted on fewer pixels
+    with pytest.raises(BandMismatchError, match="pass a Scene"):
+        band_statistics(img)  # an image array: its nodata would be averaged in
+    with pytest.raises(BandMismatchError, match="no pixels"):
+        band_statistics(np.zeros((0, 7)))
+    with pytest.raises(BandMismatchError, match="None"):
+        band_statistics(None)
+    assert band_statistics(valid, bands="red").band_names == ("red",)
+
+
+def test_pca_transform_gives_nan_for_nan_pixels():
+    pca = fit_pca(_img().reshape(-1, 7), 3)
+    img = _img(seed=1)
+    img[0, 0, 4] = np.nan
+    out = pca.transform(img)
+    assert np.isnan(out[0, 0]).all() and np.isfinite(out.reshape(-1, 3)[1:]).all()
+    np.testing.assert_allclose(out[0, 1], pca.model.transform(img[0, 1][None].astype(np.float64))[0], rtol=1e-5)
+
+
+def test_composites_and_indices_by_name_with_clear_errors():
+    img = _img()
+    with pytest.raises(BandMismatchError, match=r"\['swir9'\].*available bands are \['red', 'nir'"):
+        composite(img, bands=("red", "green", "swir9"))
+    with pytest.raises(BandMismatchError, match="np.moveaxis"):
+        composite(np.moveaxis(_img(40, 40), -1, 0))  # rasterio's (bands, rows, cols)
+    with pytest.raises(BandMismatchError, match="band_names"):
+        composite(img[..., :5])
+    with pytest.raises(BandMismatchError, match=r"\['nir'\] are not in this image"):
+        ndwi(img[..., [0, 2, 3]], band_names=("red", "blue", "green"))
+    with pytest.raises(BandMismatchError, match="no column 'nir'"):
+        ndwi(pd.DataFrame({"green": [0.1]}))
+    with pytest.raises(BandMismatchError, match="twice"):
+        select_bands(img, MODIS_BAND_NAMES, ("red", "green", "red"))
+    with pytest.raises(BandMismatchError, match="None"):
+        composite(None)
+    one = select_bands(img[..., :1], "red", "red")  # one name is one band, not its letters
+    np.testing.assert_array_equal(one[..., 0], img[..., 0])
+    nan_img = img.copy()
+    nan_img[1, 1, 0] = np.nan
+    rgb = composite(nan_img)  # a NaN pixel is drawn as no data (white), not NaN
+    assert np.isfinite(rgb).all() and (rgb[1, 1] == 1.0).all()
+    expected = (img[..., 3] - img[..., 1]) / (img[..., 3] + img[..., 1])
+    np.testing.assert_allclose(ndwi(img), expected, rtol=1e-5)
