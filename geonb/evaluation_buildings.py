@@ -16,18 +16,35 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from geonb.errors import InvalidParameterError, ShapeMismatchError
-from geonb.labels import BORDER, BUILDING, Footprints
+from geonb.errors import ClassCodeError, CRSError, InvalidParameterError, ShapeMismatchError
+from geonb.labels import BACKGROUND, BORDER, BUILDING, Footprints
 
 #: IoU a predicted polygon needs with a truth polygon to count as found (SpaceNet).
 SPACENET_IOU = 0.5
 
 
 def _building_pixels(a: np.ndarray, name: str) -> np.ndarray:
+    if a is None:
+        raise InvalidParameterError(f"`{name}` is None; pass a (rows, cols) bool mask or building class codes")
     a = np.asarray(a)
     if a.ndim != 2:
         raise ShapeMismatchError(f"`{name}` must be (rows, cols), got shape {a.shape}")
-    return a if a.dtype == bool else np.isin(a, (BUILDING, BORDER))
+    if a.dtype == bool:
+        return a
+    if a.dtype.kind == "f":
+        if not np.isfinite(a).all() or not np.all(a == np.round(a)):
+            raise InvalidParameterError(
+                f"`{name}` holds non-integer values (dtype {a.dtype}{', NaN/inf' if not np.isfinite(a).all() else ''}"
+                "); pass class codes or a bool mask, e.g. `probability >= 0.5` for a building probability")
+    elif a.dtype.kind not in "iu":
+        raise InvalidParameterError(f"`{name}` must be a bool mask or integer class codes, got dtype {a.dtype}")
+    codes = (BACKGROUND, BUILDING, BORDER)
+    bad = sorted(set(np.unique(a).tolist()) - set(codes))
+    if bad:
+        raise ClassCodeError(
+            f"`{name}` holds codes {[int(b) for b in bad][:10]} that are not building codes {list(codes)} "
+            "(BACKGROUND=0, BUILDING=1, BORDER=2); recode it, or pass a bool mask (True = building)")
+    return np.isin(a, (BUILDING, BORDER))
 
 
 def building_scores(truth: np.ndarray, pred: np.ndarray, *, valid: np.ndarray | None = None) -> dict:
@@ -58,7 +75,13 @@ def building_scores(truth: np.ndarray, pred: np.ndarray, *, valid: np.ndarray | 
     if t.shape != p.shape:
         raise ShapeMismatchError(f"`truth` {t.shape} and `pred` {p.shape} must have the same shape")
     if valid is not None:
-        valid = np.asarray(valid, dtype=bool)
+        valid = np.asarray(valid)
+        if valid.dtype != bool:
+            if valid.dtype.kind not in "iuf" or not np.isin(valid, (0, 1)).all():
+                raise InvalidParameterError(
+                    f"`valid` must be a bool mask (True = score this pixel), got dtype {valid.dtype} with values "
+                    "other than 0/1; pass e.g. `~scene.nodata_mask`")
+            valid = valid.astype(bool)
         if valid.shape != t.shape:
             raise ShapeMismatchError(f"`valid` has shape {valid.shape}, the masks {t.shape}")
         t, p = t[valid], p[valid]
@@ -113,10 +136,32 @@ def _geoms(obj, name: str) -> list:
         geoms = list(obj)
     except TypeError as exc:
         raise InvalidParameterError(f"`{name}` must be Footprints or a list of shapely polygons") from exc
+    if isinstance(obj, (str, bytes, dict)):
+        raise InvalidParameterError(
+            f"`{name}` is a {type(obj).__name__}; parse GeoJSON first with geonb.labels.parse_footprints(...)")
     for i, g in enumerate(geoms):
         if not isinstance(g, BaseGeometry):
             raise InvalidParameterError(f"`{name}[{i}]` is a {type(g).__name__}, not a shapely geometry")
+        if g.is_empty:
+            continue
+        if g.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InvalidParameterError(
+                f"`{name}[{i}]` is a {g.geom_type}; building footprints are polygons (a point or line has no "
+                "area, so no IoU). Drop it, or buffer it into a polygon if it stands for a footprint")
+        if not g.is_valid:
+            import shapely
+
+            raise InvalidParameterError(
+                f"`{name}[{i}]` is not a valid polygon ({shapely.is_valid_reason(g)}); its area and IoU are "
+                "undefined. Repair it first, e.g. `shapely.make_valid(g)`")
     return geoms
+
+
+def _looks_lonlat(geoms: list) -> bool:
+    import shapely
+
+    b = shapely.total_bounds(np.array(geoms, dtype=object))
+    return bool(-180 <= b[0] and b[2] <= 180 and -90 <= b[1] and b[3] <= 90)
 
 
 def spacenet_f1(truth, pred, *, iou_threshold: float = SPACENET_IOU) -> SpaceNetScore:
@@ -132,13 +177,22 @@ def spacenet_f1(truth, pred, *, iou_threshold: float = SPACENET_IOU) -> SpaceNet
     truth, pred : Footprints or list of shapely polygons
         Footprints with different CRSs are compared in ``truth``'s CRS. IoU is a ratio of areas,
         unchanged by the (locally affine) step from metres to degrees, so lon/lat tiles need no
-        reprojection.
+        reprojection. Plain lists are taken to share one CRS. Empty geometries are skipped;
+        points, lines and invalid polygons are an error (they have no well-defined area).
     iou_threshold : float
         In (0, 1].
 
     Returns
     -------
     SpaceNetScore
+
+    Raises
+    ------
+    InvalidParameterError
+        Not geometries, non-polygons, invalid polygons, a bad ``iou_threshold``.
+    CRSError
+        One side's Footprints lack a CRS while the other's have one, or the two sets do not
+        overlap and only one looks like longitude/latitude (plain lists in different CRSs).
 
     Examples
     --------
@@ -149,17 +203,33 @@ def spacenet_f1(truth, pred, *, iou_threshold: float = SPACENET_IOU) -> SpaceNet
     """
     import shapely
 
-    if not 0 < iou_threshold <= 1:
-        raise InvalidParameterError(f"`iou_threshold` must be in (0, 1], got {iou_threshold!r}")
-    if isinstance(truth, Footprints) and isinstance(pred, Footprints) and truth.crs is not None \
-            and pred.crs is not None and truth.crs != pred.crs:
-        pred = pred.to_crs(truth.crs)
+    if isinstance(iou_threshold, (bool, np.bool_)) or not isinstance(iou_threshold, (int, float, np.number)) \
+            or not 0 < iou_threshold <= 1:
+        raise InvalidParameterError(f"`iou_threshold` must be a number in (0, 1], got {iou_threshold!r}")
+    if isinstance(truth, Footprints) and isinstance(pred, Footprints):
+        if (truth.crs is None) != (pred.crs is None) and len(truth) and len(pred):
+            raise CRSError(
+                f"`{'truth' if truth.crs is None else 'pred'}` footprints have no CRS but the others are in "
+                f"{truth.crs or pred.crs}; give both a CRS (Footprints(..., crs=...)) so they can be compared")
+        if truth.crs is not None and pred.crs is not None and truth.crs != pred.crs:
+            pred = pred.to_crs(truth.crs)
     # Empty geometries are dropped, but the caller's indices are kept for ``matches``.
     t_all, p_all = _geoms(truth, "truth"), _geoms(pred, "pred")
     t_orig = [i for i, g in enumerate(t_all) if not g.is_empty]
     p_orig = [i for i, g in enumerate(p_all) if not g.is_empty]
     t = [t_all[i] for i in t_orig]
     p = [p_all[i] for i in p_orig]
+    if t and p:
+        import shapely
+
+        tb = shapely.total_bounds(np.array(t, dtype=object))
+        pb = shapely.total_bounds(np.array(p, dtype=object))
+        disjoint = tb[2] < pb[0] or pb[2] < tb[0] or tb[3] < pb[1] or pb[3] < tb[1]
+        if disjoint and _looks_lonlat(t) != _looks_lonlat(p):
+            raise CRSError(
+                "`truth` and `pred` do not overlap at all and only one of them has longitude/latitude-like "
+                f"coordinates (truth bounds {np.round(tb, 4).tolist()}, pred bounds {np.round(pb, 4).tolist()}): "
+                "they are in different CRSs. Pass Footprints with their `crs` so pred is reprojected")
     pairs = []
     if t and p:
         t_arr = np.array(t, dtype=object)

@@ -88,3 +88,49 @@ def test_spacenet_matches_use_the_callers_indices_past_empty_geometries():
     assert sorted((pi, ti) for pi, ti, _ in s.matches) == [(2, 2), (3, 1)]
     for pi, ti, iou in s.matches:
         assert pred[pi].intersection(truth[ti]).area / pred[pi].union(truth[ti]).area == pytest.approx(iou)
+
+
+# ---- "Trustworthy on data we did not make" -------------------------------------------------
+def test_pixel_scores_refuse_what_is_not_a_building_map():
+    from geonb.errors import ClassCodeError
+
+    t = np.array([[BUILDING, BACKGROUND]], np.uint8)
+    with pytest.raises(ClassCodeError, match=r"\[7\].*building codes"):
+        building_scores(np.array([[7, 1]]), t)
+    with pytest.raises(InvalidParameterError, match="probability >= 0.5"):
+        building_scores(t, np.array([[0.9, 0.2]]))  # probabilities are not codes
+    with pytest.raises(InvalidParameterError, match="NaN"):
+        building_scores(t, np.array([[np.nan, 0.0]]))
+    with pytest.raises(InvalidParameterError, match="`truth` is None"):
+        building_scores(None, t)
+    with pytest.raises(InvalidParameterError, match="`valid` must be a bool"):
+        building_scores(t, t, valid=np.array([[0, 2]]))
+    # codes, integer-valued floats and bools agree, checked by hand: TP 1, FP 0, FN 0, TN 1
+    s = building_scores(t.astype(float), t == BUILDING, valid=np.array([[1, 1]]))
+    assert (s["tp"], s["fp"], s["fn"], s["tn"], s["f1"]) == (1, 0, 0, 1, 1.0)
+
+
+def test_spacenet_refuses_non_polygons_invalid_polygons_and_crs_confusion():
+    from shapely.geometry import LineString, Point, Polygon
+
+    from geonb.errors import CRSError
+
+    with pytest.raises(InvalidParameterError, match=r"`truth\[0\]` is a Point"):
+        spacenet_f1([Point(0, 0)], [box(0, 0, 1, 1)])
+    with pytest.raises(InvalidParameterError, match=r"`pred\[1\]` is a LineString"):
+        spacenet_f1([box(0, 0, 1, 1)], [box(0, 0, 1, 1), LineString([(0, 0), (1, 1)])])
+    bowtie = Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])
+    with pytest.raises(InvalidParameterError, match="not a valid polygon.*make_valid"):
+        spacenet_f1([bowtie], [box(0, 0, 1, 1)])
+    with pytest.raises(InvalidParameterError, match="parse_footprints"):
+        spacenet_f1({"type": "FeatureCollection", "features": []}, [])
+    with pytest.raises(InvalidParameterError, match="iou_threshold"):
+        spacenet_f1([], [], iou_threshold="0.5")
+    utm = box(500000, 4000000, 500010, 4000010)
+    with pytest.raises(CRSError, match="different CRSs"):
+        spacenet_f1([utm], Footprints([utm], crs="EPSG:32611").to_crs("EPSG:4326").geometries)
+    with pytest.raises(CRSError, match="no CRS"):
+        spacenet_f1(Footprints([utm], crs=None), Footprints([utm], crs="EPSG:32611"))
+    # empty inputs have defined answers
+    assert spacenet_f1([], [utm]).as_dict() == {"tp": 0, "fp": 1, "fn": 0, "precision": 0.0,
+                                                "recall": pytest.approx(float("nan"), nan_ok=True), "f1": 0.0}
