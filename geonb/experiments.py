@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from geonb.bands import MODIS_BAND_NAMES, RGB
-from geonb.errors import InvalidParameterError, OutputExistsError
+from geonb.errors import CatalogError, InvalidParameterError, ModelError, OutputExistsError, ShapeMismatchError
 from geonb.evaluation import (
     Scores,
     compare_runs,
@@ -64,8 +64,8 @@ from geonb.evaluation import (
     summarize_seeds,
     unclassified_breakdown,
 )
-from geonb.labels import LAKE_CLASSES, LAND, NODATA, WATER
-from geonb.scene import atomic_path
+from geonb.io import atomic_path
+from geonb.labels import LAND, NODATA, WATER
 
 __all__ = [
     "CACHE_VERSION",
@@ -83,7 +83,7 @@ __all__ = [
 ]
 
 #: Bump when the meaning of a cached cell changes (metrics, stored fields): old entries are ignored.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: predictions carry their class codes
 #: Models an experiment can train.
 MODEL_NAMES: tuple[str, ...] = ("fcn", "unet", "logistic_regression", "all_land")
 KERAS_MODELS = ("fcn", "unet")
@@ -216,12 +216,30 @@ class StoredPrediction:
     ----------
     classes : ndarray of uint8, shape (rows, cols)
         Class codes (0 where the image has no data).
-    probabilities : ndarray of float32, shape (rows, cols, 3)
-        In the channel order of ``geonb.labels.LAKE_CLASSES`` (stored as float16 on disk).
+    probabilities : ndarray of float32, shape (rows, cols, k)
+        One channel per class code in ``class_codes`` (stored as float16 on disk).
+    class_codes : tuple of int
+        The class code of each probability channel (the model's; stored in the cache with it).
+    nodata_mask : ndarray of bool, shape (rows, cols), optional
+        True where the image had no data (the pixels with class 0).
     """
 
     classes: np.ndarray
     probabilities: np.ndarray
+    class_codes: tuple[int, ...]
+    nodata_mask: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        from geonb.models import check_class_codes_arg
+
+        self.class_codes = check_class_codes_arg(self.class_codes, name="class_codes")
+        if np.shape(self.probabilities)[-1:] != (len(self.class_codes),):
+            raise ShapeMismatchError(
+                f"`probabilities` has {np.shape(self.probabilities)[-1:]} channels but there are "
+                f"{len(self.class_codes)} class codes {self.class_codes}; give one code per channel"
+            )
+        if self.nodata_mask is None:
+            self.nodata_mask = np.asarray(self.classes) == NODATA
 
 
 @dataclass
@@ -259,8 +277,14 @@ def _write_predictions(path: Path, predictions: Mapping[str, StoredPrediction]) 
         arrays[f"id_{i}"] = np.array(lake_id)
         arrays[f"classes_{i}"] = np.asarray(p.classes, dtype=np.uint8)
         arrays[f"proba_{i}"] = np.asarray(p.probabilities, dtype=np.float16)
+        arrays[f"codes_{i}"] = np.asarray(p.class_codes, dtype=np.int64)
+        arrays[f"nodata_{i}"] = np.asarray(p.nodata_mask, dtype=bool)
     with atomic_path(path, overwrite=True) as tmp, open(tmp, "wb") as fh:
         np.savez_compressed(fh, **arrays)
+
+
+class _StaleCache(CatalogError):
+    """A cached file from an older geonb that lacks what this version needs (e.g. class codes)."""
 
 
 def _read_predictions(path: Path) -> dict[str, StoredPrediction]:
@@ -268,7 +292,13 @@ def _read_predictions(path: Path) -> dict[str, StoredPrediction]:
     with np.load(path, allow_pickle=False) as z:
         n = sum(1 for k in z.files if k.startswith("id_"))
         for i in range(n):
-            out[str(z[f"id_{i}"])] = StoredPrediction(z[f"classes_{i}"], z[f"proba_{i}"].astype(np.float32))
+            if f"codes_{i}" not in z.files:
+                raise _StaleCache(
+                    f"{str(path)!r} holds predictions without their class codes (written by an older geonb); "
+                    "run the experiments again to recompute it"
+                )
+            out[str(z[f"id_{i}"])] = StoredPrediction(z[f"classes_{i}"], z[f"proba_{i}"].astype(np.float32),
+                                                      tuple(int(c) for c in z[f"codes_{i}"]), z[f"nodata_{i}"])
     return out
 
 
@@ -407,17 +437,17 @@ def _build_model(spec: CellSpec, n_bands: int, train):
     from geonb import models
 
     if spec.model == "fcn":
-        return models.build_lakes_fcn(spec.patch_size, n_bands, len(LAKE_CLASSES),
+        return models.build_lakes_fcn(spec.patch_size, n_bands, train.classes,
                                       normalization=models.input_statistics(train), seed=spec.seed,
                                       learning_rate=spec.learning_rate)
     if spec.model == "unet":
-        return models.build_unet(spec.patch_size, n_bands, len(LAKE_CLASSES),
+        return models.build_unet(spec.patch_size, n_bands, train.classes,
                                  normalization=models.input_statistics(train), seed=spec.seed,
                                  learning_rate=spec.learning_rate)
     if spec.model == "logistic_regression":
         return models.LogisticRegressionBaseline(max_pixels=spec.max_train_pixels, seed=spec.seed)
     if spec.model == "all_land":
-        return models.AllLandBaseline()
+        return models.AllLandBaseline(classes=train.classes)
     raise InvalidParameterError(f"`model` must be one of {MODEL_NAMES}, got {spec.model!r}")
 
 
@@ -445,7 +475,7 @@ def _predict(model, scene) -> StoredPrediction:
 
     p = predict_scene(model, scene, progress=False)
     classes = np.asarray(p.classes, dtype=np.uint8)
-    return StoredPrediction(classes, np.asarray(p.probabilities, dtype=np.float32))
+    return StoredPrediction(classes, np.asarray(p.probabilities, dtype=np.float32), p.class_codes, p.nodata_mask)
 
 
 def _run_cell(spec: CellSpec, data: _SplitScenes, transform) -> CellResult:
@@ -980,6 +1010,9 @@ def unclassified_check(model, dataset, *, split: str | None = None, bands: Seque
         scene = data.scene(lake)
         labels[lake] = scene.labels
         preds[lake] = _predict(model, scene.select_bands(tuple(bands)) if bands else scene)
+    codes = {v.class_codes for v in preds.values()}
+    if len(codes) != 1:
+        raise ModelError(f"the predictions carry different class codes {sorted(codes)}; predict with one model")
     breakdown = unclassified_breakdown({k: v.classes for k, v in preds.items()}, labels,
-                                       {k: v.probabilities for k, v in preds.items()})
+                                       {k: v.probabilities for k, v in preds.items()}, classes=codes.pop())
     return breakdown, preds

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
-from geonb.errors import BandMismatchError, InvalidParameterError, ModelError
-from geonb.labels import LAKE_CLASSES, LAND
+from geonb.errors import BandMismatchError, ClassCodeError, InvalidParameterError, ModelError
+from geonb.labels import BACKGROUND, BUILDING, BUILDING_CLASSES, LAKE_CLASSES, LAND, WATER
 from geonb.runtime import import_keras
 
 #: Smallest side the lakes FCN takes: its valid convolutions remove 2 + 1 + 1 + 2 = 6 pixels.
@@ -46,14 +46,105 @@ def _keras():
     return import_keras()
 
 
-def _n_classes(classes) -> int:
-    if isinstance(classes, (int, np.integer)):
-        n = int(classes)
-    else:
-        n = len(tuple(classes))
-    if n < 2:
-        raise InvalidParameterError(f"`classes` must give at least 2 classes, got {classes!r}")
-    return n
+#: What an int ``classes=`` means for each builder (documented in the builders): the class codes.
+_INT_CLASSES = {
+    "lakes": {3: LAKE_CLASSES, 2: (WATER, LAND)},
+    "buildings": {2: (BACKGROUND, BUILDING), 3: BUILDING_CLASSES},
+}
+#: Name of the attribute that carries a Keras model's class codes in memory, and of the entry in a
+#: ``.keras`` archive that carries them on disk.
+CLASS_CODES_ATTR = "geonb_class_codes"
+GEONB_ARCHIVE_ENTRY = "geonb.json"
+
+
+def check_class_codes_arg(classes, name: str = "classes") -> tuple[int, ...]:
+    """``classes`` as a tuple of >= 2 distinct class codes 0..255, or a clear error."""
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+        raise ClassCodeError(
+            f"`{name}` must be a sequence of class codes such as (WATER, LAND), got {classes!r}"
+        )
+    out = []
+    for c in classes:
+        if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)) or not 0 <= int(c) <= 255:
+            raise ClassCodeError(
+                f"`{name}` must hold integer class codes 0..255 (e.g. WATER=1, LAND=2), got {tuple(classes)!r}; "
+                "map class names to codes first (e.g. label_map={'water': WATER, 'land': LAND})"
+            )
+        out.append(int(c))
+    if len(out) < 2 or len(set(out)) != len(out):
+        raise ClassCodeError(f"`{name}` must give at least 2 distinct class codes, got {tuple(out)!r}")
+    return tuple(out)
+
+
+def _resolve_classes(classes, family: str) -> tuple[int, ...]:
+    """The class codes of a builder's output channels: a sequence as given, an int by the builder's table."""
+    if isinstance(classes, (int, np.integer)) and not isinstance(classes, (bool, np.bool_)):
+        table = _INT_CLASSES[family]
+        if int(classes) not in table:
+            meaning = ", ".join(f"{k} means {v}" for k, v in table.items())
+            raise ClassCodeError(
+                f"`classes`={classes!r} does not say which class code each output channel is ({meaning}); "
+                f"pass the codes themselves, e.g. classes={table[min(table)]}"
+            )
+        return tuple(table[int(classes)])
+    return check_class_codes_arg(classes)
+
+
+def set_class_codes(model, classes) -> object:
+    """Record the class code of each output channel on ``model`` (a Keras model); return the model.
+
+    :func:`save_model` stores them inside the ``.keras`` file and :func:`load_model` restores them, so
+    the codes travel with the model. Use this for a model that geonb did not build.
+    """
+    codes = check_class_codes_arg(classes)
+    if is_keras_model(model):
+        n_out = model_io(model)[1]
+        if len(codes) != n_out:
+            raise ClassCodeError(
+                f"`classes` lists {len(codes)} codes {codes} but the model has {n_out} output channels; "
+                "give one code per channel, in channel order"
+            )
+        setattr(model, CLASS_CODES_ATTR, codes)
+        return model
+    raise ModelError(f"set_class_codes takes a Keras model, got {type(model).__name__}; "
+                     "baselines take their codes from the patches at .fit()")
+
+
+def class_codes(model) -> tuple[int, ...]:
+    """The class code of each output channel of a Keras model or a fitted baseline.
+
+    Raises
+    ------
+    ModelError
+        The codes are unknown (a model built outside geonb, or saved with ``model.save`` instead of
+        :func:`save_model`) or the baseline is not fitted. Nothing is guessed from the channel count.
+
+    Examples
+    --------
+    >>> class_codes(AllLandBaseline(classes=(1, 2)))
+    (1, 2)
+    """
+    if is_keras_model(model):
+        codes = getattr(model, CLASS_CODES_ATTR, None)
+        if codes is None:
+            n_out = model_io(model)[1]
+            raise ModelError(
+                f"the class codes of the model's {n_out} output channels are unknown (it was not built by geonb, "
+                "or was saved with model.save instead of geonb.models.save_model); pass classes=(...) with one "
+                "code per channel, e.g. classes=(WATER, LAND, UNCLASSIFIED), or record them once with "
+                "geonb.models.set_class_codes(model, codes)"
+            )
+        return tuple(int(c) for c in codes)
+    if hasattr(model, "predict_proba") and hasattr(model, "n_bands"):
+        codes = getattr(model, "classes_", None)
+        if codes is None:
+            raise ModelError(f"{type(model).__name__} is not fitted yet, so its classes are unknown; "
+                             "call .fit(train_patches) first")
+        return tuple(int(c) for c in codes)
+    raise ModelError(
+        f"`model` must be a Keras model or a geonb baseline, got {type(model).__name__}; "
+        "build one with geonb.models.build_lakes_fcn(...) or load one with geonb.models.load_model(path)"
+    )
 
 
 def _check_bands(bands: int) -> int:
@@ -212,7 +303,7 @@ def _resolve_upsampling(upsampling: str) -> str:
     return upsampling
 
 
-def build_lakes_fcn(patch_size: int = 16, bands: int = 7, classes: int | Sequence[int] = 3, *,
+def build_lakes_fcn(patch_size: int = 16, bands: int = 7, classes: int | Sequence[int] = LAKE_CLASSES, *,
                     normalization: tuple[np.ndarray, np.ndarray] | None = None, seed: int | None = 0,
                     upsampling: str = "auto", learning_rate: float = 1e-3, compile: bool = True):
     """The lakes study's fully convolutional network (its appendix, Figure 3), compiled.
@@ -235,9 +326,12 @@ def build_lakes_fcn(patch_size: int = 16, bands: int = 7, classes: int | Sequenc
         so it also predicts whole scenes.
     bands : int
         Number of image bands (7 for MODIS, 3 for RGB).
-    classes : int or sequence of class codes
-        Output channels (3: water, land, unclassified - also for the water/land dataset, as the
-        study did, so one model serves both datasets).
+    classes : sequence of class codes, or 2 or 3
+        The class code of each output channel, in order; recorded on the model (see
+        :func:`class_codes`) and saved with it. Default (water, land, unclassified) - also for the
+        water/land dataset, as the study did, so one model serves both datasets. ``3`` means
+        ``(WATER, LAND, UNCLASSIFIED)`` and ``2`` means ``(WATER, LAND)``; any other int is an error
+        (give the codes).
     normalization : (mean, variance), optional
         Per-band statistics of the training images (:func:`input_statistics`); adds a
         ``Normalization`` layer. ``None``: the caller normalises.
@@ -264,7 +358,8 @@ def build_lakes_fcn(patch_size: int = 16, bands: int = 7, classes: int | Sequenc
     """
     patch_size = check_patch_size("lakes_fcn", patch_size)
     bands = _check_bands(bands)
-    n_out = _n_classes(classes)
+    codes = _resolve_classes(classes, "lakes")
+    n_out = len(codes)
     mode = _resolve_upsampling(upsampling)
     keras = _keras()
     L = keras.layers
@@ -287,10 +382,11 @@ def build_lakes_fcn(patch_size: int = 16, bands: int = 7, classes: int | Sequenc
                          name=f"deconv{j}")(x)
     outputs = _softmax(keras, x)
     model = keras.Model(inputs, outputs, name="lakes_fcn")
+    setattr(model, CLASS_CODES_ATTR, codes)
     return compile_model(model, learning_rate) if compile else model
 
 
-def build_unet(patch_size: int = 16, bands: int = 7, classes: int | Sequence[int] = 3, *,
+def build_unet(patch_size: int = 16, bands: int = 7, classes: int | Sequence[int] = LAKE_CLASSES, *,
                filters: Sequence[int] = (32, 64, 128), normalization=None, seed: int | None = 0,
                learning_rate: float = 1e-3, compile: bool = True):
     """A U-Net sized for small patches (Ronneberger et al. 2015), compiled.
@@ -317,7 +413,8 @@ def build_unet(patch_size: int = 16, bands: int = 7, classes: int | Sequence[int
     depth = len(filters) - 1
     check_patch_size("unet", patch_size, depth=depth)
     bands = _check_bands(bands)
-    n_out = _n_classes(classes)
+    codes = _resolve_classes(classes, "lakes")
+    n_out = len(codes)
     keras = _keras()
     L = keras.layers
     inputs, x = _input_and_norm(keras, bands, normalization)
@@ -345,10 +442,11 @@ def build_unet(patch_size: int = 16, bands: int = 7, classes: int | Sequence[int
         x = block(x, f, f"up{level}")
     x = L.Conv2D(n_out, 1, kernel_initializer=_initializer(keras, seed, next(counter)), name="classifier")(x)
     model = keras.Model(inputs, _softmax(keras, x), name="unet")
+    setattr(model, CLASS_CODES_ATTR, codes)
     return compile_model(model, learning_rate) if compile else model
 
 
-def build_buildings_fcn(patch_size: int = 128, bands: int = 4, classes: int | Sequence[int] = 2, *,
+def build_buildings_fcn(patch_size: int = 128, bands: int = 4, classes: int | Sequence[int] = (BACKGROUND, BUILDING), *,
                         normalization=None, batch_norm: bool = False, seed: int | None = 0,
                         learning_rate: float = 1e-3, compile: bool = True):
     """The buildings study's FCN (its section 4.2, *Create Model*), compiled.
@@ -367,12 +465,14 @@ def build_buildings_fcn(patch_size: int = 128, bands: int = 4, classes: int | Se
         A multiple of 8 (the study: 128 crops of 512 x 512 tiles, 50 % overlap).
     bands : int
         4 in the study (RGB + one 8-band channel).
-    classes : int
-        2 (building or not); 3 with a border class.
+    classes : sequence of class codes, or 2 or 3
+        The class code of each output channel (recorded and saved with the model). Default
+        ``(BACKGROUND, BUILDING)``; ``2`` means that too, ``3`` means ``(BACKGROUND, BUILDING, BORDER)``.
     """
     check_patch_size("buildings_fcn", patch_size)
     bands = _check_bands(bands)
-    n_out = _n_classes(classes)
+    codes = _resolve_classes(classes, "buildings")
+    n_out = len(codes)
     keras = _keras()
     L = keras.layers
     inputs, x = _input_and_norm(keras, bands, normalization)
@@ -398,6 +498,7 @@ def build_buildings_fcn(patch_size: int = 128, bands: int = 4, classes: int | Se
     x = L.Conv2DTranspose(n_out, 16, strides=8, padding="same",
                           kernel_initializer=_initializer(keras, seed, 99), name="deconv")(x)
     model = keras.Model(inputs, _softmax(keras, x), name="buildings_fcn")
+    setattr(model, CLASS_CODES_ATTR, codes)
     return compile_model(model, learning_rate) if compile else model
 
 
@@ -427,10 +528,10 @@ def model_io(model) -> tuple[int, int, int | None]:
             )
         fixed = in_shape[1] if in_shape[1] is not None and in_shape[1] == in_shape[2] else None
         return int(in_shape[3]), int(out_shape[3]), fixed
-    if hasattr(model, "predict_proba") and hasattr(model, "n_bands") and hasattr(model, "n_classes"):
-        if model.n_bands is None:
+    if hasattr(model, "predict_proba") and hasattr(model, "n_bands") and hasattr(model, "classes_"):
+        if model.n_bands is None or model.classes_ is None:
             raise ModelError(f"{type(model).__name__} is not fitted yet; call .fit(train_patches) first")
-        return int(model.n_bands), int(model.n_classes), None
+        return int(model.n_bands), len(model.classes_), None
     raise ModelError(
         f"`model` must be a Keras model or a geonb baseline, got {type(model).__name__}; "
         "build one with geonb.models.build_lakes_fcn(...) or load one with geonb.models.load_model(path)"
@@ -472,29 +573,68 @@ def describe_layers(model, patch_size: int):
 # -------------------------------------------------------------------------------------------
 # Saving and loading
 # -------------------------------------------------------------------------------------------
+def write_keras_file(model, path: str | os.PathLike) -> Path:
+    """Save ``model`` to ``path`` (a ``.keras`` file; not atomic - see :func:`save_model`) with its class codes.
+
+    The codes go into the archive as a small ``geonb.json`` entry beside Keras' own ``config.json``;
+    Keras ignores it, :func:`load_model` reads it. Used for models and training checkpoints alike.
+    """
+    import json
+    import zipfile
+
+    codes = class_codes(model)
+    model.save(path)
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr(GEONB_ARCHIVE_ENTRY, json.dumps({"class_codes": list(codes), "format": 1}))
+    return Path(path)
+
+
 def save_model(model, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """Save a Keras model to a ``.keras`` file, atomically; refuse to replace one unless ``overwrite``.
 
-    The file holds the architecture, the weights (including the normalisation constants) and the
-    optimizer state; :func:`load_model` reads it back.
+    The file holds the architecture, the weights (including the normalisation constants), the
+    optimizer state and the class code of each output channel; :func:`load_model` reads it back.
+
+    Raises
+    ------
+    ModelError
+        The model's class codes are unknown (record them with :func:`set_class_codes`).
     """
-    from geonb.scene import atomic_path
+    from geonb.io import atomic_path
 
     path = Path(path)
     if path.suffix != ".keras":
         raise InvalidParameterError(f"`path` must end with '.keras' (Keras 3 format), got {str(path)!r}")
     if not is_keras_model(model):
         raise ModelError(f"only Keras models can be saved, got {type(model).__name__}")
+    class_codes(model)  # before anything is written: a model without codes is refused, not saved half-described
     with atomic_path(path, overwrite) as tmp:
-        model.save(tmp)
+        write_keras_file(model, tmp)
     return path
 
 
-def load_model(path: str | os.PathLike, *, compile: bool = True):
+def read_saved_class_codes(path: str | os.PathLike) -> tuple[int, ...] | None:
+    """The class codes stored in a ``.keras`` file by :func:`save_model`, or ``None`` when it has none."""
+    import json
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        if GEONB_ARCHIVE_ENTRY not in zf.namelist():
+            return None
+        try:
+            info = json.loads(zf.read(GEONB_ARCHIVE_ENTRY))
+            return check_class_codes_arg(info["class_codes"], name="class_codes")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"{str(path)!r} holds a damaged geonb.json entry ({exc}); save the model again") from exc
+
+
+def load_model(path: str | os.PathLike, *, compile: bool = True, classes: Sequence[int] | None = None):
     """Load a model saved by :func:`save_model` (or ``model.save``), with Keras' ``safe_mode=True``.
 
     Safe mode refuses to run code stored in the file (lambda layers), so a model file from the
-    internet cannot execute anything. Pickled models are never read.
+    internet cannot execute anything. Pickled models are never read. The class codes saved with the
+    model are restored (:func:`class_codes`); a file saved with plain ``model.save`` has none, so give
+    them as ``classes=`` (or later with :func:`set_class_codes`), else prediction refuses to guess.
 
     Raises
     ------
@@ -502,6 +642,8 @@ def load_model(path: str | os.PathLike, *, compile: bool = True):
         The file does not exist.
     ModelError
         The file is not a Keras 3 ``.keras`` model.
+    ClassCodeError
+        ``classes`` disagrees with the codes saved in the file, or with the model's output channels.
     """
     import zipfile
 
@@ -513,11 +655,22 @@ def load_model(path: str | os.PathLike, *, compile: bool = True):
             f"{str(path)!r} is not a Keras 3 model file (a '.keras' zip archive); geonb only loads models "
             "saved with geonb.models.save_model or model.save('name.keras')"
         )
+    saved = read_saved_class_codes(path)
+    given = check_class_codes_arg(classes) if classes is not None else None
+    if saved is not None and given is not None and saved != given:
+        raise ClassCodeError(
+            f"`classes`={given} disagrees with the class codes saved in {str(path)!r}: {saved}; "
+            "leave classes=None to use the saved ones"
+        )
     keras = _keras()
     try:
-        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+        model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as exc:  # Keras raises several types for a damaged or foreign archive
         raise ModelError(f"{str(path)!r} could not be loaded as a Keras model: {exc}") from exc
+    codes = saved or given
+    if codes is not None:
+        set_class_codes(model, codes)
+    return model
 
 
 class _ModelFileNotFound(ModelError, FileNotFoundError):
@@ -527,23 +680,62 @@ class _ModelFileNotFound(ModelError, FileNotFoundError):
 # -------------------------------------------------------------------------------------------
 # Baselines with the same interface
 # -------------------------------------------------------------------------------------------
-def _xy_arrays(data, y=None) -> tuple[np.ndarray, np.ndarray]:
+def _xy_arrays(data, y=None, classes=None) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    """Images, one-hot targets and the class code of each target channel, from what ``fit`` was given."""
+    from geonb.labels import one_hot
+
+    codes = check_class_codes_arg(classes) if classes is not None else None
     if y is None:
         if isinstance(data, tuple) and len(data) == 2:
             data, y = data
         elif hasattr(data, "images") and hasattr(data, "targets"):
+            pcodes = tuple(int(c) for c in data.classes) if getattr(data, "classes", None) is not None else None
+            if codes is not None and pcodes is not None and codes != pcodes:
+                raise ClassCodeError(
+                    f"`classes`={codes} disagrees with the patches' classes {pcodes} (the order of their targets); "
+                    "leave classes=None to use the patches' classes"
+                )
+            codes = codes or pcodes
             data, y = data.images, data.targets
         else:
             raise InvalidParameterError(
-                "give a PatchSet (with .images and .targets) or arrays (images, one-hot targets)"
+                "give a PatchSet (with .images and .targets) or arrays (images, one-hot targets), "
+                f"got {type(data).__name__}"
             )
-    x, y = np.asarray(data, dtype=np.float32), np.asarray(y, dtype=np.float32)
+    x, y = np.asarray(data), np.asarray(y)
+    if x.dtype.kind not in "uif":
+        raise InvalidParameterError(f"images must be numbers, got dtype {x.dtype}")
+    x = x.astype(np.float32, copy=False)
+    if y.ndim == 3 and y.dtype.kind in "iu" and x.ndim == 4:
+        # class codes: the classes are the codes present (sorted), unless given - as scikit-learn does
+        if codes is None:
+            codes = tuple(int(c) for c in np.unique(y) if c != 0)
+            if len(codes) < 2:
+                raise ClassCodeError(
+                    f"the labels hold fewer than 2 class codes ({codes}); pass classes=(...) with every class"
+                )
+        y = one_hot(y, codes)
     if x.ndim != 4 or y.ndim != 4 or x.shape[:3] != y.shape[:3]:
         raise InvalidParameterError(
             f"images must be (n, rows, cols, bands) and targets (n, rows, cols, classes) on the same grid, "
             f"got {x.shape} and {y.shape}"
         )
-    return x, y
+    if codes is None:
+        raise ClassCodeError(
+            f"the one-hot targets have {y.shape[-1]} channels but nothing says which class code each one is; "
+            "pass classes=(...) in channel order, e.g. .fit((images, targets), classes=(WATER, LAND)), "
+            "or fit on a PatchSet (it carries its classes)"
+        )
+    if len(codes) != y.shape[-1]:
+        raise ClassCodeError(
+            f"`classes` lists {len(codes)} codes {codes} but the targets have {y.shape[-1]} channels; "
+            "give one code per channel"
+        )
+    if not np.isfinite(x).all():
+        raise InvalidParameterError(
+            "the images hold NaN or inf values; mask them as nodata (geonb.scene.read_scene does) before fitting"
+        )
+    return x, y.astype(np.float32, copy=False), codes
 
 
 class AllLandBaseline:
@@ -551,37 +743,60 @@ class AllLandBaseline:
 
     Parameters
     ----------
-    n_classes : int
-        Output channels, as the models' (3 for lakes).
-    land_index : int
-        Channel of the land class (``LAKE_CLASSES.index(LAND)``).
+    classes : sequence of int, optional
+        Class code of each output channel. Default: the classes of the patches given to :meth:`fit`
+        (as scikit-learn estimators learn ``classes_``).
+    land : int
+        The code it always answers (``LAND``); must be one of the classes.
+
+    Attributes
+    ----------
+    classes_ : tuple of int
+        Class code of each output channel (set by ``classes=`` or :meth:`fit`).
     """
 
-    def __init__(self, n_classes: int = len(LAKE_CLASSES), land_index: int = LAKE_CLASSES.index(LAND)):
-        if not 0 <= land_index < n_classes:
-            raise InvalidParameterError(f"`land_index` must be in [0, {n_classes}), got {land_index}")
-        self.n_classes = int(n_classes)
-        self.land_index = int(land_index)
+    def __init__(self, classes: Sequence[int] | None = None, *, land: int = LAND):
+        self.land = int(land)
+        self.classes_: tuple[int, ...] | None = None
+        if classes is not None:
+            self.classes_ = self._check(check_class_codes_arg(classes))
         self.n_bands: int | None = None
         self.name = "all_land"
 
-    def fit(self, data, y=None) -> AllLandBaseline:
-        """Record the band count (nothing to learn)."""
-        x, _ = _xy_arrays(data, y)
+    def _check(self, codes: tuple[int, ...]) -> tuple[int, ...]:
+        if self.land not in codes:
+            raise ClassCodeError(
+                f"the all-land baseline answers class {self.land} (`land`), which is not among its classes {codes}; "
+                "pass land=<the land code> or classes that include it"
+            )
+        return codes
+
+    @property
+    def n_classes(self) -> int | None:
+        return None if self.classes_ is None else len(self.classes_)
+
+    @property
+    def land_index(self) -> int:
+        return class_codes(self).index(self.land)
+
+    def fit(self, data, y=None, *, classes: Sequence[int] | None = None) -> AllLandBaseline:
+        """Record the band count and the classes (nothing to learn)."""
+        x, _, codes = _xy_arrays(data, y, classes if classes is not None else self.classes_)
+        self.classes_ = self._check(codes)
         self.n_bands = x.shape[-1]
         return self
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """``(n, rows, cols, n_classes)`` float32, 1 on the land channel."""
+        """``(n, rows, cols, len(classes_))`` float32, 1 on the land channel."""
         x = np.asarray(images)
         _check_baseline_input(self, x)
-        out = np.zeros(x.shape[:-1] + (self.n_classes,), dtype=np.float32)
+        out = np.zeros(x.shape[:-1] + (len(self.classes_),), dtype=np.float32)
         out[..., self.land_index] = 1.0
         return out
 
 
 def _check_baseline_input(model, x: np.ndarray) -> None:
-    if model.n_bands is None:
+    if model.n_bands is None or model.classes_ is None:
         raise ModelError(f"{type(model).__name__} is not fitted yet; call .fit(train_patches) first")
     if x.ndim < 2 or x.shape[-1] != model.n_bands:
         raise BandMismatchError(
@@ -603,31 +818,47 @@ class LogisticRegressionBaseline:
     seed : int
     C : float
         Inverse regularisation strength (scikit-learn).
+
+    Attributes
+    ----------
+    classes_ : tuple of int
+        Class code of each output channel: the patches' classes (set by :meth:`fit`).
     """
 
     def __init__(self, max_pixels: int = 200_000, seed: int = 0, C: float = 1.0):
-        if max_pixels < 10:
-            raise InvalidParameterError(f"`max_pixels` must be >= 10, got {max_pixels}")
+        if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 10:
+            raise InvalidParameterError(f"`max_pixels` must be an int >= 10, got {max_pixels!r}")
+        if not (isinstance(C, (int, float, np.number)) and np.isfinite(C) and C > 0):
+            raise InvalidParameterError(f"`C` must be a number > 0 (inverse regularisation), got {C!r}")
         self.max_pixels = int(max_pixels)
         self.seed = seed
         self.C = float(C)
         self.n_bands: int | None = None
-        self.n_classes: int | None = None
+        self.classes_: tuple[int, ...] | None = None
         self.pipeline = None
         self.name = "logistic_regression"
 
-    def fit(self, data, y=None) -> LogisticRegressionBaseline:
-        """Fit on a PatchSet (or ``(images, one-hot targets)``); unlabelled pixels are skipped."""
+    @property
+    def n_classes(self) -> int | None:
+        return None if self.classes_ is None else len(self.classes_)
+
+    def fit(self, data, y=None, *, classes: Sequence[int] | None = None) -> LogisticRegressionBaseline:
+        """Fit on a PatchSet (or ``(images, one-hot targets)`` with ``classes=``); unlabelled pixels are skipped.
+
+        The output channels are the patches' classes (``classes_``), also those with no training pixel
+        (their probability is 0).
+        """
         from sklearn.linear_model import LogisticRegression
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        x, t = _xy_arrays(data, y)
+        nodata = getattr(data, "nodata", None) if y is None and hasattr(data, "images") else None
+        x, t, codes = _xy_arrays(data, y, classes)
         xf = x.reshape(-1, x.shape[-1])
         tf = t.reshape(-1, t.shape[-1])
         labelled = tf.sum(axis=1) > 0
-        if y is None and getattr(data, "nodata", None) is not None:  # a PatchSet: image nodata is not a pixel
-            labelled &= ~np.asarray(data.nodata, dtype=bool).reshape(-1)
+        if nodata is not None:  # a PatchSet: image nodata is not a pixel
+            labelled &= ~np.asarray(nodata, dtype=bool).reshape(-1)
         xf, yf = xf[labelled], tf[labelled].argmax(axis=1)
         if len(np.unique(yf)) < 2:
             raise InvalidParameterError("the training pixels hold fewer than 2 classes; logistic regression needs 2")
@@ -636,17 +867,21 @@ class LogisticRegressionBaseline:
             xf, yf = xf[pick], yf[pick]
         self.pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, max_iter=500))
         self.pipeline.fit(xf, yf)
-        self.n_bands, self.n_classes = x.shape[-1], t.shape[-1]
+        self.n_bands, self.classes_ = x.shape[-1], codes
         return self
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """``(n, rows, cols, n_classes)`` float32 (or ``(rows, cols, n_classes)`` for one image)."""
+        """``(n, rows, cols, len(classes_))`` float32 (or ``(rows, cols, ...)``), channels in ``classes_`` order."""
         x = np.asarray(images, dtype=np.float32)
         _check_baseline_input(self, x)
+        if not np.isfinite(x).all():
+            raise InvalidParameterError(
+                "`images` hold NaN or inf values; mask them as nodata (a Scene read by geonb holds 0 there)"
+            )
         p = self.pipeline.predict_proba(x.reshape(-1, x.shape[-1]))
-        out = np.zeros((p.shape[0], self.n_classes), dtype=np.float32)
-        out[:, self.pipeline.classes_] = p
-        return out.reshape(x.shape[:-1] + (self.n_classes,))
+        out = np.zeros((p.shape[0], len(self.classes_)), dtype=np.float32)
+        out[:, self.pipeline.classes_] = p  # the pipeline's classes are channel indices into classes_
+        return out.reshape(x.shape[:-1] + (len(self.classes_),))
 
 
 __all__ = [
@@ -657,12 +892,17 @@ __all__ = [
     "build_buildings_fcn",
     "build_lakes_fcn",
     "build_unet",
+    "check_class_codes_arg",
     "check_patch_size",
+    "class_codes",
     "compile_model",
     "describe_layers",
     "input_statistics",
     "is_keras_model",
     "load_model",
     "model_io",
+    "read_saved_class_codes",
     "save_model",
+    "set_class_codes",
+    "write_keras_file",
 ]

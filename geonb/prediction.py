@@ -25,19 +25,19 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from geonb.errors import BandMismatchError, InvalidParameterError, ModelError
-from geonb.io import atomic_path, check_output_path, open_raster
-from geonb.labels import LAKE_CLASS_NAMES, NODATA
+from geonb.io import atomic_paths, check_output_paths, open_raster
+from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, NODATA
 from geonb.models import is_keras_model, model_io
 from geonb.patches import grid_windows
 from geonb.scene import Scene, read_image
-from geonb.training import default_classes
+from geonb.training import resolve_codes
 
 #: Tile side used for models that take any input size.
 DEFAULT_TILE = 256
@@ -67,6 +67,23 @@ class Prediction:
     nodata_mask: np.ndarray
     name: str = ""
     info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from geonb.models import check_class_codes_arg
+
+        self.class_codes = check_class_codes_arg(self.class_codes, name="class_codes")
+        self.classes = np.asarray(self.classes)
+        self.nodata_mask = np.asarray(self.nodata_mask, dtype=bool)
+        probs = np.asarray(self.probabilities)
+        if self.classes.ndim != 2 or self.nodata_mask.shape != self.classes.shape:
+            raise InvalidParameterError(
+                f"`classes` {self.classes.shape} and `nodata_mask` {self.nodata_mask.shape} must be one (rows, cols) grid"
+            )
+        if probs.shape != self.classes.shape + (len(self.class_codes),):
+            raise InvalidParameterError(
+                f"`probabilities` has shape {probs.shape} but {len(self.class_codes)} class codes "
+                f"{self.class_codes} on a {self.classes.shape} grid need {self.classes.shape + (len(self.class_codes),)}"
+            )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -245,8 +262,9 @@ def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | N
     batch_size : int, optional
         Tiles per model call (default: about 256 K pixels per call).
     classes : sequence of int, optional
-        Class code of each output channel (default: the codes :func:`geonb.training.train` recorded
-        on the model, else the lake classes for 3 outputs, else ``0 .. n - 1``).
+        Class code of each output channel, only for a model that carries none (geonb's builders,
+        baselines, :func:`geonb.training.train` and :func:`geonb.models.load_model` record them); must
+        agree with the model's own codes. Nothing is guessed from the channel count.
     progress : bool
         A progress bar over batches of tiles.
 
@@ -262,10 +280,7 @@ def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | N
         The scene's band count differs from the model's input.
     """
     sc = _as_scene(scene)
-    _, n_out, _ = model_io(model)
-    codes = tuple(int(c) for c in classes) if classes is not None else default_classes(n_out, model)
-    if len(codes) != n_out:
-        raise InvalidParameterError(f"`classes` lists {len(codes)} codes but the model outputs {n_out} classes")
+    codes = resolve_codes(model, classes)
     probs = predict_array(model, sc.image, nodata_mask=sc.nodata_mask, patch_size=patch_size, overlap=overlap,
                           batch_size=batch_size, progress=progress, desc=f"predict {sc.name}".strip())
     return _finish(probs, codes, sc.nodata_mask, sc.name)
@@ -328,7 +343,7 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
                    patch_size: int | None = None, overlap: float | None = None, batch_size: int | None = None,
                    bands: Sequence[str] | None = None, classes: Sequence[int] | None = None,
                    probabilities: bool | str | os.PathLike = False, overwrite: bool = False,
-                   progress: bool = True) -> RasterPrediction:
+                   class_names: Mapping[int, str] | None = None, progress: bool = True) -> RasterPrediction:
     """Predict a GeoTIFF block by block and write a georeferenced class GeoTIFF (QGIS-ready).
 
     Only one block plus a halo of context (the model's measured context rounded up to 16 px, or
@@ -356,7 +371,11 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
         Also write class probabilities (float32, one band per class, NaN at nodata), to the
         given path or, for ``True``, ``<out stem>_probabilities.tif``.
     overwrite : bool
-        Replace existing output files.
+        Replace existing output files. The class map and the probabilities are written as a set:
+        both are replaced, or neither.
+    class_names : dict of class code to name, optional
+        Names stored in the class map's tags and the probability bands' descriptions (default: the
+        lake names for lake codes, else ``class <code>``).
 
     Returns
     -------
@@ -366,18 +385,28 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
 
     if not isinstance(block, (int, np.integer)) or block < 16:
         raise InvalidParameterError(f"`block` must be an int >= 16 pixels, got {block!r}")
-    out_path = check_output_path(out_path, overwrite)
+    if out_path is None or str(out_path) == "":
+        raise InvalidParameterError(f"`out_path` must be a file path, got {out_path!r}")
+    out_path = Path(out_path)
     prob_path = None
     if probabilities is True:
         prob_path = out_path.with_name(out_path.stem + "_probabilities.tif")
     elif probabilities not in (False, None):
+        if not isinstance(probabilities, (str, os.PathLike)):
+            raise InvalidParameterError(
+                f"`probabilities` must be True, False or a file path, got {probabilities!r}"
+            )
         prob_path = Path(probabilities)
-    if prob_path is not None:
-        check_output_path(prob_path, overwrite)
+    # the input is read while the outputs are written: it must not be one of them
+    check_output_paths({"out_path": out_path, "probabilities": prob_path}, overwrite)
+    for arg, p in (("out_path", out_path), ("probabilities", prob_path)):
+        if p is not None and Path(image_path).exists() and Path(p).exists() and Path(p).samefile(image_path):
+            raise InvalidParameterError(
+                f"`{arg}` {str(p)!r} is the input `image_path`; write the prediction to another file "
+                "(nothing was written)"
+            )
     _, n_out, fixed = model_io(model)
-    codes = tuple(int(c) for c in classes) if classes is not None else default_classes(n_out, model)
-    if len(codes) != n_out:
-        raise InvalidParameterError(f"`classes` lists {len(codes)} codes but the model outputs {n_out} classes")
+    codes = resolve_codes(model, classes)
 
     # Metadata only; pixels are read through geonb.scene.read_image.
     with open_raster(image_path, "image") as src:
@@ -399,9 +428,14 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
         profile.update(tiled=False)
         profile.pop("blockxsize")
         profile.pop("blockysize")
-    names = [LAKE_CLASS_NAMES.get(c, f"class {c}") if n_out == 3 else f"class {c}" for c in codes]
+    if class_names is None:  # lake names only for lake codes; anything else is named by its code
+        class_names = LAKE_CLASS_NAMES if set(codes) <= set(LAKE_CLASSES) else {}
+    names = [str(class_names.get(c, f"class {c}")) for c in codes]
 
-    with atomic_path(out_path, overwrite) as tmp_cls, _maybe_atomic(prob_path, overwrite) as tmp_prob:
+    outputs = [out_path] + ([prob_path] if prob_path is not None else [])
+    # the class map and its probabilities are one set: both are moved into place, or neither
+    with atomic_paths(outputs, overwrite, names=["out_path", "probabilities"][:len(outputs)]) as temps:
+        tmp_cls, tmp_prob = temps[0], (temps[1] if prob_path is not None else None)
         with rasterio.open(tmp_cls, "w", count=1, dtype="uint8", nodata=NODATA, **profile) as dst, \
                 _maybe_open(tmp_prob, count=n_out, dtype="float32", nodata=float("nan"), **profile) as pdst:
             dst.set_band_description(1, "class")
@@ -435,10 +469,6 @@ class _Null:
 
     def __exit__(self, *exc):
         return False
-
-
-def _maybe_atomic(path, overwrite):
-    return atomic_path(path, overwrite) if path is not None else _Null()
 
 
 def _maybe_open(path, **profile):

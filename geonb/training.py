@@ -32,8 +32,18 @@ from geonb.errors import (
     ModelError,
     OutputExistsError,
 )
-from geonb.labels import LAKE_CLASSES, one_hot
-from geonb.models import check_patch_size, is_keras_model, load_model, model_io
+from geonb.io import write_json_atomic
+from geonb.labels import one_hot
+from geonb.models import (
+    check_class_codes_arg,
+    check_patch_size,
+    class_codes,
+    is_keras_model,
+    load_model,
+    model_io,
+    set_class_codes,
+    write_keras_file,
+)
 from geonb.runtime import import_keras
 
 #: File names inside ``checkpoint_dir``.
@@ -101,22 +111,65 @@ class TrainingResult:
 # Inputs
 # -------------------------------------------------------------------------------------------
 def default_classes(n_outputs: int, model=None) -> tuple[int, ...]:
-    """Class codes of a model's output channels when none are given.
+    """Class codes of a model's output channels: the ones the model carries (nothing is guessed).
 
-    The codes :func:`train` recorded on ``model`` (``model.geonb_class_codes``) when it has them,
-    else the lake classes for 3 outputs, else ``0 .. n - 1`` (the buildings codes for 2).
+    Kept for compatibility; :func:`geonb.models.class_codes` is the one owner of this fact.
+
+    Raises
+    ------
+    ModelError
+        No model is given, or its codes are unknown.
+    ClassCodeError
+        The model's codes do not match ``n_outputs``.
     """
-    recorded = getattr(model, "geonb_class_codes", None)
-    if recorded is not None and len(recorded) == n_outputs:
-        return tuple(int(c) for c in recorded)
-    if n_outputs == len(LAKE_CLASSES):
-        return LAKE_CLASSES
-    return tuple(range(n_outputs))
+    if model is None:
+        raise ModelError(
+            f"the class codes of {n_outputs} output channels cannot be guessed from their number; pass "
+            "classes=(...) with one code per channel, e.g. classes=(WATER, LAND)"
+        )
+    codes = class_codes(model)
+    if len(codes) != n_outputs:
+        raise ClassCodeError(f"the model's class codes {codes} do not match its {n_outputs} output channels")
+    return codes
 
 
 def _patch_classes(patches) -> tuple[int, ...] | None:
     codes = getattr(patches, "classes", None) if hasattr(patches, "images") else None
     return None if codes is None else tuple(int(c) for c in codes)
+
+
+def resolve_codes(model, classes: Sequence[int] | None = None, patches=None) -> tuple[int, ...]:
+    """The class codes of ``model``'s output channels, checked against ``classes=`` and the patches' classes.
+
+    The model's own codes (:func:`geonb.models.class_codes`) win; ``classes`` may name them for a model
+    that has none (e.g. loaded from a plain ``model.save`` file). Disagreement is an error, never a guess.
+    """
+    _, n_out, _ = model_io(model)
+    given = check_class_codes_arg(classes) if classes is not None else None
+    try:
+        own = class_codes(model)
+    except ModelError:
+        own = None
+    pclasses = _patch_classes(patches) if patches is not None else None
+    if own is not None and given is not None and own != given:
+        raise ClassCodeError(
+            f"`classes`={given} disagrees with the model's own class codes {own} (set when it was built, "
+            "fitted or saved); leave classes=None, or build the model with classes={given}"
+        )
+    codes = own or given or pclasses
+    if codes is None:
+        class_codes(model)  # raises the clear "codes are unknown" error
+    if len(codes) != n_out:
+        raise ClassCodeError(
+            f"`classes` lists {len(codes)} codes {codes} but the model has {n_out} output channels; "
+            "give one code per channel"
+        )
+    if pclasses is not None and pclasses != codes:
+        raise ClassCodeError(
+            f"the patches have classes {pclasses} but the model's output channels are classes {codes}; "
+            f"build the model with classes={pclasses} or make the patches with classes={codes}"
+        )
+    return codes
 
 
 def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
@@ -130,8 +183,8 @@ def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
         (or ``.labels`` ``(n, s, s)`` class codes), or a tuple ``(images, targets_or_labels)``.
     model : keras.Model or baseline
     classes : sequence of int, optional
-        Class codes of the model's output channels (default: the patches' ``classes``, else
-        :func:`default_classes`); they must match the patches' classes.
+        Class codes of the model's output channels, for a model that carries none (see
+        :func:`resolve_codes`); they must match the model's and the patches' classes.
 
     Returns
     -------
@@ -139,27 +192,14 @@ def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
     targets : ndarray float32 (n, s, s, classes); all-zero where a pixel has no label
     """
     bands, n_out, fixed = model_io(model)
-    pclasses = _patch_classes(patches)
-    codes = tuple(int(c) for c in classes) if classes is not None else (pclasses or default_classes(n_out, model))
-    if pclasses is not None and len(pclasses) == len(codes) and pclasses != codes:
-        raise ClassCodeError(
-            f"`{name}` has classes {pclasses} but the model's output channels are classes {codes}; "
-            "pass classes=patches.classes (the order of the one-hot targets)"
-        )
-    if len(codes) != n_out:
-        raise ClassCodeError(f"`classes` lists {len(codes)} codes {codes} but the model has {n_out} output classes")
+    codes = resolve_codes(model, classes, patches)
     if isinstance(patches, tuple) and len(patches) == 2:
         x, y = patches
     elif hasattr(patches, "images"):
         x = patches.images
-        y = getattr(patches, "targets", None)
+        y = getattr(patches, "labels", None)
         if y is None:
-            y = getattr(patches, "labels", None)
-        if pclasses is not None and len(pclasses) != n_out:
-            raise ClassCodeError(
-                f"`{name}` has classes {tuple(pclasses)} but the model outputs {n_out} classes; "
-                "build the model with classes=len(patches.classes) or make patches with the model's classes"
-            )
+            y = getattr(patches, "targets", None)
     else:
         raise InvalidParameterError(
             f"`{name}` must be a PatchSet (with .images and .targets) or a tuple (images, targets), "
@@ -277,10 +317,7 @@ def pixel_weights(targets: np.ndarray, channel_weights: np.ndarray) -> np.ndarra
 # Checkpoints
 # -------------------------------------------------------------------------------------------
 def _write_json_atomic(path: Path, data: dict) -> None:
-    from geonb.scene import atomic_path
-
-    with atomic_path(path, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(data, indent=1))
+    write_json_atomic(path, data)
 
 
 def _architecture(model) -> list:
@@ -289,7 +326,7 @@ def _architecture(model) -> list:
 
 def _make_checkpoint_callback(keras, checkpoint_dir: Path, monitor: str, prior: dict):
     """A Keras callback writing ``last.keras``, ``best.keras`` and ``state.json`` atomically each epoch."""
-    from geonb.scene import atomic_path
+    from geonb.io import atomic_path
 
     class AtomicCheckpoint(keras.callbacks.Callback):
         def __init__(self):
@@ -302,12 +339,12 @@ def _make_checkpoint_callback(keras, checkpoint_dir: Path, monitor: str, prior: 
             for k, v in logs.items():
                 self.history.setdefault(k, []).append(float(v))
             with atomic_path(checkpoint_dir / LAST_CHECKPOINT, overwrite=True) as tmp:
-                self.model.save(tmp)
+                write_keras_file(self.model, tmp)
             value = logs.get(monitor)
             if value is not None and value < self.best:
                 self.best = float(value)
                 with atomic_path(checkpoint_dir / BEST_CHECKPOINT, overwrite=True) as tmp:
-                    self.model.save(tmp)
+                    write_keras_file(self.model, tmp)
             # state.json last: it only ever points at a checkpoint that is complete on disk.
             _write_json_atomic(checkpoint_dir / STATE_FILE, {
                 "epochs_done": epoch + 1, "history": self.history, "best": self.best, "monitor": monitor,
@@ -380,8 +417,9 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
     overwrite : bool
         Start over even though ``checkpoint_dir`` holds a checkpoint.
     classes : sequence of int, optional
-        Class codes of the output channels (default: the patches' ``classes``, else
-        :func:`default_classes`). They are recorded on the model for :func:`geonb.prediction.predict_scene`.
+        Class codes of the output channels, only needed for a model that carries none (the geonb
+        builders record them); must agree with the model's and the patches' classes. Recorded on the
+        model, saved with it and used by :func:`geonb.prediction.predict_scene`.
     seed : int or None
         ``keras.utils.set_random_seed(seed)``: on CPU the same seed gives the same weights.
     verbose : "auto", 0, 1 or 2
@@ -419,11 +457,9 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
             f"`early_stopping` must be a patience >= 1 (epochs) or None, got {early_stopping!r}"
         )
     keras = import_keras()
-    _, n_out, _ = model_io(model)
-    codes = (tuple(int(c) for c in classes) if classes is not None
-             else _patch_classes(train_patches) or default_classes(n_out, model))
+    codes = resolve_codes(model, classes, train_patches)
     x, y = as_training_arrays(train_patches, model, classes=codes, name="train_patches")
-    model.geonb_class_codes = codes  # so that prediction maps output channels to these codes
+    set_class_codes(model, codes)  # the model carries its codes from here on (saved, checkpointed, predicted)
     cw = compute_class_weights(y, class_weight, codes)
     sw = pixel_weights(y, cw)
     validation_data = None
@@ -524,5 +560,6 @@ __all__ = [
     "compute_class_weights",
     "default_classes",
     "pixel_weights",
+    "resolve_codes",
     "train",
 ]

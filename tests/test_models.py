@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from geonb.errors import BandMismatchError, InvalidParameterError, ModelError, OutputExistsError
-from geonb.labels import LAKE_CLASSES, LAND
+from geonb.errors import BandMismatchError, ClassCodeError, InvalidParameterError, ModelError, OutputExistsError
+from geonb.labels import BACKGROUND, BORDER, BUILDING, LAKE_CLASSES, LAND, UNCLASSIFIED, WATER
 from geonb.models import (
     AllLandBaseline,
     LogisticRegressionBaseline,
@@ -16,6 +16,7 @@ from geonb.models import (
     build_lakes_fcn,
     build_unet,
     check_patch_size,
+    class_codes,
     describe_layers,
     input_statistics,
     load_model,
@@ -173,7 +174,7 @@ def _separable(n=6, size=8, seed=0):
 
 def test_logistic_regression_baseline_learns_pixels():
     x, y, labels = _separable()
-    lr = LogisticRegressionBaseline(max_pixels=300, seed=0).fit((x, y))
+    lr = LogisticRegressionBaseline(max_pixels=300, seed=0).fit((x, y), classes=LAKE_CLASSES)
     proba = lr.predict_proba(x)
     assert proba.shape == (6, 8, 8, 3)
     assert proba[..., 2].max() == 0.0  # never seen: unclassified
@@ -193,7 +194,142 @@ def test_baselines_must_be_fitted_first():
 
 def test_all_land_baseline():
     x, y, _ = _separable()
-    base = AllLandBaseline().fit(x, y)
+    base = AllLandBaseline().fit(x, y, classes=LAKE_CLASSES)
     proba = base.predict_proba(x)
     assert proba.shape == (6, 8, 8, 3)
     assert (np.asarray(LAKE_CLASSES)[proba.argmax(-1)] == LAND).all()
+
+
+# ---- Class codes: one owner, travelling with the model -------------------------------------------------
+def _patchset(codes, n=8, size=8, bands=3, seed=0):
+    """Patches of 4 x 4 px blocks whose band 0 says the class: code codes[k] where band 0 is near k / len(codes)."""
+    from geonb.patches import PatchSet
+
+    rng = np.random.default_rng(seed)
+    k = np.kron(rng.integers(0, len(codes), (n, size // 4, size // 4)), np.ones((1, 4, 4), int))
+    x = rng.normal(0, 0.02, (n, size, size, bands)).astype(np.float32)
+    x[..., 0] += k / len(codes)
+    labels = np.asarray(codes, dtype=np.uint8)[k]
+    return PatchSet(images=x, labels=labels, nodata=np.zeros(labels.shape, bool), lake_ids=np.array(["a"] * n),
+                    windows=np.zeros((n, 4), int), band_names=("b1", "b2", "b3")[:bands], size=size, stride=size,
+                    classes=tuple(codes))
+
+
+def _scene_of(ps):
+    from geonb.scene import Scene
+
+    return Scene(np.concatenate(list(ps.images), axis=1), labels=np.concatenate(list(ps.labels), axis=1),
+                 band_names=ps.band_names, name="strip")
+
+
+@pytest.mark.parametrize("builder,codes", [
+    ("lakes_fcn", (LAND, WATER)),                 # 2 classes, not in the lakes order
+    ("lakes_fcn", (UNCLASSIFIED, WATER, LAND)),   # 3 classes, permuted
+    ("unet", (WATER, LAND)),
+    ("buildings_fcn", (BACKGROUND, BUILDING, BORDER)),
+], ids=["fcn-2-reversed", "fcn-3-permuted", "unet-2", "buildings-3"])
+def test_keras_class_codes_round_trip_fit_save_load_predict_score(tmp_path, builder, codes):
+    from geonb.evaluation import scores
+    from geonb.prediction import predict_array, predict_scene
+    from geonb.training import train
+
+    ps = _patchset(codes)
+    build = {"lakes_fcn": build_lakes_fcn, "unet": build_unet, "buildings_fcn": build_buildings_fcn}[builder]
+    model = build(8, bands=3, classes=codes, learning_rate=0.01)
+    assert class_codes(model) == codes
+    train(model, ps, epochs=2, batch_size=4, verbose=0)
+    save_model(model, tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    assert class_codes(loaded) == codes
+    scene = _scene_of(ps)
+    pred = predict_scene(loaded, scene, progress=False)
+    assert pred.class_codes == codes
+    raw = predict_array(model, scene.image)  # the trained model's own channels, before saving
+    for i, code in enumerate(codes):  # channel i is class codes[i], also after save and load
+        np.testing.assert_allclose(pred.probability(code), raw[..., i], atol=1e-5)
+    assert (pred.classes == np.asarray(codes)[raw.argmax(-1)]).all()
+    sc = scores(scene.labels, pred, classes=tuple(sorted(codes)), positive=codes[0], exclude=())
+    assert sc.confusion.n_pixels == scene.labels.size
+
+
+def test_a_model_trained_on_reversed_codes_scores_well_only_with_its_own_codes(tmp_path):
+    """The 2-class bug the issue saw: water channel read as code 0, land as water. Now F1 is high."""
+    from geonb.evaluation import scores
+    from geonb.training import train
+
+    ps = _patchset((LAND, WATER), n=16)
+    model = build_lakes_fcn(8, bands=3, classes=(LAND, WATER), normalization=input_statistics(ps))
+    train(model, ps, epochs=30, batch_size=8, verbose=0, class_weight=None)
+    save_model(model, tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    # scored on the training patches themselves (an 8 x 8-trained FCN is not meant to be judged on larger tiles)
+    predicted = np.asarray(class_codes(loaded))[np.asarray(loaded.predict_on_batch(ps.images)).argmax(-1)]
+    f1 = scores(ps.labels, predicted, classes=(WATER, LAND), exclude=()).per_class.loc["water", "f1"]
+    assert f1 > 0.95
+
+
+def test_a_model_without_codes_is_a_clear_error_never_a_guess(tmp_path):
+    from geonb.prediction import predict_scene
+
+    model = build_lakes_fcn(8, bands=3, classes=(WATER, LAND))
+    model.save(tmp_path / "plain.keras")  # Keras' own save: no geonb codes inside
+    loaded = load_model(tmp_path / "plain.keras")
+    with pytest.raises(ModelError, match="class codes .* unknown.*classes="):
+        class_codes(loaded)
+    x = np.zeros((10, 10, 3), np.float32)
+    with pytest.raises(ModelError, match="classes="):
+        predict_scene(loaded, x, progress=False)
+    assert predict_scene(loaded, x, classes=(WATER, LAND), progress=False).class_codes == (WATER, LAND)
+    assert class_codes(load_model(tmp_path / "plain.keras", classes=(WATER, LAND))) == (WATER, LAND)
+    save_model(model, tmp_path / "m.keras")
+    with pytest.raises(ClassCodeError, match="disagrees with the class codes saved"):
+        load_model(tmp_path / "m.keras", classes=(LAND, WATER))
+
+
+@pytest.mark.parametrize("classes,match", [(4, "does not say which class code"), ((1,), "at least 2"),
+                                           ((1, 1), "distinct"), ((1, 300), "0..255"), (("water", "land"), "0..255"),
+                                           ("12", "sequence of class codes")])
+def test_builders_refuse_classes_that_do_not_name_codes(classes, match):
+    with pytest.raises(ClassCodeError, match=match):
+        build_lakes_fcn(8, bands=3, classes=classes)
+
+
+def test_int_classes_mean_the_documented_codes():
+    assert class_codes(build_lakes_fcn(8, bands=3, classes=2)) == (WATER, LAND)
+    assert class_codes(build_lakes_fcn(8, bands=3)) == LAKE_CLASSES
+    assert class_codes(build_buildings_fcn(8, bands=3, classes=3)) == (BACKGROUND, BUILDING, BORDER)
+    assert class_codes(build_buildings_fcn(8, bands=3)) == (BACKGROUND, BUILDING)
+
+
+@pytest.mark.parametrize("codes", [(WATER, LAND), (LAND, WATER), (WATER, LAND, UNCLASSIFIED)])
+def test_baselines_keep_their_codes_and_score_right(codes):
+    from geonb.evaluation import scores
+    from geonb.prediction import predict_scene
+
+    ps = _patchset(codes, n=10)
+    scene = _scene_of(ps)
+    lr = LogisticRegressionBaseline(max_pixels=2000).fit(ps)
+    assert lr.classes_ == codes and class_codes(lr) == codes
+    pred = predict_scene(lr, scene, progress=False)
+    assert pred.class_codes == codes
+    assert scores(scene.labels, pred, exclude=(), classes=LAKE_CLASSES).per_class.loc["water", "f1"] > 0.95
+    land = AllLandBaseline().fit(ps)
+    assert land.classes_ == codes
+    assert (predict_scene(land, scene, progress=False).classes == LAND).all()  # all *land*, whatever the order
+
+
+def test_all_land_baseline_refuses_classes_without_land():
+    with pytest.raises(ClassCodeError, match="land"):
+        AllLandBaseline(classes=(BACKGROUND, BUILDING))
+    with pytest.raises(ClassCodeError, match="land"):
+        AllLandBaseline().fit(_patchset((WATER, UNCLASSIFIED)))
+
+
+def test_fitting_one_hot_arrays_needs_the_codes():
+    ps = _patchset((WATER, LAND))
+    with pytest.raises(ClassCodeError, match="pass classes="):
+        LogisticRegressionBaseline().fit((ps.images, ps.targets))
+    lr = LogisticRegressionBaseline().fit((ps.images, ps.targets), classes=(WATER, LAND))
+    assert lr.classes_ == (WATER, LAND)
+    # class codes (not one-hot) carry their own classes, as in scikit-learn
+    assert LogisticRegressionBaseline().fit((ps.images, ps.labels)).classes_ == (WATER, LAND)
