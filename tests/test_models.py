@@ -333,3 +333,61 @@ def test_fitting_one_hot_arrays_needs_the_codes():
     assert lr.classes_ == (WATER, LAND)
     # class codes (not one-hot) carry their own classes, as in scikit-learn
     assert LogisticRegressionBaseline().fit((ps.images, ps.labels)).classes_ == (WATER, LAND)
+
+
+# ---- Real files nobody here made: geonb's LR baseline equals plain scikit-learn on the same pixels ------
+def _split_by_polygon(features, seed=0):
+    """Half of each class's polygons (seeded) for training, the rest for testing."""
+    rng = np.random.default_rng(seed)
+    train_ids = []
+    for name in sorted({f["properties"]["class"] for f in features}):
+        idx = [i for i, f in enumerate(features) if f["properties"]["class"] == name]
+        rng.shuffle(idx)
+        train_ids += idx[:max(1, len(idx) // 2)]
+    return sorted(train_ids), [i for i in range(len(features)) if i not in train_ids]
+
+
+@pytest.mark.parametrize("folder,image,others", [
+    ("sentinel2-obidos", "S2_obidos_B1-B12_reflectance.tif", ("forest", "village", "dryout")),
+    ("landsat5-tucurui", "LT05_224063_19880814_B1-7.tif", ("forest", "cleared", "fallen_dry")),
+])
+def test_two_class_lr_on_a_real_scene_scores_as_plain_scikit_learn(realdata, folder, image, others):
+    import json
+    from dataclasses import replace
+
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from geonb.evaluation import scores
+    from geonb.labels import rasterize_labels
+    from geonb.patches import extract_patches
+    from geonb.prediction import predict_scene
+    from geonb.scene import read_scene
+
+    scene = read_scene(realdata / folder / image)
+    gj = json.loads((realdata / folder / "training_polygons.geojson").read_text())
+    label_map = {"water": WATER, **{name: LAND for name in others}}
+    train_ids, test_ids = _split_by_polygon(gj["features"])
+
+    def labels_of(ids):
+        sub = dict(gj, features=[gj["features"][i] for i in ids])
+        lab = rasterize_labels(sub, scene.shape, scene.transform, scene.crs, label_map=label_map, overlap="last")
+        lab[scene.nodata_mask] = 0
+        return lab
+
+    train_lab, test_lab = labels_of(train_ids), labels_of(test_ids)
+    assert (train_lab == WATER).sum() > 20 and (test_lab == WATER).sum() > 20
+    # geonb: patches (sparse labels, padded edges) -> baseline -> whole-scene prediction -> scores
+    patches = extract_patches(replace(scene, labels=train_lab), 16, edge="pad", classes=(WATER, LAND))
+    lr = LogisticRegressionBaseline(max_pixels=10**7).fit(patches)
+    pred = predict_scene(lr, scene, progress=False)
+    f1_geonb = scores(test_lab, pred, classes=(WATER, LAND), exclude=()).per_class.loc["water", "f1"]
+    # plain scikit-learn on the same training pixels, scored on the same held-out polygons
+    x = scene.image.reshape(-1, scene.n_bands)
+    tr, te = train_lab.ravel() > 0, test_lab.ravel() > 0
+    sk = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x[tr], train_lab.ravel()[tr])
+    f1_sklearn = f1_score(test_lab.ravel()[te], sk.predict(x[te]), pos_label=WATER)
+    assert f1_sklearn > 0.9
+    assert abs(f1_geonb - f1_sklearn) <= 0.02
