@@ -505,6 +505,14 @@ def _scores_from_confusion(conf: Confusion, names: Mapping[int, str] | None = No
 
     classes = list(conf.classes)
     k = len(classes)
+    if names is not None:
+        if not isinstance(names, Mapping):
+            raise InvalidParameterError(f"`names` must be a dict of class code -> name, got {type(names).__name__}")
+        bad = [c for c in names if not isinstance(c, (int, np.integer)) or int(c) not in {*classes, NODATA}]
+        if bad:
+            raise ClassCodeError(
+                f"`names` names codes {bad[:5]} that are not among the scored `classes` {tuple(classes)}; "
+                "give names for those codes (e.g. names={1: 'water', 2: 'land'}) or pass the codes as `classes=`")
     # Each matrix cell becomes one weighted sample: scikit-learn computes the metrics.
     # Pixels predicted NODATA are samples with a predicted label outside `labels=`: scikit-learn counts
     # them as misses of their true class (recall, F1, IoU, accuracy), never as hits.

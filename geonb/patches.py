@@ -440,6 +440,11 @@ def single_class_windows(counts: np.ndarray, classes: Sequence[int] = LAKE_CLASS
         -1 for kept windows.
     """
     counts = np.asarray(counts)
+    classes = tuple(classes)
+    if counts.ndim != 2 or counts.shape[1] != len(classes):
+        raise ShapeMismatchError(
+            f"`counts` must have shape (n, {len(classes)}) (one column per code of `classes`={list(classes)}), "
+            f"got {counts.shape}; use window_class_counts(labels, grid, classes) with the same `classes`")
     present = counts > 0
     n_present = present.sum(axis=1)
     keep = n_present >= 2
@@ -646,9 +651,10 @@ def count_patches(labels: Iterable[np.ndarray], size: int, stride: int | None = 
     stride = check_stride(stride, size)
     edge = check_edge(edge)
     classes = check_classes(classes)
-    if isinstance(labels, np.ndarray) and labels.ndim == 2:  # one label raster, not a list of rows
-        labels = [labels]
-    elif hasattr(labels, "labels") and hasattr(labels, "image"):
+    if isinstance(labels, np.ndarray) and labels.ndim == 2:  # iterating it would give its rows
+        raise ShapeMismatchError(
+            f"`labels` is one label raster of shape {labels.shape}; pass a list of label rasters, e.g. [labels]")
+    if hasattr(labels, "labels") and hasattr(labels, "image"):
         raise InvalidParameterError("`labels` is a Scene; pass its label raster in a list: `[scene.labels]`")
     labels = [np.asarray(lab) for lab in labels]
     for k, lab in enumerate(labels):
@@ -859,7 +865,7 @@ class PatchSet:
         if lake_id not in self.scene_shapes:
             raise InvalidParameterError(f"`lake_id` {lake_id!r} is not in this PatchSet")
         sel = self.lake_ids == lake_id
-        return stitch_patches(values[sel], self.windows[sel], self.scene_shapes[lake_id])
+        return stitch_patches(values[sel], self.windows[sel], self.scene_shapes[lake_id], self.edge)
 
 
 # -------------------------------------------------------------------------------------------
@@ -1197,7 +1203,8 @@ def patch_dataset(dataset: Any, size: int, stride: int | None = None, edge: str 
 # -------------------------------------------------------------------------------------------
 # Stitching
 # -------------------------------------------------------------------------------------------
-def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, int],
+                   edge: str | None = None) -> np.ndarray:
     """Put per-patch values back on a scene grid, averaging where windows overlap.
 
     Vectorised with :func:`numpy.bincount` over flat pixel indices (no loop per patch). Window
@@ -1211,6 +1218,9 @@ def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, in
         ``(row_off, col_off, height, width)`` of each patch (``PatchSet.windows``).
     shape : (int, int)
         The scene grid ``(rows, cols)``.
+    edge : {"drop", "pad", "shift"}, optional
+        The edge policy the windows were made with. Only ``"pad"`` windows may reach past the
+        grid (into the padding, which is ignored); otherwise every window must lie on the grid.
 
     Returns
     -------
@@ -1221,8 +1231,8 @@ def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, in
     Raises
     ------
     ShapeMismatchError
-        ``values`` and ``windows`` disagree, or the windows do not fit ``shape`` (a window starting
-        off the grid, or reaching past it by a whole window: the windows were made for another grid).
+        ``values`` and ``windows`` disagree, or the windows do not fit ``shape`` (a window off the
+        grid, or reaching past it without ``edge="pad"``: the windows were made for another grid).
     InvalidParameterError
         ``values`` holds NaN/inf (they would read as "not covered").
 
@@ -1234,6 +1244,8 @@ def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, in
     (1.0, 1.0)
     """
     rows, cols = check_shape(shape)
+    if edge is not None:
+        edge = check_edge(edge)
     values = np.asarray(values)
     windows = np.asarray(windows)
     if values.ndim not in (3, 4):
@@ -1256,18 +1268,20 @@ def stitch_patches(values: np.ndarray, windows: np.ndarray, shape: tuple[int, in
             f"`windows` heights/widths {sorted(set(map(tuple, windows[:, 2:].tolist())))[:3]} do not match the "
             f"patch shape {(h, w)} of `values` {values.shape}{hint}")
     if n:
-        # A window must start on the grid and may reach past it only as edge="pad" padding (less than a
+        # A window must lie on the grid, and may reach past it only as edge="pad" padding (less than a
         # window): anything else means `shape` is not the grid the windows were made on, and values
         # would silently fall off the scene.
         r0, c0 = windows[:, 0], windows[:, 1]
         over_r = int((r0 + h).max()) - rows
         over_c = int((c0 + w).max()) - cols
-        if r0.min() < 0 or c0.min() < 0 or r0.max() >= rows or c0.max() >= cols or over_r >= h or over_c >= w:
+        limit = (h, w) if edge == "pad" else (1, 1)
+        if r0.min() < 0 or c0.min() < 0 or r0.max() >= rows or c0.max() >= cols \
+                or over_r >= limit[0] or over_c >= limit[1]:
             raise ShapeMismatchError(
                 f"the windows span rows {int(r0.min())}..{int((r0 + h).max())} and cols {int(c0.min())}.."
                 f"{int((c0 + w).max())}, which does not fit `shape`={(rows, cols)}: they were made for another "
-                "grid. Pass the shape of the scene the windows came from (e.g. `PatchSet.stitch(values, lake_id)` "
-                "or `scene.shape`)")
+                "grid (or were padded: pass edge='pad'). Pass the shape of the scene the windows came from (e.g. "
+                "`PatchSet.stitch(values, lake_id)` or `scene.shape`)")
     if values.dtype.kind == "f" and not np.isfinite(values).all():
         raise InvalidParameterError(
             f"`values` holds {int((~np.isfinite(values)).sum())} NaN/inf values; in the output NaN means "
@@ -1313,6 +1327,9 @@ def patch_tradeoff(labels: Sequence[np.ndarray], sizes: Iterable[int], stride_fr
     if not 0 < stride_fraction <= 1:
         raise InvalidParameterError(f"`stride_fraction` must be in (0, 1], got {stride_fraction}")
     labels = list(labels)
+    sizes = [sizes] if _is_int(sizes) else list(sizes)
+    if not sizes:
+        raise InvalidParameterError("`sizes` is empty; pass the patch sizes to compare, e.g. sizes=(8, 16, 32)")
     rows = []
     for s in sizes:
         s = check_size(s, "sizes")

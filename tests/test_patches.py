@@ -20,6 +20,7 @@ from geonb.patches import (
     patch_dataset,
     patch_tradeoff,
     scene_windows,
+    single_class_windows,
     stitch_patches,
     window_class_counts,
 )
@@ -452,9 +453,14 @@ def test_counting_refuses_codes_outside_classes(counter):
 def test_count_patches_counts_what_it_is_given():
     lab = np.full((16, 16), LAND, np.uint8)
     lab[:8, :8] = WATER
-    single = count_patches(lab, 8)  # one raster, not a list of its rows
-    assert single.n_windows == 4 and single.class_pixels == {WATER: 64, LAND: 192, UNCLASSIFIED: 0}
-    assert single == count_patches([lab], 8)
+    counts = count_patches([lab], 8)
+    assert counts.n_windows == 4 and counts.class_pixels == {WATER: 64, LAND: 192, UNCLASSIFIED: 0}
+    with pytest.raises(ShapeMismatchError, match=r"one label raster.*\[labels\]"):
+        count_patches(lab, 8)  # iterating it would count its rows
+    with pytest.raises(InvalidParameterError, match="`sizes` is empty"):
+        patch_tradeoff([lab], [])
+    with pytest.raises(ShapeMismatchError, match="`counts` must have shape"):
+        single_class_windows(np.ones((4, 2)), classes=(1, 2, 3))
     with pytest.raises(ShapeMismatchError, match="list of label rasters"):
         count_patches([lab[0]], 8)
     with pytest.raises(InvalidParameterError, match=r"\[scene.labels\]"):
@@ -484,8 +490,12 @@ def test_stitch_refuses_windows_of_another_grid_and_nan_values():
         stitch_patches(values, g.windows, (24, 24))
     with pytest.raises(ShapeMismatchError, match="channels first"):
         stitch_patches(np.ones((len(g), 3, 8, 8)), g.windows, (24, 24))
-    pad = grid_windows((20, 20), 8, edge="pad")  # padding past the grid is fine
-    assert not np.isnan(stitch_patches(np.ones((len(pad), 8, 8)), pad.windows, (20, 20))).any()
+    with pytest.raises(ShapeMismatchError, match="edge='pad'"):  # past the grid, but no padding was declared
+        stitch_patches(np.zeros((1, 8, 8)), np.array([[12, 12, 8, 8]]), (16, 16))
+    pad = grid_windows((20, 20), 8, edge="pad")  # padding past the grid is fine when declared
+    assert not np.isnan(stitch_patches(np.ones((len(pad), 8, 8)), pad.windows, (20, 20), edge="pad")).any()
+    with pytest.raises(ShapeMismatchError):
+        stitch_patches(np.ones((len(pad), 8, 8)), pad.windows, (20, 20))
 
 
 def test_band_subsets_by_a_single_name():
