@@ -422,3 +422,11 @@ def test_unclassified_breakdown_counts_missing_predictions_and_honours_masks():
     pd.testing.assert_frame_equal(unclassified_breakdown({"x": Pred()}, {"x": labels}).table, m.table)
     with pytest.raises(InvalidParameterError, match="boolean"):
         unclassified_breakdown(pred == W, labels)
+
+
+def test_names_for_codes_that_are_not_scored_are_an_error():
+    t = np.array([W, L])
+    with pytest.raises(ClassCodeError, match="`names`.*\\[7\\]"):
+        scores(t, t, names={7: "forest"})
+    assert list(scores(t, t, names={0: "none", 1: "lake", 2: "shore"}).per_class.index) == [
+        "lake", "shore", "class 3"]
