@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from geonb.errors import GeonbError
+from geonb.errors import GeonbError, InvalidParameterError
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -34,6 +34,9 @@ def _cmd_data_generate(args: argparse.Namespace) -> int:
     from geonb.datasets.synthetic import LAKES_DATASETS, generate_lakes
 
     root = Path(args.root) if args.root is not None else data_root()
+    if root.exists() and not root.is_dir():
+        raise InvalidParameterError(f"`--root` {str(root)!r} is a file; give the data folder (it is created "
+                                    "when missing)")
     lakes_root = root / "lakes"  # the lakes datasets live in the data folder's lakes/ subfolder
     if not args.overwrite and all((lakes_root / name).exists() for name in LAKES_DATASETS):
         print(f"lakes datasets already in {lakes_root}; --overwrite regenerates them")

@@ -33,7 +33,14 @@ from pathlib import Path
 
 import numpy as np
 
-from geonb.errors import CRSError, InvalidParameterError, ShapeMismatchError
+from geonb.errors import (
+    ClassCodeError,
+    CRSError,
+    DatasetNotFoundError,
+    GeoJSONError,
+    InvalidParameterError,
+    ShapeMismatchError,
+)
 from geonb.labels import LAKE_CLASS_NAMES, LAND, NODATA, UNCLASSIFIED, WATER
 from geonb.plots import ERROR_COLORS, FALSE_NEGATIVE, FALSE_POSITIVE, LAKE_COLORS, SPLIT_COLORS, error_codes
 from geonb.scene import Scene, atomic_path
@@ -151,12 +158,15 @@ def _as_bounds_or_center(where) -> tuple[tuple[float, float, float, float] | Non
     if vals.size == 2:
         lat, lon = vals
         if not (-90 <= lat <= 90 and -180 <= lon <= 360):
-            raise InvalidParameterError(f"center (lat, lon) = {tuple(vals)} is not on Earth; give (lat, lon)")
+            raise InvalidParameterError(
+                f"`bounds_or_center` (lat, lon) = ({lat:g}, {lon:g}) is not on Earth: latitude must lie in "
+                "[-90, 90]; give (lat, lon) in degrees, latitude first")
         return None, [float(lat), float(lon)]
     west, south, east, north = vals
     if not (west < east and south < north and -90 <= south and north <= 90):
         raise InvalidParameterError(
-            f"bounds {tuple(vals)} must be (west, south, east, north) in degrees with west < east, south < north"
+            f"`bounds_or_center` bounds ({west:g}, {south:g}, {east:g}, {north:g}) must be (west, south, east, north) "
+            "in degrees with west < east, south < north, latitudes in [-90, 90]"
         )
     return (float(west), float(south), float(east), float(north)), None
 
@@ -197,6 +207,14 @@ def make_map(bounds_or_center=None, *, offline: bool | None = None, tiles: str |
     """
     import folium
 
+    if zoom_start is not None and (isinstance(zoom_start, bool) or not isinstance(zoom_start, (int, np.integer))
+                                   or not 0 <= zoom_start <= 20):
+        raise InvalidParameterError(f"`zoom_start` must be an integer zoom level 0..20 (or None), got {zoom_start!r}")
+    for arg, size in (("width", width), ("height", height)):
+        if isinstance(size, bool) or (isinstance(size, (int, float, np.number)) and not size > 0) or \
+                not isinstance(size, (str, int, float, np.number)):
+            raise InvalidParameterError(f"`{arg}` must be a positive number of pixels or a CSS size "
+                                        f"such as '100%', got {size!r}")
     bounds, center = _as_bounds_or_center(bounds_or_center)
     if offline is None:
         offline = tiles is None or not is_online()
@@ -236,6 +254,9 @@ def save_map(m, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
 
     Refuses to replace an existing file unless ``overwrite=True``. Returns the path.
     """
+    _check_map(m)
+    if path is None or str(path) == "":
+        raise InvalidParameterError(f"`path` must be a file path ending in .html, got {path!r}")
     path = Path(path)
     if path.suffix.lower() not in (".html", ".htm"):
         raise InvalidParameterError(f"`path` should end in .html, got {str(path)!r}")
@@ -251,6 +272,26 @@ def save_map(m, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
 # ---------------------------------------------------------------------------------------------
 # Small Leaflet elements of our own (no CDN, user strings escaped)
 # ---------------------------------------------------------------------------------------------
+def _check_map(m, name: str = "m") -> None:
+    """Refuse anything that is not a folium map (or a layer/group to draw into)."""
+    from branca.element import Element
+
+    if not isinstance(m, Element):
+        raise InvalidParameterError(
+            f"`{name}` must be a folium.Map (geonb.maps.make_map) or a folium layer group, got {type(m).__name__}"
+        )
+
+
+def _check_opacity(value, name: str) -> float:
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"`{name}` must be a number in [0, 1], got {value!r}") from exc
+    if not 0 <= v <= 1:
+        raise InvalidParameterError(f"`{name}` must be in [0, 1], got {value!r}")
+    return v
+
+
 def _safe_text(value) -> str:
     """HTML-escape ``value``; ``$`` too, so it cannot open a JS template literal either."""
     return html.escape(str(value), quote=True).replace("$", "&#36;").replace("`", "&#96;")
@@ -291,7 +332,15 @@ def add_legend(m, title: str, entries: Sequence[tuple[str, str]], *, position: s
     """
     from branca.element import MacroElement
     from jinja2 import Template
+    from matplotlib.colors import is_color_like
 
+    _check_map(m)
+    entries = list(entries)
+    for entry in entries:
+        if isinstance(entry, str) or len(entry) != 2:
+            raise InvalidParameterError(f"`entries` must be (label, css colour) pairs, got {entry!r}")
+        if not is_color_like(entry[1]):
+            raise InvalidParameterError(f"`entries`: {entry[1]!r} is not a colour (use '#1f5fbf' or a CSS name)")
     if position not in ("topleft", "topright", "bottomleft", "bottomright"):
         raise InvalidParameterError(f"`position` must be a Leaflet corner such as 'bottomright', got {position!r}")
     items = "".join(f"<div><i style='background:{_safe_text(c)}'></i>{_safe_text(label)}</div>"
@@ -335,8 +384,12 @@ def _catalog_records(catalog) -> list[dict]:
         if p.is_dir():
             p = p / "catalog.geojson"
         if not p.is_file():
-            raise InvalidParameterError(f"no catalog at {str(p)!r}; pass a LakeDataset, a GeoJSON path or dict")
-        catalog = json.loads(p.read_text(encoding="utf-8"))
+            raise DatasetNotFoundError(
+                f"`dataset_or_catalog`: {str(p)!r} does not exist; pass a LakeDataset, a GeoJSON path or dict")
+        try:
+            catalog = json.loads(p.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise GeoJSONError(f"`dataset_or_catalog`: {str(p)!r} is not GeoJSON ({exc})") from exc
     if isinstance(catalog, Mapping) and catalog.get("type") == "FeatureCollection":
         records = []
         for k, feat in enumerate(catalog.get("features") or []):
@@ -347,6 +400,11 @@ def _catalog_records(catalog) -> list[dict]:
             records.append(props)
         return records
     if hasattr(catalog, "iterrows"):  # a DataFrame with lat/lon (index = id)
+        missing = [c for c in ("lat", "lon") if c not in catalog.columns]
+        if missing and "geometry" not in catalog.columns:
+            raise InvalidParameterError(
+                f"`dataset_or_catalog` table needs 'lat' and 'lon' columns (degrees) or a 'geometry' column; "
+                f"it has {list(catalog.columns)}")
         records = []
         for lake_id, row in catalog.iterrows():
             rec = {k: v for k, v in row.items() if not _isna(v)}
@@ -394,8 +452,14 @@ def _scores_by_id(scores) -> dict[str, dict]:
 
 def f1_color(f1: float | None) -> str:
     """The :data:`F1_BINS` colour of an F1 value (:data:`NO_SCORE_COLOR` for None/NaN)."""
-    if f1 is None or not np.isfinite(f1):
+    if f1 is None:
         return NO_SCORE_COLOR
+    if isinstance(f1, (bool, str)) or not isinstance(f1, (int, float, np.number)):
+        raise InvalidParameterError(f"`f1` must be a number in [0, 1] or None, got {f1!r}")
+    if not np.isfinite(f1):
+        return NO_SCORE_COLOR
+    if not 0 <= f1 <= 1:
+        raise InvalidParameterError(f"`f1` must be in [0, 1], got {f1!r}; F1 scores are fractions, not percent")
     color = F1_BINS[0][2]
     for low, _, c in F1_BINS:
         if f1 >= low:
@@ -450,17 +514,34 @@ def add_lake_footprints(m, dataset_or_catalog, *, color_by: str = "split", score
     """
     import folium
 
+    _check_map(m)
     if color_by not in ("split", "f1"):
         raise InvalidParameterError(f"`color_by` must be 'split' or 'f1', got {color_by!r}")
+    fill_opacity = _check_opacity(fill_opacity, "fill_opacity")
+    if ids is not None and (isinstance(ids, str) or not hasattr(ids, "__iter__")):
+        raise InvalidParameterError(f"`ids` must be a list of lake ids, got {ids!r}; write ids=[{ids!r}]")
     by_id = _scores_by_id(scores)
+    for lake_id, sc in by_id.items():
+        f1 = sc.get("f1")
+        if f1 is not None and np.isfinite(f1) and not 0 <= f1 <= 1:
+            raise InvalidParameterError(f"`scores`: lake {lake_id!r} has f1={f1!r}, outside [0, 1]")
     if color_by == "f1" and not by_id:
         raise InvalidParameterError(
             "`color_by='f1'` needs `scores` (e.g. geonb.evaluation.per_lake_scores(...)); "
             "run notebook 05 (evaluation) or pass color_by='split'")
     records = _catalog_records(dataset_or_catalog)
+    known = {r["id"] for r in records}
     if ids is not None:
         wanted = {str(i) for i in ids}
+        missing = sorted(wanted - known)
+        if missing:
+            raise InvalidParameterError(f"`ids` {missing[:5]} are not lakes of the catalog (it has {len(known)} lakes, "
+                                        f"e.g. {sorted(known)[:3]})")
         records = [r for r in records if r["id"] in wanted]
+    stray = sorted(set(by_id) - known)
+    if stray:
+        raise InvalidParameterError(f"`scores` names lakes {stray[:5]} that are not in the catalog; score this "
+                                    "dataset's lakes (evaluation.per_lake_scores) or pass the matching catalog")
     if not records:
         raise InvalidParameterError(
             "there is no lake to draw (empty catalog or split); check the dataset and the `ids` you passed")
@@ -577,8 +658,8 @@ def raster_to_wgs84(scene: Scene, rgba: np.ndarray, *, max_size_px: int = MAX_OV
     if rgba.shape != (rows, cols, 4) or rgba.dtype != np.uint8:
         raise ShapeMismatchError(
             f"`rgba` must be uint8 with shape {(rows, cols, 4)} (the scene grid), got {rgba.dtype} {rgba.shape}")
-    if int(max_size_px) < 2:
-        raise InvalidParameterError(f"`max_size_px` must be >= 2, got {max_size_px}")
+    if isinstance(max_size_px, bool) or not isinstance(max_size_px, (int, np.integer)) or max_size_px < 2:
+        raise InvalidParameterError(f"`max_size_px` must be an integer >= 2, got {max_size_px!r}")
     dst_t, dst_w, dst_h = calculate_default_transform(scene.crs, WEB_MERCATOR, cols, rows, *scene.bounds)
     scale = max(dst_w, dst_h) / float(max_size_px)
     if scale > 1:
@@ -610,8 +691,13 @@ def _add_overlay(m, scene: Scene, rgba: np.ndarray, *, layer_name: str | None, g
                  max_size_px: int, palette_colors: int | None, show: bool, tooltip: str | None):
     import folium
 
-    if not 0 <= float(opacity) <= 1:
-        raise InvalidParameterError(f"`opacity` must be in [0, 1], got {opacity}")
+    _check_map(m if group is None else group, "m" if group is None else "group")
+    opacity = _check_opacity(opacity, "opacity")
+    if palette_colors is not None and (isinstance(palette_colors, bool) or
+                                       not isinstance(palette_colors, (int, np.integer)) or
+                                       not 2 <= palette_colors <= 256):
+        raise InvalidParameterError(f"`palette_colors` must be an integer 2..256 or None (full colour), "
+                                    f"got {palette_colors!r}")
     merc, (west, south, east, north) = raster_to_wgs84(scene, rgba, max_size_px=max_size_px)
     url = _png_data_url(merc, palette_colors=palette_colors)
     overlay = folium.raster_layers.ImageOverlay(
@@ -636,15 +722,44 @@ def _class_rgba(codes: np.ndarray, colors: Mapping[int, str], alpha: int = 255,
     return out
 
 
-def _class_map(scene: Scene, prediction, what: str = "prediction") -> np.ndarray:
+def _class_map(scene: Scene, prediction, what: str = "prediction",
+               allowed: Sequence[int] = (NODATA, WATER, LAND, UNCLASSIFIED)) -> np.ndarray:
+    if prediction is None:
+        raise InvalidParameterError(
+            f"the {what} is None; pass a Prediction (predict_scene) or a (rows, cols) class map")
     pred = prediction.classes if hasattr(prediction, "classes") and not isinstance(prediction, np.ndarray) \
         else prediction
     pred = np.asarray(pred)
+    if pred.ndim == 3 and pred.shape[:2] == tuple(scene.shape):
+        raise ShapeMismatchError(
+            f"the {what} has shape {pred.shape}: class probabilities, not a class map; pass the Prediction itself "
+            "or its .classes (the argmax mapped to class codes)")
+    if pred.dtype == bool:
+        raise InvalidParameterError(
+            f"the {what} is a boolean mask; pass class codes (e.g. np.where(mask, WATER, LAND)), not True/False")
+    if pred.dtype.kind == "f" and pred.size and (not np.isfinite(pred).all() or np.any(pred != np.round(pred))):
+        raise ClassCodeError(f"the {what} holds non-integer values (dtype {pred.dtype}); pass integer class codes")
+    if pred.dtype.kind not in "uif":
+        raise InvalidParameterError(f"the {what} must hold integer class codes, got dtype {pred.dtype}")
     if pred.shape != scene.shape:
         raise ShapeMismatchError(
             f"the {what} has shape {pred.shape} but scene {scene.name!r} is {scene.shape}: it was made for "
             "another scene or grid; predict this scene (geonb.prediction.predict_scene) and pass that")
-    return pred
+    bad = sorted(set(np.unique(pred).tolist()) - set(allowed))
+    if bad:
+        raise ClassCodeError(
+            f"the {what} holds class code(s) {bad[:10]} that the map cannot colour (known: {tuple(allowed)}); "
+            "remap them to geonb's codes (WATER=1, LAND=2, UNCLASSIFIED=3, 0 = no label)")
+    return pred.astype(np.uint8, copy=False)
+
+
+def _check_classes(classes) -> tuple[int, ...]:
+    classes = tuple(classes)
+    unknown = [c for c in classes if c not in LAKE_COLORS or c == NODATA]
+    if unknown:
+        raise ClassCodeError(f"`classes` holds code(s) {unknown} without a house colour; choose from "
+                             f"{(WATER, LAND, UNCLASSIFIED)}")
+    return classes
 
 
 def add_scene_layer(m, scene: Scene, *, composite: str | Sequence[str] = "true", layer_name: str | None = None,
@@ -703,6 +818,7 @@ def add_label_layer(m, scene: Scene, *, labels: np.ndarray | None = None, layer_
     labels = scene.labels if labels is None else labels
     if labels is None:
         raise InvalidParameterError(f"scene {scene.name!r} has no labels; pass `labels=` or use add_scene_layer")
+    classes = _check_classes(classes)
     labels = _class_map(scene, labels, "label raster")
     colors = {c: LAKE_COLORS[c] for c in classes if c in LAKE_COLORS}
     rgba = _class_rgba(labels, colors)
@@ -717,6 +833,7 @@ def add_prediction_layer(m, scene: Scene, prediction, *, layer_name: str | None 
 
     Raises ``ShapeMismatchError`` when the prediction is not on the scene's grid.
     """
+    classes = _check_classes(classes)
     codes = _class_map(scene, prediction)
     colors = {c: LAKE_COLORS[c] for c in classes if c in LAKE_COLORS}
     rgba = _class_rgba(codes, colors)
@@ -741,6 +858,7 @@ def add_error_layer(m, scene: Scene, prediction, *, layer_name: str | None = Non
 def add_class_legend(m, *, errors: bool = True, classes: Sequence[int] = (WATER, LAND, UNCLASSIFIED),
                      position: str = "bottomleft"):
     """A legend of the house class colours (and error colours) for label/prediction/error layers."""
+    classes = _check_classes(classes)
     entries = [(LAKE_CLASS_NAMES[c], LAKE_COLORS[c]) for c in classes]
     if errors:
         entries += [("false positive (land called water)", ERROR_COLORS["false positive"]),
@@ -793,7 +911,19 @@ def add_lake_layers(m, scenes, predictions=None, *, model_name: str = "", kinds:
         raise InvalidParameterError("`scenes` is empty (an empty test split?); there is nothing to put on the map")
     unknown = [k for k in kinds if k not in LAYER_KINDS]
     if unknown:
-        raise InvalidParameterError(f"unknown layer kinds {unknown}; choose from {list(LAYER_KINDS)}")
+        raise InvalidParameterError(f"`kinds` names unknown layer kinds {unknown}; choose from {list(LAYER_KINDS)}")
+    unknown_show = [k for k in show if k not in LAYER_KINDS]
+    if unknown_show:
+        raise InvalidParameterError(f"`show` names unknown layer kinds {unknown_show}; choose from {list(LAYER_KINDS)}")
+    if predictions is not None:
+        if not isinstance(predictions, Mapping):
+            raise InvalidParameterError(f"`predictions` must be a dict of lake id -> Prediction, "
+                                        f"got {type(predictions).__name__}")
+        stray = sorted(set(map(str, predictions)) - {k for k, _ in items})
+        if stray:
+            raise InvalidParameterError(
+                f"`predictions` has lakes {stray[:5]} that are not among `scenes` ({[k for k, _ in items][:5]}); "
+                "key predictions by the scenes' lake ids")
     if predictions is None and any(k in ("prediction", "errors") for k in kinds):
         raise InvalidParameterError(
             "prediction and error layers need `predictions` (dict lake id -> Prediction); run notebook 05 "
@@ -939,6 +1069,11 @@ def add_footprints_layer(m, footprints, *, crs=None, layer_name: str = "footprin
 
     from geonb.labels import polygons_to_geojson
 
+    _check_map(m)
+    if isinstance(footprints, (str, bytes)):
+        from geonb.labels import parse_footprints
+
+        footprints = parse_footprints(footprints, crs=crs)
     collection = polygons_to_geojson(footprints, crs, properties=False)
     style = {"color": color, "weight": float(weight), "fill": fill_opacity > 0, "fillColor": color,
              "fillOpacity": float(fill_opacity)}

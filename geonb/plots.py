@@ -44,6 +44,80 @@ def _plt():
     return plt
 
 
+# ---- Input checks (before any figure is made) ----------------------------------------------
+def _grid2d(values, name: str) -> np.ndarray:
+    """``values`` as a 2-D array, or a ShapeMismatchError naming ``name``."""
+    from geonb.errors import InvalidParameterError, ShapeMismatchError
+
+    if values is None or isinstance(values, str):
+        raise InvalidParameterError(f"`{name}` must be a (rows, cols) array, got {values!r}")
+    arr = np.asarray(values)
+    if arr.ndim != 2:
+        hint = ""
+        if arr.ndim == 3:
+            hint = ("; for class probabilities pass the class map (Prediction.classes or argmax over the last "
+                    "axis), for a multi-band image pick one band")
+        raise ShapeMismatchError(f"`{name}` must be a 2-D (rows, cols) array, got shape {arr.shape}{hint}")
+    return arr
+
+
+def _class_codes(values, name: str, allowed) -> np.ndarray:
+    """A 2-D array of integer class codes within ``allowed``, or a ClassCodeError naming the codes."""
+    from geonb.errors import ClassCodeError
+
+    arr = _grid2d(values, name)
+    if arr.dtype.kind == "f" and (not np.isfinite(arr).all() or np.any(arr != np.round(arr))):
+        raise ClassCodeError(f"`{name}` must hold integer class codes {tuple(allowed)}, got non-integer values "
+                             f"(dtype {arr.dtype}); pass a class map, not probabilities")
+    if arr.dtype.kind not in "uifb":
+        raise ClassCodeError(f"`{name}` must hold integer class codes {tuple(allowed)}, got dtype {arr.dtype}")
+    bad = sorted(set(np.unique(arr).tolist()) - set(allowed))
+    if bad:
+        raise ClassCodeError(
+            f"`{name}` holds class code(s) {bad[:10]} that are not in {tuple(allowed)}; remap them to geonb's codes "
+            "first (geonb.labels: WATER=1, LAND=2, UNCLASSIFIED=3, 0 = no label)"
+        )
+    return arr
+
+
+def _check_rgb(rgb, name: str = "rgb") -> np.ndarray:
+    from geonb.errors import ShapeMismatchError
+
+    arr = np.asarray(rgb)
+    if arr.ndim == 3 and arr.shape[0] in (3, 4) and arr.shape[-1] not in (3, 4):
+        raise ShapeMismatchError(
+            f"`{name}` has shape {arr.shape}, bands first; geonb draws (rows, cols, 3): "
+            f"use np.moveaxis({name}, 0, -1)"
+        )
+    if arr.ndim != 3 or arr.shape[-1] not in (3, 4):
+        raise ShapeMismatchError(f"`{name}` must be (rows, cols, 3) RGB in [0, 1] (bands.composite), got {arr.shape}")
+    return arr
+
+
+def _check_columns(table, columns, name: str, what: str) -> None:
+    from geonb.errors import InvalidParameterError
+
+    if not hasattr(table, "columns"):
+        raise InvalidParameterError(f"`{name}` must be a pandas DataFrame, got {type(table).__name__}")
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InvalidParameterError(
+            f"`{what}` {missing[0]!r} is not a column of `{name}`; its columns are {list(table.columns)}"
+        )
+
+
+def _check_fraction(value, name: str) -> float:
+    from geonb.errors import InvalidParameterError
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(f"`{name}` must be a number in [0, 1], got {value!r}") from exc
+    if not 0 <= v <= 1:
+        raise InvalidParameterError(f"`{name}` must be in [0, 1], got {value!r}")
+    return v
+
+
 def _get_ax(ax, figsize=(5, 5)):
     if ax is None:
         _, ax = _plt().subplots(figsize=figsize)
@@ -65,8 +139,14 @@ def class_legend(ax, classes=(WATER, LAND, UNCLASSIFIED), *, colors=None, names=
     """Add a legend of class colour patches to ``ax``; return the legend."""
     from matplotlib.patches import Patch
 
+    from geonb.errors import ClassCodeError
+
     colors = colors or LAKE_COLORS
     names = names or LAKE_CLASS_NAMES
+    unknown = [c for c in classes if c not in colors or c not in names]
+    if unknown:
+        raise ClassCodeError(f"`classes` holds code(s) {unknown} without a colour or name; known codes are "
+                             f"{sorted(set(colors) & set(names))}")
     handles = [Patch(facecolor=colors[c], edgecolor="0.3", label=names[c]) for c in classes]
     return ax.legend(handles=handles, loc=loc, fontsize="small", framealpha=0.85, **kwargs)
 
@@ -80,6 +160,7 @@ def _pixel_axes(ax, title: str) -> None:
 # ---- Scenes and labels -------------------------------------------------------------------
 def plot_labels(labels: np.ndarray, ax=None, *, title: str = "Labels", legend: bool = True):
     """Draw a lake label raster ``(rows, cols)`` in the house colours with a legend."""
+    labels = _class_codes(labels, "labels", (NODATA, WATER, LAND, UNCLASSIFIED))
     ax = _get_ax(ax)
     cmap, norm = lake_cmap()
     ax.imshow(np.asarray(labels), cmap=cmap, norm=norm, interpolation="nearest")
@@ -92,6 +173,7 @@ def plot_labels(labels: np.ndarray, ax=None, *, title: str = "Labels", legend: b
 
 def plot_rgb(rgb: np.ndarray, ax=None, *, title: str = "Composite"):
     """Draw an RGB array ``(rows, cols, 3)`` with values in [0, 1] (see ``bands.composite``)."""
+    rgb = _check_rgb(rgb)
     ax = _get_ax(ax)
     ax.imshow(np.clip(np.asarray(rgb), 0, 1), interpolation="nearest")
     _pixel_axes(ax, title)
@@ -118,9 +200,18 @@ def plot_band_histograms(pixel_table, bands=None, *, axes=None, bins: int = 60, 
     -------
     ndarray of Axes
     """
+    from geonb.errors import BandMismatchError, InvalidParameterError
+
+    if not hasattr(pixel_table, "columns"):
+        raise InvalidParameterError(f"`pixel_table` must be a DataFrame (LakeDataset.pixel_table), "
+                                    f"got {type(pixel_table).__name__}")
     plt = _plt()
     if bands is None:
         bands = [c for c in pixel_table.columns if c not in ("lake_id", "label")]
+    missing = [b for b in bands if b not in pixel_table.columns]
+    if missing:
+        raise BandMismatchError(f"`bands` {missing} are not columns of the pixel table; it has "
+                                f"{[c for c in pixel_table.columns if c not in ('lake_id', 'label')]}")
     if len(pixel_table) > max_pixels:
         pixel_table = pixel_table.sample(max_pixels, random_state=seed)
     if axes is None:
@@ -169,6 +260,7 @@ def plot_class_balance(summary, ax=None, *, title: str = "Class balance per spli
     ``summary`` is a DataFrame indexed by split (or dataset) with pixel-count columns named after the
     classes (``water``, ``land``, ``unclassified``).
     """
+    _check_columns(summary, (), "summary", "summary")
     ax = _get_ax(ax, figsize=(5, 3.5))
     classes = [c for c in (WATER, LAND, UNCLASSIFIED)
                if LAKE_CLASS_NAMES[c] in summary.columns and summary[LAKE_CLASS_NAMES[c]].sum() > 0]
@@ -202,7 +294,15 @@ def plot_confusion(confusion, ax=None, *, normalize: str | None = "true", title:
     normalize : {"true", None}
         ``"true"``: colour and label each cell by its share of the true class (row); ``None``: counts.
     """
+    from geonb.errors import InvalidParameterError
+
+    if normalize not in ("true", None):
+        raise InvalidParameterError(f"`normalize` must be 'true' or None, got {normalize!r}")
     conf = getattr(confusion, "confusion", confusion)
+    if not hasattr(conf, "to_frame") or not hasattr(conf, "matrix"):
+        raise InvalidParameterError(
+            f"`confusion` must be a geonb.evaluation Confusion or Scores, got {type(confusion).__name__}"
+        )
     frame = conf.to_frame()
     counts = frame.to_numpy().astype(float)
     if normalize == "true":
@@ -250,6 +350,13 @@ def plot_loss_curves(histories, ax=None, *, metric: str = "loss", validation: bo
     metric : str
         ``"loss"`` or ``"accuracy"``.
     """
+    from geonb.errors import InvalidParameterError
+
+    if not isinstance(histories, dict):
+        raise InvalidParameterError(f"`histories` must be a dict of label -> history, got {type(histories).__name__}")
+    recorded = {k for h in histories.values() for r in _seed_histories(h).values() for k in r}
+    if recorded and metric not in recorded:
+        raise InvalidParameterError(f"`metric` {metric!r} was not recorded; the histories have {sorted(recorded)}")
     ax = _get_ax(ax, figsize=(6, 4))
     colors = _plt().rcParams["axes.prop_cycle"].by_key()["color"]
     drawn = 0
@@ -298,6 +405,8 @@ def plot_experiment_scores(table, ax=None, *, metric: str = "f1", by: str = "lab
     reference : dict of setting to value, optional
         The study's values, drawn as black diamonds (NaN skipped).
     """
+    _check_columns(table, (by,), "table", "by")
+    _check_columns(table, (metric,), "table", "metric")
     ax = _get_ax(ax, figsize=(6, 3.8))
     labels = list(dict.fromkeys(table[by].astype(str)))
     x = np.arange(len(labels))
@@ -432,8 +541,19 @@ def plot_windows(rgb: np.ndarray, windows: np.ndarray, keep: np.ndarray | None =
     matplotlib.axes.Axes
         ``ax.geonb_overlay`` is the :class:`WindowOverlay`, for in-place updates.
     """
+    from geonb.errors import ShapeMismatchError
+
+    rgb = _check_rgb(rgb)
+    win = np.asarray(windows)
+    if win.ndim != 2 or win.shape[1] != 4:
+        raise ShapeMismatchError(f"`windows` must be (n, 4) (row_off, col_off, height, width), got shape {win.shape}")
+    if keep is not None and np.asarray(keep).shape != (len(win),):
+        raise ShapeMismatchError(
+            f"`keep` must have one flag per window ({len(win)}), got shape {np.asarray(keep).shape}")
+    if dropped is not None and np.asarray(dropped).shape != rgb.shape[:2]:
+        raise ShapeMismatchError(
+            f"`dropped` must be a (rows, cols) mask on the image grid {rgb.shape[:2]}, got {np.asarray(dropped).shape}")
     ax = _get_ax(ax, figsize=(6, 6.4))
-    rgb = np.asarray(rgb)
     ax.imshow(np.clip(rgb, 0, 1), interpolation="nearest")
     overlay = WindowOverlay(ax, rgb.shape[:2]).update(windows, keep, dropped)
     ax.set_xlim(-0.5, max(rgb.shape[1], int(np.max(np.asarray(windows)[:, [1]] + np.asarray(windows)[:, [3]],
@@ -506,6 +626,7 @@ def plot_pca_variance(pca, ax=None, *, threshold: float = 0.99, title: str | Non
 
     ``pca`` is a :class:`geonb.bands.PCAResult`; a dashed line marks ``threshold``.
     """
+    threshold = _check_fraction(threshold, "threshold")
     ax = _get_ax(ax, figsize=(5.5, 3.6))
     ratio = 100 * pca.explained_variance_ratio
     cum = 100 * pca.cumulative
@@ -526,6 +647,12 @@ def plot_pca_variance(pca, ax=None, *, threshold: float = 0.99, title: str | Non
 
 def plot_pca_loadings(pca, ax=None, *, n_components: int = 3, title: str | None = None):
     """Heat map of each component's weight per band (diverging colours, values written in)."""
+    from geonb.errors import InvalidParameterError
+
+    n_max = pca.loadings.shape[1]
+    if isinstance(n_components, bool) or not isinstance(n_components, (int, np.integer)) or \
+            not 1 <= n_components <= n_max:
+        raise InvalidParameterError(f"`n_components` must be an integer in 1..{n_max}, got {n_components!r}")
     ax = _get_ax(ax, figsize=(4.8, 4))
     load = pca.loadings.iloc[:, :n_components]
     vmax = float(np.abs(load.to_numpy()).max()) or 1.0
@@ -547,6 +674,7 @@ def plot_pca_loadings(pca, ax=None, *, n_components: int = 3, title: str | None 
 def plot_index(values: np.ndarray, ax=None, *, title: str = "NDWI", cmap: str = "RdBu", vmin: float = -1,
                vmax: float = 1, label: str = "index value"):
     """A normalised-difference index map ``(rows, cols)`` (NaN = no data, grey) with a colorbar."""
+    values = _grid2d(values, "values")
     ax = _get_ax(ax, figsize=(5, 4.5))
     import matplotlib
 
@@ -573,7 +701,17 @@ def plot_history(history, axes=None, *, metrics=("loss", "accuracy"), title: str
     -------
     ndarray of Axes
     """
+    from geonb.errors import InvalidParameterError
+
     hist = getattr(history, "history", history) or {}
+    if not hasattr(hist, "get") or not hasattr(hist, "keys"):
+        raise InvalidParameterError(
+            f"`history` must be a dict of metric -> values per epoch or a TrainingResult, got {type(history).__name__}"
+        )
+    if hist and not any(m in hist for m in metrics):
+        raise InvalidParameterError(
+            f"none of `metrics` {tuple(metrics)} was recorded; the history has {sorted(hist)}"
+        )
     metrics = [m for m in metrics if m in hist] or list(metrics[:1])
     if axes is None:
         _, axes = _plt().subplots(1, len(metrics), figsize=(4.5 * len(metrics), 3.6), squeeze=False)
@@ -621,6 +759,8 @@ def plot_prediction(scene, prediction, axes=None, *, title: str | None = None):
     """
     from geonb.bands import composite
 
+    _check_scene(scene)
+    pred_classes = _classes_on_grid(scene, prediction)
     if axes is None:
         _, axes = _plt().subplots(1, 3, figsize=(11, 3.8))
     axes = np.atleast_1d(axes)
@@ -639,7 +779,7 @@ def plot_prediction(scene, prediction, axes=None, *, title: str | None = None):
     else:
         axes[1].text(0.5, 0.5, "no labels", ha="center", va="center", transform=axes[1].transAxes)
         _pixel_axes(axes[1], "label")
-    plot_labels(prediction.classes, ax=axes[2], title="prediction")
+    plot_labels(pred_classes, ax=axes[2], title="prediction")
     return axes
 
 
@@ -660,6 +800,7 @@ def plot_scene_overview(scene, axes=None, *, composites=None):
     """
     from geonb.bands import FALSE_COLOR, TRUE_COLOR, composite
 
+    _check_scene(scene)
     composites = composites or {"true colour (1-4-3)": TRUE_COLOR, "false colour (2-6-1)": FALSE_COLOR}
     n = len(composites) + (scene.labels is not None)
     if axes is None:
@@ -701,11 +842,17 @@ def plot_footprints(rgb, footprints, transform, crs=None, ax=None, *, title: str
     color, label : str
         Outline colour and legend entry; call again with another colour for predictions.
     """
+    from affine import Affine
     from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
 
+    from geonb.errors import InvalidParameterError
     from geonb.labels import footprints_to_pixels
 
+    if not isinstance(transform, Affine):
+        raise InvalidParameterError(f"`transform` must be an affine.Affine (scene.transform), got {transform!r}")
+    if rgb is not None:
+        rgb = _check_rgb(rgb)
     ax = _get_ax(ax, figsize=(6, 6))
     if rgb is not None:
         ax.imshow(np.clip(np.asarray(rgb), 0, 1), interpolation="nearest")
@@ -725,9 +872,9 @@ def plot_building_mask(mask: np.ndarray, ax=None, *, title: str = "Building mask
 
     from geonb.labels import BUILDING_CLASS_NAMES
 
-    ax = _get_ax(ax)
-    mask = np.asarray(mask)
     codes = (BACKGROUND, BUILDING, BORDER)
+    mask = _class_codes(mask, "mask", codes)
+    ax = _get_ax(ax)
     cmap = ListedColormap([BUILDING_COLORS[c] for c in codes], name="geonb_buildings")
     norm = BoundaryNorm(np.arange(-0.5, len(codes) + 0.5), cmap.N)
     ax.imshow(mask.astype(np.uint8), cmap=cmap, norm=norm, interpolation="nearest")
@@ -741,8 +888,8 @@ def plot_building_mask(mask: np.ndarray, ax=None, *, title: str = "Building mask
 def plot_distance(distance: np.ndarray, ax=None, *, title: str = "Signed distance to building outlines",
                   cmap: str = "RdBu_r"):
     """Draw a signed distance map (metres, inside positive) with a diverging colour bar centred on 0."""
+    distance = _grid2d(distance, "distance")
     ax = _get_ax(ax, figsize=(6, 5))
-    distance = np.asarray(distance)
     vmax = float(np.nanmax(np.abs(distance))) or 1.0
     im = ax.imshow(distance, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
     cbar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
@@ -769,12 +916,20 @@ def error_codes(labels: np.ndarray, predicted: np.ndarray, positive: int = WATER
     >>> error_codes(np.array([[1, 1, 2, 3]]), np.array([[1, 2, 1, 1]])).tolist()
     [[0, 2, 1, 0]]
     """
+    from geonb.errors import ShapeMismatchError
+
     labels = np.asarray(labels)
     predicted = np.asarray(predicted)
+    if predicted.ndim == 3 and predicted.shape[:2] == labels.shape:
+        raise ShapeMismatchError(
+            f"`predicted` has shape {predicted.shape}: class probabilities, not a class map; pass "
+            "Prediction.classes (or the codes of the argmax over the last axis)"
+        )
     if labels.shape != predicted.shape:
-        from geonb.errors import ShapeMismatchError
-
-        raise ShapeMismatchError(f"labels {labels.shape} and prediction {predicted.shape} are on different grids")
+        raise ShapeMismatchError(
+            f"`labels` shape {labels.shape} and `predicted` shape {predicted.shape} differ: they are on different "
+            "grids; predict the same scene the labels come from"
+        )
     scored = (labels != NODATA) & (labels != UNCLASSIFIED) & (predicted != NODATA)
     out = np.zeros(labels.shape, dtype=np.uint8)
     out[scored & (predicted == positive) & (labels != positive)] = FALSE_POSITIVE
@@ -794,8 +949,8 @@ def water_score(prediction, positive: int = WATER) -> np.ndarray:
 
     probs = getattr(prediction, "probabilities", None)
     if probs is None:
-        raise InvalidParameterError("this prediction has no probabilities, so it has no water score; "
-                                    "pass threshold=None")
+        raise InvalidParameterError(f"`prediction` ({type(prediction).__name__}) has no probabilities, so it has no "
+                                    "water score; pass a geonb Prediction, or threshold=None")
     probs = np.asarray(probs, dtype=np.float32)
     codes = tuple(getattr(prediction, "class_codes", None) or LAKE_CLASSES[: probs.shape[-1]])
     k = codes.index(positive)
@@ -835,6 +990,34 @@ def classes_at_threshold(prediction, threshold: float | None = 0.5, positive: in
     return out
 
 
+def _check_scene(scene) -> None:
+    from geonb.errors import InvalidParameterError
+    from geonb.scene import Scene
+
+    if not isinstance(scene, Scene):
+        raise InvalidParameterError(f"`scene` must be a geonb Scene (read_scene, LakeDataset.scene), "
+                                    f"got {type(scene).__name__}")
+
+
+def _classes_on_grid(scene, prediction) -> np.ndarray:
+    """The class map of ``prediction`` (a Prediction or a code array), checked against the scene grid."""
+    from geonb.errors import InvalidParameterError, ShapeMismatchError
+
+    if prediction is None:
+        raise InvalidParameterError("`prediction` is None; pass a Prediction (predict_scene) or a class map")
+    codes = np.asarray(prediction.classes if hasattr(prediction, "classes") and not isinstance(prediction, np.ndarray)
+                       else prediction)
+    if codes.ndim == 3 and codes.shape[:2] == tuple(scene.shape):
+        raise ShapeMismatchError(
+            f"`prediction` has shape {codes.shape}: class probabilities, not a class map; pass the Prediction "
+            "itself or its .classes (the argmax mapped to class codes)")
+    if codes.shape != tuple(scene.shape):
+        raise ShapeMismatchError(
+            f"`prediction` has shape {codes.shape} but scene {scene.name!r} is {tuple(scene.shape)}: it was made for "
+            "another scene or grid; predict this scene (geonb.prediction.predict_scene) and pass that")
+    return codes
+
+
 def _error_cmap():
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
@@ -862,10 +1045,10 @@ def plot_errors(labels: np.ndarray, predicted: np.ndarray, ax=None, *, title: st
     background : ndarray (rows, cols, 3) in [0, 1], optional
         A picture drawn underneath (e.g. the composite); errors are drawn over it with ``alpha``.
     """
-    ax = _get_ax(ax)
     if hasattr(predicted, "classes") and not isinstance(predicted, np.ndarray):
         predicted = predicted.classes
     err = error_codes(labels, predicted)
+    ax = _get_ax(ax)
     cmap, norm = _error_cmap()
     if background is not None:
         ax.imshow(np.clip(background, 0, 1), interpolation="nearest")
@@ -882,8 +1065,17 @@ def plot_probability(probability: np.ndarray, ax=None, *, threshold: float | Non
                      title: str = "Water probability", colorbar: bool = True):
     """A water-probability heat map ``(rows, cols)`` in [0, 1] (e.g. :func:`water_score`) with a colour bar
     and the threshold marked on it."""
+    from geonb.errors import InvalidParameterError
+
+    probability = _grid2d(probability, "probability")
+    finite = probability[np.isfinite(probability)]
+    if finite.size and (finite.min() < 0 or finite.max() > 1):
+        raise InvalidParameterError(
+            f"`probability` must lie in [0, 1], got {finite.min():.4g}..{finite.max():.4g}; "
+            "pass water_score(prediction)"
+        )
     ax = _get_ax(ax)
-    im = ax.imshow(np.asarray(probability), cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+    im = ax.imshow(probability, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
     _pixel_axes(ax, title)
     if colorbar:
         cbar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
@@ -920,9 +1112,9 @@ def plot_side_by_side(scene, prediction, axes=None, *, composite=("red", "green"
     from geonb.bands import composite as make_composite
     from geonb.errors import ShapeMismatchError
 
+    _check_scene(scene)
     has_probs = getattr(prediction, "probabilities", None) is not None
-    classes = classes_at_threshold(prediction, threshold) if has_probs else \
-        np.asarray(getattr(prediction, "classes", prediction))
+    classes = classes_at_threshold(prediction, threshold) if has_probs else _classes_on_grid(scene, prediction)
     if classes.shape != scene.shape:
         raise ShapeMismatchError(
             f"the prediction has shape {classes.shape} but scene {scene.name!r} is {scene.shape}: it was made for "

@@ -15,9 +15,10 @@ Profiles (``GEONB_PROFILE``)
 
 from __future__ import annotations
 
+import numbers
 import os
 import platform
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from geonb.errors import DeviceError, InvalidParameterError
@@ -42,6 +43,12 @@ def build_dir(*parts: str) -> Path:
     else:
         checkout = Path(__file__).resolve().parents[1]
         base = checkout / "build" if (checkout / "pyproject.toml").exists() else Path.cwd() / "build"
+    for part in parts:
+        if not isinstance(part, str) or not part or Path(part).is_absolute() or ".." in Path(part).parts:
+            raise InvalidParameterError(
+                f"`parts` must be relative folder names inside the build folder, got {part!r} in {parts!r}; "
+                "use plain names such as build_dir('models')"
+            )
     path = base.joinpath(*parts)
     path.mkdir(parents=True, exist_ok=True)
     return path
@@ -151,7 +158,39 @@ def get_profile(name: str | None = None, **overrides) -> Profile:
             f"choose one of {sorted(PROFILES)}"
         )
     profile = PROFILES[key]
-    return replace(profile, **overrides) if overrides else profile
+    if not overrides:
+        return profile
+    known = {f.name for f in fields(Profile)} - {"name", "notes"}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise InvalidParameterError(
+            f"get_profile() has no setting(s) {unknown}; the settings you can override are {sorted(known)}"
+        )
+    for key_, value in overrides.items():
+        _check_profile_value(key_, value)
+    return replace(profile, **overrides)
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def _check_profile_value(name: str, value) -> None:
+    """Validate one overridden :class:`Profile` field (positive ints, non-empty tuples of them)."""
+    if name == "max_lakes" and value is None:
+        return
+    if name in ("patch_sizes", "seeds"):
+        ok = isinstance(value, (tuple, list)) and len(value) > 0 and all(_is_int(v) for v in value)
+        ok = ok and all(v >= (0 if name == "seeds" else 1) for v in value)
+        if not ok:
+            raise InvalidParameterError(
+                f"`{name}` must be a non-empty tuple of {'non-negative' if name == 'seeds' else 'positive'} "
+                f"integers, got {value!r}"
+            )
+        return
+    if not _is_int(value) or value < 1:
+        hint = " (or None for all lakes)" if name == "max_lakes" else ""
+        raise InvalidParameterError(f"`{name}` must be a positive integer{hint}, got {value!r}")
 
 
 @dataclass
@@ -269,6 +308,10 @@ def versions(packages: tuple[str, ...] = STACK) -> dict[str, str]:
     """
     from importlib.metadata import PackageNotFoundError, version
 
+    if isinstance(packages, str) or not all(isinstance(p, str) for p in packages):
+        raise InvalidParameterError(
+            f"`packages` must be a tuple of distribution names, e.g. ('numpy',), got {packages!r}"
+        )
     alias = {"tensorflow": ("tensorflow", "tensorflow-cpu")}
     out = {}
     for name in packages:
@@ -394,6 +437,8 @@ def pick_batch_size(report: DeviceReport | None = None, profile: Profile | None 
     capped at 1024); on a CPU the profile's size (the study's 16-32) trains as fast per epoch.
     """
     profile = profile or get_profile()
+    if not _is_int(patch_size) or patch_size < 1:
+        raise InvalidParameterError(f"`patch_size` must be a positive integer, got {patch_size!r}")
     if report is not None and report.has_gpu:
         return int(min(1024, max(profile.batch_size, (256 * 1024) // max(1, patch_size * patch_size))))
     return int(profile.batch_size)
@@ -408,6 +453,8 @@ def use_mixed_precision(report: DeviceReport | None = None, enable: bool | None 
     """
     import warnings
 
+    if enable is not None and not (isinstance(enable, bool) or type(enable).__name__ == "bool_"):
+        raise InvalidParameterError(f"`enable` must be True, False or None (automatic), got {enable!r}")
     keras = import_keras()
     has_gpu = bool(report is not None and report.has_gpu)
     want = has_gpu if enable is None else bool(enable)

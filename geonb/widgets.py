@@ -377,6 +377,11 @@ def _as_predictions(predictions) -> dict:
         if not isinstance(by_lake, dict):
             raise InvalidParameterError(
                 f"`predictions[{model!r}]` must be a dict {{lake id: Prediction}}, got {type(by_lake).__name__}")
+        for lake_id, pred in by_lake.items():
+            if not hasattr(pred, "classes"):
+                raise InvalidParameterError(
+                    f"`predictions[{model!r}][{lake_id!r}]` is a {type(pred).__name__}, not a prediction; pass the "
+                    "Prediction of geonb.prediction.predict_scene (it carries the class map, probabilities and codes)")
         if by_lake:
             out[str(model)] = {str(k): v for k, v in by_lake.items()}
     return out

@@ -97,6 +97,8 @@ def read_footprints(path: str | os.PathLike, *, crs=None, empty_ok: bool = False
         It does not parse as GeoJSON.
     """
     path = Path(path)
+    if path.is_dir():
+        raise DatasetNotFoundError(f"{str(path)!r} is a folder, not a GeoJSON file; give the .geojson file's path")
     if not path.is_file():
         raise DatasetNotFoundError(f"GeoJSON file {str(path)!r} does not exist; check the path")
     try:
@@ -653,6 +655,11 @@ def generate_buildings(root: str | os.PathLike | None = None, seed: int = 0, ove
         raise InvalidParameterError(f"`tile_px` must be a whole number >= 64, got {tile_px!r}")
     if not 0.05 <= pixel_m <= 2.0:
         raise InvalidParameterError(f"`pixel_m` must be between 0.05 and 2 metres, got {pixel_m!r}")
+    if not (-80 <= float(lat) <= 80 and -180 <= float(lon) <= 180):
+        raise InvalidParameterError(f"`lat` must lie in [-80, 80] and `lon` in [-180, 180] degrees, "
+                                    f"got lat={lat!r}, lon={lon!r}")
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or os.sep in name:
+        raise InvalidParameterError(f"`name` must be a plain folder name such as {SAMPLE_NAME!r}, got {name!r}")
     if root is None:
         from geonb.datasets import data_root
 

@@ -663,7 +663,12 @@ def write_dataset(path: str | os.PathLike, name: str, n: int, *, seed: int = 0, 
     """
     from tqdm.auto import tqdm
 
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 3:
+        raise InvalidParameterError(f"`n` must be an integer >= 3 (one lake per split at least), got {n!r}")
+    workers = _check_workers(workers)
     path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InvalidParameterError(f"`path` {str(path)!r} is a file; give a new or empty folder")
     (path / "images").mkdir(parents=True, exist_ok=True)
     (path / "labels").mkdir(parents=True, exist_ok=True)
     plan = plan_dataset(n, seed=seed, dataset_index=dataset_index, unclassified=unclassified)
@@ -747,6 +752,10 @@ def generate_lakes(root: str | os.PathLike | None = None, seed: int = 0, overwri
             counts[key] = int(value)
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise InvalidParameterError(f"`seed` must be a non-negative integer, got {seed!r}")
+    workers = _check_workers(workers)
+    if root.exists() and not root.is_dir():
+        raise InvalidParameterError(f"`root` {str(root)!r} is a file; give the folder that holds (or will hold) "
+                                    "the lakes datasets")
     if not overwrite:
         for name in counts:
             if (root / name).exists():
