@@ -1288,7 +1288,7 @@ case("write_footprints-existing", A, OutputExistsError, "overwrite=True",
      lambda fx, out: _sn().write_footprints(out / "old.geojson", _fp(fx)), output=True)
 case("write_footprints-folder", A, InvalidParameterError, "folder",
      lambda fx, out: _sn().write_footprints(out / "sub", _fp(fx)), output=True)
-case("write_footprints-not-geometries", A, GeoJSONError, "geometr",
+case("write_footprints-not-geometries", A, InvalidParameterError, "footprints.*geometry",
      lambda fx, out: _sn().write_footprints(out / "new.geojson", ["abc"], crs=fx.crs), output=True)
 case("write_footprints-precision-negative", A, InvalidParameterError, "`precision`",
      lambda fx, out: _sn().write_footprints(out / "new.geojson", _fp(fx), precision=-1), output=True)
