@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from geonb.errors import BandMismatchError, InvalidParameterError
+from geonb.errors import BandMismatchError, ClassCodeError, InvalidParameterError, ShapeMismatchError
 
 
 @dataclass(frozen=True)
@@ -228,6 +228,10 @@ def normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``(a - b) / (a + b)`` as float32; NaN where ``a + b == 0``."""
     a = np.asarray(a, dtype=np.float32)
     b = np.asarray(b, dtype=np.float32)
+    if a.shape != b.shape:
+        raise ShapeMismatchError(
+            f"`a` has shape {a.shape} and `b` has shape {b.shape}; the two bands must be on the same grid"
+        )
     den = a + b
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(den != 0, (a - b) / den, np.nan)
@@ -646,5 +650,8 @@ def class_spectra(table, classes: Sequence[int] | None = None, bands: Sequence[s
                          "p10": p10[j], "p90": p90[j], "n": int(x.shape[0])})
     out = pd.DataFrame(rows)
     if out.empty:
-        raise BandMismatchError(f"no pixels of classes {list(classes)} in the table")
+        raise ClassCodeError(
+            f"no pixels of classes {list(classes)} in the table; the classes present are "
+            f"{sorted(int(c) for c in np.unique(labels) if c != 0)}: pass some of those as `classes=`"
+        )
     return out.sort_values(["class", "wavelength_nm"]).reset_index(drop=True)

@@ -1028,6 +1028,12 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
     """Write a results table to CSV atomically (never over an existing file unless ``overwrite``)."""
     if not isinstance(table, pd.DataFrame):
         raise InvalidParameterError(f"`table` must be a pandas DataFrame, got {type(table).__name__}")
+    if Path(path).is_dir():
+        raise InvalidParameterError(f"`path` {str(path)!r} is a folder; give a file name ending in '.csv'")
+    if Path(path).suffix.lower() != ".csv":
+        raise InvalidParameterError(
+            f"`path` {str(path)!r} must end with '.csv' (write_table writes CSV); got suffix {Path(path).suffix!r}"
+        )
     with atomic_path(path, overwrite) as tmp:
         table.to_csv(tmp)
     return Path(path)

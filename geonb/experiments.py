@@ -536,7 +536,13 @@ def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str 
     progress : bool
         Show a progress bar over cells.
     """
-    data = data or _SplitScenes(dataset)
+    cells = list(cells)
+    if not cells:
+        raise InvalidParameterError("`cells` is empty; give (label, CellSpec) pairs to run")
+    bad = [c for c in cells if not (isinstance(c, tuple) and len(c) == 2 and isinstance(c[1], CellSpec))]
+    if bad:
+        raise InvalidParameterError(f"`cells` must hold (label, CellSpec) pairs, got {bad[0]!r}")
+    data = data or _SplitScenes(_check_dataset(dataset))
     use_cache = cache_dir is not False
     root = Path(cache_dir) if cache_dir not in (None, False) else default_cache_dir()
     transforms: dict[str, tuple] = {}
@@ -671,6 +677,11 @@ class ExperimentResults:
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the results (tables, histories, predictions; not the models) to a folder."""
         path = Path(path)
+        if path.exists() and not path.is_dir():
+            raise InvalidParameterError(
+                f"`path` {str(path)!r} is a file; results are saved to a folder: give a folder path "
+                "(nothing was written)"
+            )
         if path.exists() and not overwrite and any(path.iterdir()):
             raise OutputExistsError(f"{str(path)!r} exists and is not empty; pass overwrite=True or another path")
         path.mkdir(parents=True, exist_ok=True)
@@ -693,6 +704,10 @@ class ExperimentResults:
     def load(cls, path: str | os.PathLike) -> ExperimentResults:
         """Read results written by :meth:`save`."""
         path = Path(path)
+        if path.is_file():
+            raise InvalidParameterError(
+                f"`path` {str(path)!r} is a file; give the folder that ExperimentResults.save(folder) wrote"
+            )
         meta_file = path / "results.json"
         if not meta_file.is_file():
             from geonb.errors import DatasetNotFoundError
@@ -745,8 +760,20 @@ def _collect(name: str, varied: str, results: list[tuple[str, CellResult]], sett
 # -------------------------------------------------------------------------------------------
 # The experiments
 # -------------------------------------------------------------------------------------------
+def _check_dataset(dataset):
+    if not (hasattr(dataset, "split_ids") and hasattr(dataset, "scene")):
+        hint = (f"; open it first: geonb.datasets.LakeDataset({dataset!r})" if isinstance(dataset, (str, os.PathLike))
+                else "")
+        raise InvalidParameterError(
+            f"`dataset` must be a LakeDataset (with splits and scenes), got {type(dataset).__name__} {dataset!r}{hint}"
+        )
+    return dataset
+
+
 def _common(dataset, seeds, epochs, batch_size, profile):
     from geonb.runtime import get_profile
+
+    _check_dataset(dataset)
 
     prof = profile if profile is not None and not isinstance(profile, str) else get_profile(profile)
     seeds = tuple(prof.seeds if seeds is None else seeds)
@@ -755,7 +782,7 @@ def _common(dataset, seeds, epochs, batch_size, profile):
     epochs = prof.epochs if epochs is None else epochs
     batch_size = prof.batch_size if batch_size is None else batch_size
     for name, v in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(v, (int, np.integer)) or v < 1:
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
             raise InvalidParameterError(f"`{name}` must be an int >= 1, got {v!r}")
     for split in ("train", "val", "test"):
         if not dataset.split_ids(split):
@@ -820,6 +847,8 @@ def patch_size_sweep(dataset, patch_sizes: Iterable[int] | None = None, *, model
 
     prof = profile if profile is not None and not isinstance(profile, str) else get_profile(profile)
     sizes = tuple(prof.patch_sizes if patch_sizes is None else patch_sizes)
+    if not sizes:
+        raise InvalidParameterError("`patch_sizes` is empty; give at least one patch size, e.g. (8, 16, 32, 64)")
     seeds, epochs, batch_size = _common(dataset, seeds, epochs, batch_size, prof)
     data = _SplitScenes(dataset)
     sizes = tuple(_check_patch_size(data, s) for s in sizes)
@@ -947,6 +976,11 @@ def domain_shift(results: ExperimentResults, dataset, *, labels: Sequence[str] |
         Tidy: columns ``label``, ``condition``, ``n_lakes``, ``n_pixels``, ``water_share``, ``f1``,
         ``precision``, ``recall``, ``iou``, ``accuracy``.
     """
+    if not isinstance(results, ExperimentResults):
+        raise InvalidParameterError(
+            f"`results` must be ExperimentResults (e.g. from model_comparison), got {type(results).__name__}"
+        )
+    _check_dataset(dataset)
     labels = list(results.predictions) if labels is None else list(labels)
     missing = [lb for lb in labels if lb not in results.predictions]
     if missing:
@@ -1014,5 +1048,6 @@ def unclassified_check(model, dataset, *, split: str | None = None, bands: Seque
     if len(codes) != 1:
         raise ModelError(f"the predictions carry different class codes {sorted(codes)}; predict with one model")
     breakdown = unclassified_breakdown({k: v.classes for k, v in preds.items()}, labels,
-                                       {k: v.probabilities for k, v in preds.items()}, classes=codes.pop())
+                                       {k: v.probabilities for k, v in preds.items()}, classes=codes.pop(),
+                                       mask={k: v.nodata_mask for k, v in preds.items()})
     return breakdown, preds

@@ -237,8 +237,11 @@ def input_statistics(images, valid: np.ndarray | None = None) -> tuple[np.ndarra
             raise InvalidParameterError(
                 f"`valid` has {valid.size} pixels but `images` has {flat.shape[0]}; give one flag per pixel"
             )
-        if valid.any():
-            flat = flat[valid]
+        if not valid.any():
+            raise InvalidParameterError(
+                "`valid` marks no pixel as valid (no labelled, non-nodata pixel); statistics need at least one"
+            )
+        flat = flat[valid]
     if flat.shape[0] == 0:
         raise InvalidParameterError("`images` holds no pixels to compute statistics from")
     mean = flat.mean(axis=0, dtype=np.float64)
@@ -265,6 +268,13 @@ def _input_and_norm(keras, bands: int, normalization):
                 f"`normalization` has statistics for {mean.size} bands but the model has bands={bands}; "
                 "compute them on images with the same bands"
             )
+        if not (np.isfinite(mean).all() and np.isfinite(var).all()) or (var <= 0).any():
+            flat = [i for i in range(bands) if not (np.isfinite(var[i]) and var[i] > 0 and np.isfinite(mean[i]))]
+            raise InvalidParameterError(
+                f"`normalization` has a variance that is 0, negative or not finite for band(s) {flat} "
+                f"(variance {var.tolist()}); a constant band cannot be normalised: drop it (select other bands) "
+                "or compute the statistics on training images where it varies"
+            )
         x = keras.layers.Normalization(mean=mean.tolist(), variance=var.tolist(), name="normalize")(x)
     return inputs, x
 
@@ -280,9 +290,12 @@ def compile_model(model, learning_rate: float = 1e-3):
     Accuracy is a *weighted* metric, so pixels with sample weight 0 (no label, nodata) are left out
     of it when :func:`geonb.training.train` passes per-pixel weights.
     """
+    if not is_keras_model(model):
+        raise ModelError(f"`model` must be a Keras model to compile, got {type(model).__name__}")
     keras = _keras()
-    if not learning_rate > 0:
-        raise InvalidParameterError(f"`learning_rate` must be > 0, got {learning_rate!r}")
+    if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.number)) \
+            or not learning_rate > 0:
+        raise InvalidParameterError(f"`learning_rate` must be a number > 0, got {learning_rate!r}")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="categorical_crossentropy",
@@ -795,13 +808,21 @@ class AllLandBaseline:
         return out
 
 
+def band_axis_hint(shape: tuple, n_bands: int) -> str:
+    """A hint when an array looks bands-first ``(bands, rows, cols)`` instead of geonb's ``(rows, cols, bands)``."""
+    if len(shape) >= 3 and shape[-1] != n_bands and shape[-3] == n_bands:
+        return f"; it looks bands-first (shape {tuple(shape)}): use np.moveaxis(images, {len(shape) - 3}, -1)"
+    return ""
+
+
 def _check_baseline_input(model, x: np.ndarray) -> None:
     if model.n_bands is None or model.classes_ is None:
         raise ModelError(f"{type(model).__name__} is not fitted yet; call .fit(train_patches) first")
-    if x.ndim < 2 or x.shape[-1] != model.n_bands:
+    if x.ndim < 3 or x.shape[-1] != model.n_bands:
         raise BandMismatchError(
-            f"`images` has {x.shape[-1] if x.ndim else 0} bands but the baseline was fitted on {model.n_bands}; "
-            "select the same bands"
+            f"`images` has shape {x.shape} with {x.shape[-1] if x.ndim else 0} bands last, but the baseline was "
+            f"fitted on {model.n_bands} bands; give (n, rows, cols, bands) with the same bands"
+            + band_axis_hint(x.shape, model.n_bands)
         )
 
 

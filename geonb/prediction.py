@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from geonb.errors import BandMismatchError, InvalidParameterError, ModelError
+from geonb.errors import BandMismatchError, InvalidParameterError, ModelError, ShapeMismatchError
 from geonb.io import atomic_paths, check_output_paths, open_raster
 from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, NODATA
-from geonb.models import is_keras_model, model_io
+from geonb.models import band_axis_hint, is_keras_model, model_io
 from geonb.patches import grid_windows
 from geonb.scene import Scene, read_image
 from geonb.training import resolve_codes
@@ -77,12 +77,14 @@ class Prediction:
         probs = np.asarray(self.probabilities)
         if self.classes.ndim != 2 or self.nodata_mask.shape != self.classes.shape:
             raise InvalidParameterError(
-                f"`classes` {self.classes.shape} and `nodata_mask` {self.nodata_mask.shape} must be one (rows, cols) grid"
+                f"`classes` {self.classes.shape} and `nodata_mask` {self.nodata_mask.shape} must be one "
+                "(rows, cols) grid"
             )
         if probs.shape != self.classes.shape + (len(self.class_codes),):
             raise InvalidParameterError(
                 f"`probabilities` has shape {probs.shape} but {len(self.class_codes)} class codes "
-                f"{self.class_codes} on a {self.classes.shape} grid need {self.classes.shape + (len(self.class_codes),)}"
+                f"{self.class_codes} on a {self.classes.shape} grid need "
+                f"{self.classes.shape + (len(self.class_codes),)}"
             )
 
     @property
@@ -194,19 +196,37 @@ def predict_array(model, image: np.ndarray, *, nodata_mask: np.ndarray | None = 
     if image.shape[2] != bands:
         raise BandMismatchError(
             f"the image has {image.shape[2]} bands but the model takes {bands}; select the model's bands "
-            "(e.g. scene.select_bands(('red', 'green', 'blue'))) before predicting"
+            "(e.g. scene.select_bands(('red', 'green', 'blue'))) before predicting" + band_axis_hint(image.shape, bands)
         )
     rows, cols = image.shape[:2]
     if rows == 0 or cols == 0:
         raise InvalidParameterError(f"`image` is empty: shape {image.shape}")
-    if not is_keras_model(model):  # per-pixel baselines: the whole image at once
-        return np.asarray(model.predict_proba(image[None]), dtype=np.float32)[0]
-    tile, stride = _resolve_tiling(model, (rows, cols), patch_size, overlap)
-    pr, pc = max(0, tile[0] - rows), max(0, tile[1] - cols)
+    if nodata_mask is not None:
+        nodata_mask = np.asarray(nodata_mask)
+        if nodata_mask.shape != (rows, cols):
+            raise ShapeMismatchError(
+                f"`nodata_mask` has shape {nodata_mask.shape} but the image grid is {(rows, cols)}"
+            )
+        nodata_mask = nodata_mask.astype(bool)
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer))
+                                   or batch_size < 1):
+        raise InvalidParameterError(f"`batch_size` must be an int >= 1 or None, got {batch_size!r}")
+    invalid = ~np.isfinite(image).all(axis=-1)
+    if nodata_mask is not None:
+        invalid &= ~nodata_mask
+    if invalid.any():
+        raise InvalidParameterError(
+            f"`image` holds NaN or inf at {int(invalid.sum())} pixels outside `nodata_mask`; mark them as nodata "
+            "(a Scene read with geonb.scene.read_scene does this)"
+        )
     padded = image
     if nodata_mask is not None and np.any(nodata_mask):
         padded = image.copy()
         padded[nodata_mask] = 0.0
+    if not is_keras_model(model):  # per-pixel baselines: the whole image at once
+        return np.asarray(model.predict_proba(padded[None]), dtype=np.float32)[0]
+    tile, stride = _resolve_tiling(model, (rows, cols), patch_size, overlap)
+    pr, pc = max(0, tile[0] - rows), max(0, tile[1] - cols)
     if pr or pc:
         padded = np.pad(padded, ((0, pr), (0, pc), (0, 0)), mode="reflect" if min(rows, cols) > 1 else "edge")
     prow, pcol = padded.shape[:2]

@@ -448,10 +448,12 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         )
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):
         raise ModelError("`model` is not compiled; use geonb.models.compile_model(model) first")
-    if not isinstance(epochs, (int, np.integer)) or epochs < 1:
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise InvalidParameterError(f"`epochs` must be an int >= 1, got {epochs!r}")
-    if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InvalidParameterError(f"`batch_size` must be an int >= 1, got {batch_size!r}")
+    if verbose not in ("auto", 0, 1, 2) or isinstance(verbose, bool):
+        raise InvalidParameterError(f"`verbose` must be 'auto', 0, 1 or 2 (Keras' progress output), got {verbose!r}")
     if early_stopping is not None and (not isinstance(early_stopping, (int, np.integer)) or early_stopping < 1):
         raise InvalidParameterError(
             f"`early_stopping` must be a patience >= 1 (epochs) or None, got {early_stopping!r}"
@@ -476,6 +478,10 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
     ckdir = None
     if checkpoint_dir is not None:
         ckdir = Path(checkpoint_dir)
+        if ckdir.exists() and not ckdir.is_dir():
+            raise InvalidParameterError(
+                f"`checkpoint_dir` {str(ckdir)!r} is a file; give a folder for the checkpoints (nothing was written)"
+            )
         has_ckpt = (ckdir / STATE_FILE).exists() or (ckdir / LAST_CHECKPOINT).exists()
         if has_ckpt and not resume and not overwrite:
             raise OutputExistsError(
