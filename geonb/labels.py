@@ -124,11 +124,27 @@ def _plain_number(v):
     return v
 
 
-def check_label_map(label_map, *, name: str = "label_map", keys: str = "number") -> dict:
-    """Validate a mapping *file value* (or class name) -> geonb class code (an int 0..255).
+#: Codes a ``label_map`` may map to: the lake codes (the building codes 0..2 are among them).
+LABEL_MAP_CODES: tuple[int, ...] = (NODATA, *LAKE_CLASSES)
+
+
+def check_label_map(label_map, *, name: str = "label_map", keys: str = "number",
+                    classes: tuple[int, ...] | None = None) -> dict:
+    """Validate a mapping *file value* (or class name) -> geonb class code.
 
     ``keys`` is ``"number"`` (raster values: ints or floats, NaN allowed) or ``"any"`` (vector
-    properties: class names or ints). Returns a plain dict.
+    properties: class names or ints). ``classes`` names the codes the map may use besides
+    ``NODATA`` (default the lake codes: :data:`LABEL_MAP_CODES`); give it for a class scheme of
+    your own, e.g. ``classes=(1, 2, 3, 4)``. Returns a plain dict.
+
+    Raises
+    ------
+    InvalidParameterError
+        Not a non-empty dict, a key that is not a number (``keys="number"``), or a value that is
+        not an int 0..255.
+    ClassCodeError
+        A value that is not one of geonb's class codes :data:`LABEL_MAP_CODES` (e.g. 7): the
+        point of a ``label_map`` is to translate into those codes.
     """
     if not isinstance(label_map, dict) or not label_map:
         raise InvalidParameterError(
@@ -148,11 +164,34 @@ def check_label_map(label_map, *, name: str = "label_map", keys: str = "number")
                 "(geonb.labels: NODATA=0, WATER=1, LAND=2, UNCLASSIFIED=3)"
             )
         out[_plain_number(k) if keys == "number" else k] = int(v)
+    allowed = LABEL_MAP_CODES if classes is None else (NODATA, *_check_codes(classes))
+    unknown = {k: v for k, v in out.items() if v not in allowed}
+    if unknown:
+        what = "geonb class codes" if classes is None else "the codes named in `classes`"
+        raise ClassCodeError(
+            f"`{name}` maps {unknown!r} to codes that are not {what} {sorted(set(allowed))}; a label_map says "
+            "what each value means in geonb's codes: NODATA=0 (no label), WATER=1, LAND=2, UNCLASSIFIED=3 "
+            "(buildings: BACKGROUND=0, BUILDING=1, BORDER=2), e.g. {1: WATER, 0: LAND, -1: NODATA}. For a class "
+            "scheme of your own, name its codes with `classes=` (e.g. classes=(1, 2, 3, 4))"
+        )
     return out
 
 
+def _check_codes(classes, name: str = "classes") -> tuple[int, ...]:
+    """``classes`` as a non-empty tuple of distinct int codes 0..255."""
+    if isinstance(classes, (str, bytes, int, np.integer)):
+        raise InvalidParameterError(f"`{name}` must be a sequence of class codes, e.g. (1, 2, 3, 4), got {classes!r}")
+    codes = tuple(classes)
+    if not codes or any(isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer))
+                        or not 0 <= int(c) <= 255 for c in codes) or len(set(codes)) != len(codes):
+        raise InvalidParameterError(
+            f"`{name}` must be distinct int class codes 0..255, e.g. (1, 2, 3, 4), got {classes!r}"
+        )
+    return tuple(int(c) for c in codes)
+
+
 def remap_labels(values, label_map: dict | None = None, *, nodata=None, mask: np.ndarray | None = None,
-                 name: str = "labels") -> np.ndarray:
+                 name: str = "labels", classes: tuple[int, ...] | None = None) -> np.ndarray:
     """Turn label values in any coding into geonb ``uint8`` class codes, refusing to guess.
 
     Without ``label_map`` the values must already be class codes: integers 0..255 (integer-valued
@@ -181,6 +220,9 @@ def remap_labels(values, label_map: dict | None = None, *, nodata=None, mask: np
         True where there is no label (e.g. the file's own mask band).
     name : str
         What to call the values in messages (an argument name or a file).
+    classes : tuple of int, optional
+        The codes ``label_map`` may map to besides ``NODATA``; default the lake codes (1, 2, 3).
+        Name your own for another class scheme, e.g. ``(1, 2, 3, 4)``. Only with ``label_map``.
 
     Returns
     -------
@@ -203,7 +245,9 @@ def remap_labels(values, label_map: dict | None = None, *, nodata=None, mask: np
     values = np.asarray(values)
     if values.dtype.kind not in "uifb":
         raise ClassCodeError(f"`{name}` must hold numbers (class codes), got dtype {values.dtype}")
-    lmap = check_label_map(label_map) if label_map is not None else None
+    if classes is not None and label_map is None:
+        raise InvalidParameterError("`classes` names the codes of a `label_map`, but none was given; pass both")
+    lmap = check_label_map(label_map, classes=classes) if label_map is not None else None
     invalid = np.zeros(values.shape, bool) if mask is None else np.asarray(mask, bool)
     if invalid.shape != values.shape:
         raise ShapeMismatchError(f"`mask` has shape {invalid.shape}, `{name}` has shape {values.shape}")
@@ -415,14 +459,26 @@ def _geojson_crs(obj: dict):
         kind = member.get("type")
         props = member.get("properties") or {}
         if kind == "name":
-            return CRS.from_user_input(props["name"])
-        if kind == "EPSG":  # GeoJSON 2008 draft form
-            return CRS.from_epsg(int(props["code"]))
-    except (AttributeError, KeyError, TypeError, ValueError, RioCRSError) as exc:
+            value = props["name"]
+        elif kind == "EPSG":  # GeoJSON 2008 draft form
+            value = f"EPSG:{int(props['code'])}"
+        else:
+            value = None
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise GeoJSONError(
             f"the GeoJSON `crs` member {member!r} cannot be read ({exc}); remove it for lon/lat "
             "(CRS84) or pass the CRS explicitly as `crs=`"
         ) from exc
+    if value is not None:
+        try:
+            return CRS.from_user_input(value)
+        except (RioCRSError, TypeError, ValueError) as exc:
+            # The member is well-formed GeoJSON; the CRS it names is the problem.
+            raise CRSError(
+                f"the GeoJSON `crs` member names {value!r}, which is not a coordinate reference system rasterio "
+                f"knows ({exc}); fix the name (e.g. 'EPSG:32633'), remove the member for lon/lat (CRS84), or "
+                "pass the right CRS as `crs=`"
+            ) from exc
     raise GeoJSONError(
         f"the GeoJSON `crs` member {member!r} is of an unsupported type; use "
         '{"type": "name", "properties": {"name": "EPSG:XXXX"}} or pass `crs=`'
@@ -543,6 +599,13 @@ def _feature_polygon(geometry, index: int):
         geom = shapely.force_2d(shape(geometry))
     except (GEOSException, ValueError, TypeError, IndexError, AttributeError) as exc:
         raise GeoJSONError(f"feature {index}: its {gtype} coordinates are malformed ({exc})") from exc
+    coords = shapely.get_coordinates(geom)
+    if not np.isfinite(coords).all():
+        bad = coords[~np.isfinite(coords).all(axis=1)]
+        raise GeoJSONError(
+            f"feature {index}: its {gtype} has {len(bad)} coordinate(s) that are not finite numbers "
+            f"(NaN or infinity), e.g. {bad[0].tolist()}; fix or drop that feature"
+        )
     repaired = 0
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
@@ -587,9 +650,14 @@ def _as_footprints(footprints, crs, name: str = "footprints") -> Footprints:
 def grid_shape(shape, error: type[Exception] = ShapeMismatchError) -> tuple[int, int]:
     """``(rows, cols)`` as ints, both >= 1, or ``error`` naming the problem."""
     try:
-        rows, cols = (int(v) for v in shape)
-    except (TypeError, ValueError) as exc:
+        values = tuple(shape)
+        rows, cols = (int(v) for v in values)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise error(f"`shape` must be (rows, cols), got {shape!r}") from exc
+    # int(10.5) is 10 and int(True) is 1: a fractional or boolean size is a mistake, never truncated.
+    if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer, float, np.floating))
+           or v != int(v) for v in values):
+        raise error(f"`shape` must be two whole numbers (rows, cols), got {shape!r}")
     if rows < 1 or cols < 1:
         raise error(f"`shape` must have rows, cols >= 1, got {(rows, cols)}")
     return rows, cols
@@ -755,7 +823,7 @@ def _label_polygons(polygons, crs) -> Footprints:
 
 def rasterize_labels(polygons, shape: tuple[int, int], transform, crs=None, *, field: str = "class",
                      label_map: dict | None = None, all_touched: bool = False, overlap: str = "error",
-                     require_overlap: bool = True) -> np.ndarray:
+                     require_overlap: bool = True, classes: tuple[int, ...] | None = None) -> np.ndarray:
     """Rasterize training polygons carrying a class (a name or an integer) to a ``uint8`` label raster.
 
     Each polygon's class is read from the property ``field`` and turned into a geonb class code
@@ -788,6 +856,10 @@ def rasterize_labels(polygons, shape: tuple[int, int], transform, crs=None, *, f
         (in file order) win. Overlaps of polygons of the same class are always fine.
     require_overlap : bool
         Raise :class:`CRSError` when no polygon overlaps the raster (the usual sign of a wrong CRS).
+    classes : tuple of int, optional
+        The codes ``label_map`` may map to besides ``NODATA``: default the lake codes (WATER, LAND,
+        UNCLASSIFIED), so a typo such as ``{"water": 7}`` is caught. Name the codes of a class scheme
+        of your own, e.g. ``classes=(1, 2, 3, 4)`` for four land covers. Only with ``label_map``.
 
     Returns
     -------
@@ -796,8 +868,10 @@ def rasterize_labels(polygons, shape: tuple[int, int], transform, crs=None, *, f
 
     Raises
     ------
+    InvalidParameterError
+        No polygon has the property ``field`` (the message lists the properties they have).
     GeoJSONError
-        A polygon lacks ``field`` (the message names the polygon and the properties it has).
+        Some polygon lacks ``field`` (the message names the polygon and the properties it has).
     ClassCodeError
         A class is not in ``label_map`` (names found and the mapping are listed), a class is
         not an integer code 0..255 without ``label_map``, or polygons of different classes overlap.
@@ -822,7 +896,9 @@ def rasterize_labels(polygons, shape: tuple[int, int], transform, crs=None, *, f
     if not isinstance(field, str) or not field:
         raise InvalidParameterError(f"`field` must be the name of a property, e.g. 'class', got {field!r}")
     crs = as_crs(crs, name="crs")
-    lmap = check_label_map(label_map, keys="any") if label_map is not None else None
+    if classes is not None and label_map is None:
+        raise InvalidParameterError("`classes` names the codes of a `label_map`, but none was given; pass both")
+    lmap = check_label_map(label_map, keys="any", classes=classes) if label_map is not None else None
     fp = _label_polygons(polygons, crs)
     if fp.crs is None or crs is None:
         fp = replace(fp, crs=crs if fp.crs is None else fp.crs)
@@ -832,6 +908,13 @@ def rasterize_labels(polygons, shape: tuple[int, int], transform, crs=None, *, f
         raise InvalidParameterError(
             "`polygons` holds no polygons, so there is nothing to rasterize (every pixel would be unlabelled); "
             "check the file"
+        )
+    if not any(props.get(field) is not None for props in fp.properties):
+        # Not one malformed polygon: the argument names a property the polygons do not have.
+        names = sorted({k for props in fp.properties for k in props})
+        raise InvalidParameterError(
+            f"`field` {field!r} is not a property of any of the {len(fp)} polygons (their properties: "
+            f"{_show(names)}); pass the property that holds the class as `field=`"
         )
     codes = []
     for i, props in enumerate(fp.properties):
@@ -952,6 +1035,24 @@ def _check_pixel_size(row_m: float, col_m: float, transform) -> tuple[float, flo
     return row_m, col_m
 
 
+def _building_pixels(mask: np.ndarray, classes, name: str = "mask") -> np.ndarray:
+    """True where ``mask`` (bool, or integer class codes) is a building; probabilities are refused."""
+    if mask.dtype == bool:
+        return mask
+    if mask.dtype.kind not in "uif":
+        raise ClassCodeError(f"`{name}` must be bool or class codes, got dtype {mask.dtype}")
+    if mask.dtype.kind == "f":
+        finite = np.isfinite(mask)
+        fractional = ~finite | (mask != np.round(np.where(finite, mask, 0)))
+        if fractional.any():
+            raise ClassCodeError(
+                f"`{name}` holds values that are not class codes, e.g. {_show(np.unique(mask[fractional])[:_SHOW])} "
+                f"(dtype {mask.dtype}); for probabilities threshold them first (e.g. `{name} >= 0.5`), or pass "
+                "class codes (BUILDING=1, BORDER=2) or a bool mask"
+            )
+    return np.isin(mask, classes)
+
+
 def signed_distance(mask: np.ndarray, transform, crs, *, clip_m: float | None = 10.0) -> np.ndarray:
     """Signed distance to the nearest building outline, in metres: inside positive, outside negative.
 
@@ -989,7 +1090,7 @@ def signed_distance(mask: np.ndarray, transform, crs, *, clip_m: float | None = 
         raise ShapeMismatchError(f"`mask` must be (rows, cols), got shape {mask.shape}")
     if clip_m is not None and not clip_m > 0:
         raise InvalidParameterError(f"`clip_m` must be > 0 metres or None, got {clip_m!r}")
-    inside = mask if mask.dtype == bool else np.isin(mask, (BUILDING, BORDER))
+    inside = _building_pixels(mask, (BUILDING, BORDER))
     row_m, col_m = pixel_size_m(transform, crs, mask.shape)
     far = float(np.hypot(mask.shape[0] * row_m, mask.shape[1] * col_m))
     out = np.empty(mask.shape, dtype=np.float32)
@@ -1048,6 +1149,7 @@ def mask_to_polygons(mask: np.ndarray, transform, crs, *, min_area_m2: float = 5
     ----------
     mask : ndarray, shape (rows, cols)
         Bool (True = building) or class codes; pixels whose code is in ``classes`` are building.
+        Fractions (probabilities) are a :class:`ClassCodeError`: threshold them first.
     transform : affine.Affine
     crs : CRS-like
         The raster's CRS; the polygons are returned in it.
@@ -1087,7 +1189,7 @@ def mask_to_polygons(mask: np.ndarray, transform, crs, *, min_area_m2: float = 5
         raise InvalidParameterError(f"`min_area_m2` must be >= 0, got {min_area_m2!r}")
     if simplify_m is not None and simplify_m < 0:
         raise InvalidParameterError(f"`simplify_m` must be >= 0 or None, got {simplify_m!r}")
-    fg = mask if mask.dtype == bool else np.isin(mask, classes)
+    fg = _building_pixels(mask, classes)
     row_m, col_m = pixel_size_m(transform, crs, mask.shape)
     px_area = row_m * col_m
     min_px = min_area_m2 / px_area
@@ -1124,7 +1226,7 @@ def polygons_to_geojson(footprints, crs=None, *, precision: int = 7, properties:
     crs : CRS-like, optional
         CRS of plain geometries.
     precision : int
-        Decimal places of the coordinates (7 is about 1 cm).
+        Decimal places of the coordinates (7 is about 1 cm), >= 0.
     properties : bool
         Copy each footprint's properties.
 
@@ -1135,6 +1237,11 @@ def polygons_to_geojson(footprints, crs=None, *, precision: int = 7, properties:
     """
     from shapely.geometry import mapping
 
+    if isinstance(precision, (bool, np.bool_)) or not isinstance(precision, (int, np.integer)) or precision < 0:
+        raise InvalidParameterError(
+            f"`precision` must be a whole number of decimal places >= 0, got {precision!r}; 7 (about 1 cm in "
+            "lon/lat) is the default"
+        )
     fp = _as_footprints(footprints, crs)
     if fp.crs is None:
         raise CRSError("the footprints have no CRS; pass `crs=` (the raster's CRS) so they can be put in lon/lat")

@@ -30,7 +30,7 @@ from geonb.errors import (
     ShapeMismatchError,
 )
 from geonb.io import atomic_path, atomic_paths, check_output_paths, open_raster
-from geonb.labels import as_crs, remap_labels
+from geonb.labels import as_crs, check_label_map, remap_labels
 
 #: MODIS surface reflectance scale factor and fill value (MOD09 user guide).
 MODIS_SCALE = 0.0001
@@ -171,14 +171,35 @@ class Scene:
 
     def select_bands(self, bands: Sequence[str]) -> Scene:
         """A copy with only ``bands`` (by name), in that order."""
-        idx = band_indices(tuple(bands), self.band_names)
-        return replace(self, image=self.image[:, :, idx], band_names=tuple(bands))
+        bands = _check_bands(bands)
+        idx = band_indices(bands, self.band_names)
+        return replace(self, image=self.image[:, :, idx], band_names=bands)
 
     def __repr__(self) -> str:
         crs = self.crs.to_string() if self.crs else None
         lab = "with labels" if self.labels is not None else "no labels"
         return (f"Scene({self.name!r}, {self.shape[0]}x{self.shape[1]} px, {self.n_bands} bands, "
                 f"{lab}, crs={crs})")
+
+
+def _check_bands(bands) -> tuple[str, ...]:
+    """``bands`` as a non-empty tuple of names; a bare string is refused (it would be read letter by letter)."""
+    if isinstance(bands, str):
+        raise BandMismatchError(
+            f"`bands` must be a sequence of band names, got the string {bands!r} (it would be read as the "
+            f"bands {list(bands)!r}); for one band pass bands=({bands!r},)"
+        )
+    try:
+        names = tuple(bands)
+    except TypeError as exc:
+        raise BandMismatchError(
+            f"`bands` must be a sequence of band names, e.g. ('red', 'green', 'blue'), got {bands!r}"
+        ) from exc
+    if not names:
+        raise BandMismatchError(
+            "`bands` is empty; name at least one band, e.g. bands=('red',), or pass bands=None for all bands"
+        )
+    return names
 
 
 def _bounds(rows: int, cols: int, transform: Affine) -> rasterio.coords.BoundingBox:
@@ -396,13 +417,15 @@ def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | N
         When an assumption was made (untagged MODIS fill value masked).
     """
     nodata = _check_nodata_arg(nodata, "nodata")
+    if bands is not None:
+        bands = _check_bands(bands)
     with _open(path, "image") as ds:
         if ds.count == 0:
             raise BandMismatchError(f"image {str(path)!r} has 0 bands")
         names = _band_names_for(ds)
         if bands is not None:
-            idx = band_indices(tuple(bands), names)
-            names = tuple(bands)
+            idx = band_indices(bands, names)
+            names = bands
         else:
             idx = list(range(ds.count))
         win = _as_window(window, ds.height, ds.width, path)
@@ -444,7 +467,8 @@ def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | N
 
 
 def read_labels(path: str | os.PathLike, *, window=None, label_map: dict | None = None,
-                nodata: float | str | None = "auto") -> tuple[np.ndarray, dict]:
+                nodata: float | str | None = "auto", classes: tuple[int, ...] | None = None,
+                ) -> tuple[np.ndarray, dict]:
     """Read a single-band label raster as ``(rows, cols)`` uint8 class codes plus grid metadata.
 
     Nothing is cast silently (:func:`geonb.labels.remap_labels`): without ``label_map`` the file
@@ -462,6 +486,9 @@ def read_labels(path: str | os.PathLike, *, window=None, label_map: dict | None 
         the file (besides nodata) must be a key.
     nodata : "auto", float or None
         The file's nodata value (``"auto"``: as declared), a replacement value, or None (none).
+    classes : tuple of int, optional
+        The codes ``label_map`` may map to besides NODATA; default the lake codes (1, 2, 3), so a
+        code such as 9 is a :class:`ClassCodeError`. Name your own for another class scheme.
 
     Returns
     -------
@@ -469,6 +496,10 @@ def read_labels(path: str | os.PathLike, *, window=None, label_map: dict | None 
     meta : dict with ``crs``, ``transform``, ``width``, ``height``, ``full_transform``
     """
     nodata = _check_nodata_arg(nodata, "nodata")
+    if label_map is not None:
+        check_label_map(label_map, classes=classes)  # before the file is opened or read
+    elif classes is not None:
+        raise InvalidParameterError("`classes` names the codes of a `label_map`, but none was given; pass both")
     with _open(path, "labels") as ds:
         if ds.count != 1:
             raise BandMismatchError(
@@ -492,7 +523,7 @@ def read_labels(path: str | os.PathLike, *, window=None, label_map: dict | None 
             ) from exc
         declared = ds.nodata if nodata == _NODATA_AUTO else nodata
         labels = remap_labels(raw, label_map, nodata=declared, mask=mask_from_file,
-                              name=f"labels {str(path)!r}")
+                              name=f"labels {str(path)!r}", classes=classes)
         transform = ds.window_transform(win) if win is not None else ds.transform
         meta = {"crs": ds.crs, "transform": transform, "width": ds.width, "height": ds.height,
                 "full_transform": ds.transform, "nodata": declared}
@@ -520,7 +551,7 @@ def check_same_grid(a_shape, a_transform, a_crs, b_shape, b_transform, b_crs, *,
 def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | None = None, *,
                window=None, bands: Sequence[str] | None = None, scale: float | str | None = "auto",
                nodata: float | str | None = "auto", label_map: dict | None = None,
-               labels_nodata: float | str | None = "auto",
+               labels_nodata: float | str | None = "auto", classes: tuple[int, ...] | None = None,
                name: str | None = None, properties: dict | None = None) -> Scene:
     """Read a :class:`Scene` from an image GeoTIFF and an optional label GeoTIFF on the same grid.
 
@@ -532,7 +563,7 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
     bands : sequence of str, optional
         Band names to read; default all.
     scale, nodata : see :func:`read_image`.
-    label_map, labels_nodata : see :func:`read_labels` (``labels_nodata`` is its ``nodata``).
+    label_map, labels_nodata, classes : see :func:`read_labels` (``labels_nodata`` is its ``nodata``).
         E.g. ``label_map={1: WATER, 0: LAND, -1: NODATA}`` for a file coded 1/0/-1.
     name : str, optional
         Defaults to the image file's stem.
@@ -550,6 +581,8 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
     ------
     RasterReadError, InvalidParameterError (window), ClassCodeError (labels), GridMismatchError
     """
+    if classes is not None and labels_path is None:
+        raise InvalidParameterError("`classes` was given without `labels_path`; pass the label file too")
     if label_map is not None and labels_path is None:
         raise InvalidParameterError("`label_map` was given without `labels_path`; pass the label file too")
     image, mask, meta = read_image(image_path, window=window, bands=bands, scale=scale, nodata=nodata)
@@ -560,7 +593,8 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
         with _open(labels_path, "labels") as lds:
             lgrid = (lds.height, lds.width), lds.transform, lds.crs
         check_same_grid((meta["height"], meta["width"]), meta["full_transform"], meta["crs"], *lgrid)
-        labels, _ = read_labels(labels_path, window=window, label_map=label_map, nodata=labels_nodata)
+        labels, _ = read_labels(labels_path, window=window, label_map=label_map, nodata=labels_nodata,
+                                classes=classes)
     return Scene(
         image=image, labels=labels, band_names=meta["band_names"], crs=meta["crs"],
         transform=meta["transform"], nodata_mask=mask,
@@ -596,10 +630,72 @@ def _as_raster_array(array, band_names) -> np.ndarray:
         raise InvalidParameterError(f"`array` must hold numbers, got dtype {arr.dtype}")
     if arr.dtype == bool:
         arr = arr.astype(np.uint8)
-    nb = arr.shape[2]
+    rows, cols, nb = arr.shape
+    # As in Scene: rasterio's (bands, rows, cols) passed as (rows, cols, bands) would be written transposed.
+    if rows <= _MAX_BANDS_FIRST and cols > _MAX_BANDS_FIRST and nb > _MAX_BANDS_FIRST:
+        raise ShapeMismatchError(
+            f"`array` has shape {arr.shape}: {rows} rows and {nb} bands looks like a (bands, rows, cols) array "
+            "(rasterio's order). write_raster takes (rows, cols, bands): pass np.moveaxis(array, 0, -1)"
+        )
+    if isinstance(band_names, str):
+        raise InvalidParameterError(
+            f"`band_names` must be a sequence of names, got the string {band_names!r}; for one band pass "
+            f"band_names=({band_names!r},)"
+        )
     if band_names is not None and len(band_names) not in (0, nb):
         raise InvalidParameterError(f"`band_names` names {len(band_names)} bands but the array has {nb}")
     return arr
+
+
+#: Lossless GeoTIFF compressions write_raster accepts (lossy JPEG/WebP would change the values written).
+RASTER_COMPRESSIONS: tuple[str, ...] = ("deflate", "lzw", "zstd", "lzma", "packbits", "none")
+
+
+def _check_raster_args(arr: np.ndarray, *, crs, transform, nodata, scale, tags, compress):
+    """Validate write_raster's arguments before any file is created; return ``(crs, nodata)``."""
+    crs = as_crs(crs, name="crs")
+    if transform is not None:
+        if not isinstance(transform, Affine):
+            raise InvalidParameterError(
+                f"`transform` must be an affine.Affine or None, got {transform!r}; e.g. scene.transform or "
+                "rasterio.transform.from_origin(west, north, xsize, ysize)"
+            )
+        if not all(np.isfinite(v) for v in tuple(transform)[:6]):
+            raise InvalidParameterError(f"`transform` {tuple(transform)[:6]} holds a non-finite number")
+    if nodata is not None:
+        if isinstance(nodata, (bool, np.bool_)) or not isinstance(nodata, (int, float, np.integer, np.floating)):
+            raise InvalidParameterError(
+                f"`nodata` must be a number or None, got {nodata!r}; e.g. nodata=0, or nodata=np.nan for float data"
+            )
+        dt = arr.dtype
+        if dt.kind in "ui":
+            info = np.iinfo(dt)
+            whole = isinstance(nodata, (int, np.integer)) or (np.isfinite(nodata) and float(nodata).is_integer())
+            if not whole or not info.min <= int(nodata) <= info.max:
+                raise InvalidParameterError(
+                    f"`nodata` {nodata!r} cannot be stored in the array's dtype {dt} (whole numbers "
+                    f"{info.min}..{info.max}); choose a nodata value in that range, or convert the array first "
+                    "(e.g. array.astype(np.int16))"
+                )
+            nodata = int(nodata)
+        elif np.isfinite(nodata) and abs(float(nodata)) > float(np.finfo(dt).max):
+            raise InvalidParameterError(
+                f"`nodata` {nodata!r} is outside the range of the array's dtype {dt}; choose a value in range "
+                "(e.g. np.nan)"
+            )
+    if scale is not None:
+        if isinstance(scale, (bool, np.bool_)) or not isinstance(scale, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(scale) or scale == 0:
+            raise InvalidParameterError(
+                f"`scale` must be a finite non-zero number or None, got {scale!r}; e.g. scale=0.0001 for MODIS int16"
+            )
+    if tags is not None and not isinstance(tags, dict):
+        raise InvalidParameterError(f"`tags` must be a dict of name -> value or None, got {type(tags).__name__}")
+    if not isinstance(compress, str) or compress.lower() not in RASTER_COMPRESSIONS:
+        raise InvalidParameterError(
+            f"`compress` must be one of {list(RASTER_COMPRESSIONS)}, got {compress!r}"
+        )
+    return crs, nodata
 
 
 def _write_raster_file(tmp: Path, arr: np.ndarray, *, crs, transform, nodata, band_names, scale, tags,
@@ -625,8 +721,15 @@ def write_raster(path: str | os.PathLike, array: np.ndarray, *, crs=None, transf
 
     The array is written as given (convert dtype before calling). ``scale`` is stored as the
     GDAL scale tag so readers can undo integer scaling.
+
+    Every argument is checked before any file is created: ``nodata`` must fit the array's dtype,
+    ``compress`` must be a lossless codec (:data:`RASTER_COMPRESSIONS`), ``crs`` must parse.
     """
+    if path is None or str(path) == "":
+        raise InvalidParameterError(f"`path` is empty ({path!r}); give the output file name, e.g. 'out.tif'")
     arr = _as_raster_array(array, band_names)
+    crs, nodata = _check_raster_args(arr, crs=crs, transform=transform, nodata=nodata, scale=scale, tags=tags,
+                                     compress=compress)
     with atomic_path(path, overwrite) as tmp:
         _write_raster_file(tmp, arr, crs=crs, transform=transform, nodata=nodata, band_names=band_names,
                            scale=scale, tags=tags, compress=compress)
@@ -648,6 +751,12 @@ def write_scene(scene: Scene, image_path: str | os.PathLike, labels_path: str | 
     check_output_paths({"image_path": image_path, "labels_path": labels_path}, overwrite)
     if labels_path is not None and scene.labels is None:
         raise InvalidParameterError("`labels_path` was given but the scene has no labels; pass labels_path=None")
+    # A Scene checks its CRS and transform when made, but its fields can be reassigned since.
+    crs = as_crs(scene.crs, name="scene.crs")
+    if not isinstance(scene.transform, Affine):
+        raise InvalidParameterError(
+            f"`scene.transform` must be an affine.Affine, got {type(scene.transform).__name__}"
+        )
     if modis_int16:
         valid = scene.image[~scene.nodata_mask]
         if valid.size and (not np.isfinite(valid).all() or valid.min() < -2.8 or valid.max() > 3.2767):
@@ -666,9 +775,9 @@ def write_scene(scene: Scene, image_path: str | os.PathLike, labels_path: str | 
     paths = [image_path] + ([labels_path] if labels_path is not None else [])
     names = ["image_path"] + (["labels_path"] if labels_path is not None else [])
     with atomic_paths(paths, overwrite, names=names) as temps:
-        _write_raster_file(temps[0], data, crs=scene.crs, transform=scene.transform, band_names=scene.band_names,
+        _write_raster_file(temps[0], data, crs=crs, transform=scene.transform, band_names=scene.band_names,
                            tags=None, compress="deflate", **image_kw)
         if labels_path is not None:
-            _write_raster_file(temps[1], scene.labels.astype(np.uint8)[:, :, None], crs=scene.crs,
+            _write_raster_file(temps[1], scene.labels.astype(np.uint8)[:, :, None], crs=crs,
                                transform=scene.transform, nodata=None, band_names=None, scale=None, tags=None,
                                compress="deflate")

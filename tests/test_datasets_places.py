@@ -46,3 +46,11 @@ def test_slugify():
 def test_unknown_place_raises():
     with pytest.raises(InvalidParameterError, match="unknown place 'Atlantis'"):
         get_place("Atlantis")
+
+
+def test_slugify_and_places_table_refuse_what_is_not_a_name_or_a_place():
+    with pytest.raises(InvalidParameterError, match="`name`"):
+        slugify(None)
+    with pytest.raises(InvalidParameterError, match="get_place"):
+        places_table(("Lake Geneva",))
+    assert places_table((get_place("Lake Geneva"),)).index.tolist() == ["geneva"]

@@ -498,3 +498,13 @@ def test_import_is_light():
             "print(any(m in sys.modules for m in ('pystac_client', 'planetary_computer', 'keras')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_water_fractions_and_split_shares_out_of_range_are_refused():
+    with pytest.raises(InvalidParameterError, match=r"found \[1.5\].*divided by 100"):
+        classify_water_fraction(np.array([1.5, 0.2]))
+    # a resampled average a rounding error above 1 is still water
+    assert classify_water_fraction(np.array([1.0 + 1e-7], np.float64)).tolist() == [WATER]
+    with pytest.raises(InvalidParameterError, match="`fractions`"):
+        split_for("x", {"train": 2.0, "val": 0.1, "test": 0.1})
+    assert split_for("x", {"train": 1.0}) == "train"

@@ -248,3 +248,23 @@ def test_generate_refuses_to_overwrite_then_replaces(tmp_path):
 def test_generate_rejects_bad_arguments(tmp_path, kwargs, match):
     with pytest.raises(InvalidParameterError, match=match):
         generate_lakes(tmp_path, progress=False, **({"n_lakes": 3, "n_lakes_unclassified": 3} | kwargs))
+
+
+def test_seeds_and_sizes_that_numpy_would_refuse_or_truncate_are_clear_errors():
+    r = SceneRecipe(16, 16)
+    for seed in ("abc", -1, 1.5, True, [1, -2]):
+        with pytest.raises(InvalidParameterError, match="`seed`"):
+            make_scene(r, seed=seed)
+    # the seeds that were accepted still draw the same scene
+    np.testing.assert_array_equal(make_scene(r, seed=[3, 4]).image, make_scene(r, seed=[3, 4]).image)
+    with pytest.raises(InvalidParameterError, match="whole numbers"):
+        make_scene(SceneRecipe(16.5, 16))
+    with pytest.raises(InvalidParameterError, match="`recipe`"):
+        make_scene(None)
+    with pytest.raises(InvalidParameterError, match="add up to 0.7"):
+        split_counts(10, {"train": 0.5, "val": 0.1, "test": 0.1})
+    with pytest.raises(InvalidParameterError, match="`lat`"):
+        modis_transform(10.0, 100.0, 10, 10)
+    with pytest.raises(InvalidParameterError, match="`shape`"):
+        smooth_field(np.random.default_rng(0), (0, 5))
+    assert split_counts(0) == {"train": 0, "val": 0, "test": 0}

@@ -509,7 +509,11 @@ def test_real_training_polygons_by_class_name(realdata, folder, image, label_map
     polygons = realdata / folder / "training_polygons.geojson"
     expected, shape, transform, crs = _independent_counts(polygons, realdata / folder / image, label_map)
     scene = read_scene(realdata / folder / image)
-    lab = rasterize_labels(polygons, scene.shape, scene.transform, scene.crs, label_map=label_map)
+    # four land covers: a class scheme of its own, whose codes are named with `classes=`
+    with pytest.raises(ClassCodeError, match="classes="):
+        rasterize_labels(polygons, scene.shape, scene.transform, scene.crs, label_map=label_map)
+    lab = rasterize_labels(polygons, scene.shape, scene.transform, scene.crs, label_map=label_map,
+                           classes=(1, 2, 3, 4))
     assert lab.shape == shape and scene.transform == transform and scene.crs == crs
     np.testing.assert_array_equal(np.bincount(lab.ravel(), minlength=5), expected)
     assert all(expected[1:] > 100)  # every class is there (a test that could fail)
@@ -523,3 +527,27 @@ def test_footprints_to_pixels_bad_transform():
         footprints_to_pixels([box(0, 0, 1, 1)], Affine(0, 0, 0, 0, 0, 0), UTM)
     with pytest.raises(InvalidParameterError, match="affine.Affine"):
         footprints_to_pixels([box(0, 0, 1, 1)], (1, 0, 0, 0, -1, 0), UTM)
+
+
+def test_rasterize_labels_field_no_polygon_has_is_the_argument():
+    obj = _utm_fc(((0, -4, 10, 0), {"class": "water"}), ((0, -10, 5, -6), {"class": "forest", "id": 3}))
+    with pytest.raises(InvalidParameterError, match=r"`field` 'klass' is not a property of any.*\['class', 'id'\]"):
+        rasterize_labels(obj, (10, 10), T1, UTM, field="klass", label_map=CLASSES)
+
+
+def test_footprint_inputs_that_would_be_truncated_or_thresholded_are_refused():
+    with pytest.raises(InvalidParameterError, match="whole numbers"):
+        rasterize_footprints([box(0, -5, 5, 0)], (10.5, 10), T1, UTM)
+    with pytest.raises(InvalidParameterError, match="whole numbers"):
+        rasterize_footprints([box(0, -5, 5, 0)], (True, 10), T1, UTM)
+    assert rasterize_footprints([box(0, -5, 5, 0)], (10.0, 10), T1, UTM).shape == (10, 10)
+    with pytest.raises(ClassCodeError, match=r"threshold them first"):
+        mask_to_polygons(np.full((4, 4), 0.5), T1, UTM)
+    codes = np.zeros((6, 6), np.float32)
+    codes[1:5, 1:5] = BUILDING  # integer-valued floats are codes
+    assert len(mask_to_polygons(codes, T1, UTM, min_area_m2=1)) == 1
+    with pytest.raises(GeoJSONError, match="not finite"):
+        parse_footprints({"type": "Polygon", "coordinates": [[[0, 0], [1, float("nan")], [1, 1], [0, 0]]]})
+    fc_bad_crs = fc(feat(SQUARE), crs_member={"type": "name", "properties": {"name": "EPSG:99999"}})
+    with pytest.raises(CRSError, match="'EPSG:99999'"):
+        parse_footprints(fc_bad_crs)

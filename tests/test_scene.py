@@ -493,3 +493,37 @@ def test_labels_on_another_grid_are_reported_before_the_window(tmp_path):
     write_raster(tmp_path / "small.tif", np.full((10, 30), 7, np.uint8), crs=SINU, transform=T)
     with pytest.raises(GridMismatchError, match="grid"):  # not "window outside" nor "codes"
         read_scene(tmp_path / "img.tif", tmp_path / "small.tif", window=((12, 18), (0, 5)))
+
+
+# ---- arguments checked before anything is read or written --------------------------------------------
+def test_read_labels_label_map_codes_are_geonb_codes_unless_named(tmp_path):
+    p = tmp_path / "l.tif"
+    write_raster(p, np.array([[-1, 0], [0, -1]], np.int16), crs="EPSG:32633", transform=Affine(1, 0, 0, 0, -1, 0))
+    with pytest.raises(ClassCodeError, match=r"\{-1: 9\}.*classes="):
+        read_labels(p, label_map={-1: 9, 0: LAND})
+    labels, _ = read_labels(p, label_map={-1: 9, 0: LAND}, classes=(LAND, 9))
+    assert labels.tolist() == [[9, 2], [2, 9]]
+    with pytest.raises(InvalidParameterError, match="`classes`"):
+        read_labels(p, classes=(1, 2))
+
+
+def test_write_raster_refuses_bad_arguments_before_creating_a_file(tmp_path):
+    arr = np.ones((4, 5), np.uint8)
+    with pytest.raises(InvalidParameterError, match="`nodata` 300 cannot be stored in the array's dtype uint8"):
+        write_raster(tmp_path / "a.tif", arr, nodata=300)
+    with pytest.raises(InvalidParameterError, match="`compress`.*'magic'"):
+        write_raster(tmp_path / "a.tif", arr, compress="magic")
+    with pytest.raises(InvalidParameterError, match="`path` is empty"):
+        write_raster("", arr)
+    assert list(tmp_path.iterdir()) == []
+    # what is allowed still writes, and reads back the same
+    write_raster(tmp_path / "a.tif", arr, nodata=255, compress="LZW", crs="EPSG:32633")
+    with rasterio.open(tmp_path / "a.tif") as ds:
+        assert ds.nodata == 255 and ds.compression.value == "LZW" and (ds.read(1) == 1).all()
+
+
+def test_bands_as_a_bare_string_is_refused_with_the_tuple_to_write(tmp_path):
+    s = Scene(np.zeros((4, 5, 3), np.float32), band_names=("red", "green", "blue"))
+    with pytest.raises(BandMismatchError, match=r"bands=\('red',\)"):
+        s.select_bands("red")
+    assert s.select_bands(("red",)).band_names == ("red",)

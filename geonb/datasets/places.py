@@ -70,6 +70,8 @@ def slugify(name: str) -> str:
     >>> slugify("Amazon River at Manaus")
     'amazon-manaus'
     """
+    if not isinstance(name, str):
+        raise InvalidParameterError(f"`name` must be a place name (a string), got {name!r}")
     table = str.maketrans("áàâäãåéèêëíìîïóòôöõúùûüçñ", "aaaaaaeeeeiiiiooooouuuucn")
     words = re.findall(r"[a-z0-9]+", name.lower().translate(table))
     generic = {"lake", "lago", "lagoa", "river", "reservoir", "delta", "at", "the", "of", "dos", "loch",
@@ -195,6 +197,21 @@ def places_table(places: tuple[Place, ...] = PLACES) -> pd.DataFrame:
     >>> t.loc["victoria", "continent"]
     'Africa'
     """
+    if isinstance(places, Place):
+        places = (places,)
+    try:
+        places = tuple(places)
+    except TypeError as exc:
+        raise InvalidParameterError(
+            f"`places` must be a sequence of Place (e.g. geonb.datasets.places.PLACES), got {places!r}"
+        ) from exc
+    if not places:
+        raise InvalidParameterError("`places` is empty; pass some Place objects, e.g. PLACES (the default)")
+    bad = [p for p in places if not isinstance(p, Place)]
+    if bad:
+        raise InvalidParameterError(
+            f"`places` must hold Place objects, got {bad[:3]!r}; to look a place up by name use get_place(name)"
+        )
     rows = [{"slug": p.slug, "name": p.name, "lat": p.lat, "lon": p.lon, "climate": p.climate,
              "continent": p.continent, "kind": p.kind, "area_km2": p.area_km2} for p in places]
     return pd.DataFrame(rows).set_index("slug")

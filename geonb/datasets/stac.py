@@ -334,9 +334,22 @@ def classify_water_fraction(fraction: np.ndarray, water_min: float = WATER_MIN,
     [1, 3, 2, 0]
     """
     _check_thresholds(water_min, land_max)
-    f = np.asarray(fraction, dtype=np.float64)
-    out = np.full(f.shape, NODATA, dtype=np.uint8)
+    try:
+        f = np.asarray(fraction, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"`fraction` must be an array of water fractions in [0, 1] (NaN where unknown), got {fraction!r}"
+        ) from exc
     known = np.isfinite(f)
+    # A resampled average may land a rounding error outside [0, 1]; that still classifies correctly.
+    outside = known & ((f < -1e-6) | (f > 1.0 + 1e-6))
+    if outside.any() or np.isinf(f).any():
+        bad = np.unique(f[outside | np.isinf(f)])
+        raise InvalidParameterError(
+            f"`fraction` must hold water fractions in [0, 1] (NaN where unknown), found {bad[:5].tolist()}"
+            f"{' ...' if bad.size > 5 else ''}; a percentage (0-100) must be divided by 100 first"
+        )
+    out = np.full(f.shape, NODATA, dtype=np.uint8)
     out[known] = UNCLASSIFIED
     out[known & (f <= land_max)] = LAND
     out[known & (f >= water_min)] = WATER
@@ -381,7 +394,11 @@ def split_for(lake_id: str, fractions: dict[str, float] | None = None) -> str:
     >>> split_for("victoria") in ("train", "val", "test")
     True
     """
-    fractions = fractions or SPLIT_FRACTIONS
+    from geonb.datasets.synthetic import check_split_fractions
+
+    if not isinstance(lake_id, str) or not lake_id:
+        raise InvalidParameterError(f"`lake_id` must be a non-empty string, got {lake_id!r}")
+    fractions = check_split_fractions(SPLIT_FRACTIONS if fractions is None else fractions)
     u = int(hashlib.sha256(lake_id.encode()).hexdigest()[:8], 16) / 16**8
     acc = 0.0
     for name, share in fractions.items():

@@ -45,7 +45,7 @@ from scipy import ndimage
 
 from geonb.bands import MODIS_BAND_NAMES
 from geonb.errors import InvalidParameterError, OutputExistsError
-from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER
+from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER, as_crs, grid_shape
 from geonb.scene import Scene, atomic_path, write_scene
 
 from .places import CLIMATES, PLACES, Place
@@ -163,7 +163,7 @@ def smooth_field(rng: np.random.Generator, shape: tuple[int, int], beta: float =
     >>> f.shape, round(float(f.std()), 6)
     ((20, 30), 1.0)
     """
-    rows, cols = int(shape[0]), int(shape[1])
+    rows, cols = grid_shape(shape, InvalidParameterError)
     h, w = int(rows * 1.5) + 4, int(cols * 1.5) + 4
     spec = np.fft.rfft2(rng.standard_normal((h, w)))
     ky = np.fft.fftfreq(h)[:, None]
@@ -347,7 +347,12 @@ def make_scene(recipe: SceneRecipe, *, seed: int | Sequence[int] | None = 0,
     """
     _check_recipe(recipe)
     if rng is None:
-        rng = np.random.default_rng(seed)
+        rng = np.random.default_rng(_check_seed(seed))
+    elif not isinstance(rng, np.random.Generator):
+        raise InvalidParameterError(
+            f"`rng` must be a numpy.random.Generator or None, got {type(rng).__name__}; e.g. "
+            "np.random.default_rng(0), or pass `seed=` instead"
+        )
     rows, cols = recipe.rows, recipe.cols
     frac = _water_fraction(rng, rows, cols, recipe.layout, recipe.water_target)
     land, forest = _land_reflectance(rng, rows, cols, recipe.climate, frac)
@@ -432,7 +437,35 @@ def make_scene(recipe: SceneRecipe, *, seed: int | Sequence[int] | None = 0,
                  transform=transform, nodata_mask=nodata, name=name, properties=props)
 
 
+def _is_whole(value) -> bool:
+    """An int (NumPy ints too), not a bool: ``True`` rows or 16.5 rows are mistakes."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_seed(seed):
+    """A seed ``np.random.default_rng`` takes: None, a SeedSequence, an int >= 0 or a sequence of them."""
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return seed
+    if isinstance(seed, np.ndarray) and seed.dtype.kind in "ui" and seed.ndim == 1:
+        items = list(seed)
+    else:
+        items = seed if isinstance(seed, (list, tuple)) and seed else [seed]
+    if not all(_is_whole(v) and v >= 0 for v in items):
+        raise InvalidParameterError(
+            f"`seed` must be a whole number >= 0, a non-empty sequence of them, or None, got {seed!r}; e.g. seed=0"
+        )
+    return seed
+
+
 def _check_recipe(recipe: SceneRecipe) -> None:
+    if not isinstance(recipe, SceneRecipe):
+        raise InvalidParameterError(
+            f"`recipe` must be a SceneRecipe, got {type(recipe).__name__}; e.g. SceneRecipe(rows=32, cols=32)"
+        )
+    if not (_is_whole(recipe.rows) and _is_whole(recipe.cols)):
+        raise InvalidParameterError(
+            f"a scene's `rows` and `cols` must be whole numbers, got rows={recipe.rows!r}, cols={recipe.cols!r}"
+        )
     if recipe.rows < 4 or recipe.cols < 4:
         raise InvalidParameterError(
             f"a scene must be at least 4 x 4 pixels, got rows={recipe.rows}, cols={recipe.cols}"
@@ -450,6 +483,16 @@ def _check_recipe(recipe: SceneRecipe) -> None:
 # -------------------------------------------------------------------------------------------
 # Catalog-level plan: where, how big, which condition, which split
 # -------------------------------------------------------------------------------------------
+def _check_lonlat(lon, lat) -> None:
+    for name, value, limit in (("lon", lon, 180.0), ("lat", lat, 90.0)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                or not -limit <= value <= limit:
+            raise InvalidParameterError(
+                f"`{name}` must be a number of degrees in [-{limit:g}, {limit:g}], got {value!r}; "
+                "give (lon, lat) in that order (WGS84 degrees)"
+            )
+
+
 def lonlat_to_sinusoidal(lon: float, lat: float) -> tuple[float, float]:
     """MODIS sinusoidal ``(x, y)`` in metres of a WGS84 ``(lon, lat)`` in degrees.
 
@@ -459,17 +502,50 @@ def lonlat_to_sinusoidal(lon: float, lat: float) -> tuple[float, float]:
     >>> (x, y)
     (0.0, 0.0)
     """
+    _check_lonlat(lon, lat)
     phi = math.radians(lat)
     return EARTH_RADIUS_M * math.radians(lon) * math.cos(phi), EARTH_RADIUS_M * phi
 
 
+def _check_size(rows, cols) -> None:
+    for name, value in (("rows", rows), ("cols", cols)):
+        if not _is_whole(value) or value < 1:
+            raise InvalidParameterError(f"`{name}` must be a whole number >= 1, got {value!r}")
+
+
 def modis_transform(lon: float, lat: float, rows: int, cols: int) -> Affine:
     """The affine transform of a ``rows`` x ``cols`` scene centred near ``(lon, lat)``, snapped to the MODIS grid."""
+    _check_size(rows, cols)
     x, y = lonlat_to_sinusoidal(lon, lat)
     x0, y0 = MODIS_GRID_ORIGIN
     left = x0 + round((x - cols * MODIS_PIXEL_M / 2 - x0) / MODIS_PIXEL_M) * MODIS_PIXEL_M
     top = y0 - round((y0 - (y + rows * MODIS_PIXEL_M / 2)) / MODIS_PIXEL_M) * MODIS_PIXEL_M
     return Affine(MODIS_PIXEL_M, 0.0, left, 0.0, -MODIS_PIXEL_M, top)
+
+
+def check_split_fractions(fractions, *, name: str = "fractions") -> dict[str, float]:
+    """Refuse split shares that are not a dict of numbers in [0, 1] adding up to 1.
+
+    Examples
+    --------
+    >>> check_split_fractions({"train": 0.8, "val": 0.1, "test": 0.1})
+    {'train': 0.8, 'val': 0.1, 'test': 0.1}
+    """
+    if not isinstance(fractions, dict) or not fractions:
+        raise InvalidParameterError(
+            f"`{name}` must be a non-empty dict of split -> share, e.g. {SPLIT_FRACTIONS}, got {fractions!r}"
+        )
+    bad = {k: v for k, v in fractions.items()
+           if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating))
+           or not 0.0 <= v <= 1.0}
+    if bad:
+        raise InvalidParameterError(f"`{name}` shares must be numbers in [0, 1], got {bad} in {fractions}")
+    total = float(sum(fractions.values()))
+    if abs(total - 1.0) > 1e-6:
+        raise InvalidParameterError(
+            f"`{name}` {fractions} add up to {total:.6g}, not 1; give shares that sum to 1, e.g. {SPLIT_FRACTIONS}"
+        )
+    return fractions
 
 
 def split_counts(n: int, fractions: dict[str, float] = SPLIT_FRACTIONS) -> dict[str, int]:
@@ -482,6 +558,9 @@ def split_counts(n: int, fractions: dict[str, float] = SPLIT_FRACTIONS) -> dict[
     >>> split_counts(3)
     {'train': 1, 'val': 1, 'test': 1}
     """
+    if not _is_whole(n) or n < 0:
+        raise InvalidParameterError(f"`n` must be a whole number of items >= 0, got {n!r}")
+    check_split_fractions(fractions)
     names = list(fractions)
     total = sum(fractions.values())
     raw = [n * fractions[k] / total for k in names]
@@ -569,6 +648,13 @@ class PlannedScene:
 def plan_dataset(n: int, *, seed: int = 0, dataset_index: int = 0, unclassified: bool = False,
                  places: Sequence[Place] = PLACES) -> list[PlannedScene]:
     """Choose place, position, size, layout and condition of ``n`` scenes (cheap; no pixels)."""
+    if not _is_whole(n) or n < 1:
+        raise InvalidParameterError(f"`n` must be a whole number of scenes >= 1, got {n!r}")
+    _check_seed(seed)
+    if not _is_whole(dataset_index) or dataset_index < 0:
+        raise InvalidParameterError(f"`dataset_index` must be a whole number >= 0, got {dataset_index!r}")
+    if not places or not all(isinstance(p, Place) for p in places):
+        raise InvalidParameterError("`places` must be a non-empty sequence of geonb.datasets.places.Place")
     rng = np.random.default_rng([seed, dataset_index, 1])
     counters: dict[str, int] = {}
     planned = []
@@ -594,6 +680,13 @@ def plan_dataset(n: int, *, seed: int = 0, dataset_index: int = 0, unclassified:
 def footprint_wgs84(transform: Affine, rows: int, cols: int, crs=MODIS_SINUSOIDAL, n: int = 8) -> dict:
     """The scene footprint as a GeoJSON Polygon in WGS84, with ``n`` points per edge (sinusoidal edges curve)."""
     from rasterio.warp import transform as warp_transform
+
+    _check_size(rows, cols)
+    if not _is_whole(n) or n < 1:
+        raise InvalidParameterError(f"`n` must be a whole number of points per edge >= 1, got {n!r}")
+    if not isinstance(transform, Affine):
+        raise InvalidParameterError(f"`transform` must be an affine.Affine, got {type(transform).__name__}")
+    crs = as_crs(crs, name="crs", allow_none=False)
 
     t = np.linspace(0.0, 1.0, n, endpoint=False)
     cs = np.concatenate([t * cols, np.full(n, cols), (1 - t) * cols, np.zeros(n)])
@@ -788,6 +881,7 @@ def generate_lakes(root: str | os.PathLike | None = None, seed: int = 0, overwri
 
 __all__ = [
     "CONDITIONS", "LAKES_DATASETS", "LAND_COVER", "LAYOUTS", "MODIS_PIXEL_M", "MODIS_SINUSOIDAL", "SPECTRA",
-    "SceneRecipe", "assign_splits", "footprint_wgs84", "generate_lakes", "lonlat_to_sinusoidal", "make_scene",
-    "modis_transform", "plan_dataset", "smooth_field", "split_counts", "write_dataset",
+    "SceneRecipe", "assign_splits", "check_split_fractions", "footprint_wgs84", "generate_lakes",
+    "lonlat_to_sinusoidal", "make_scene", "modis_transform", "plan_dataset", "smooth_field", "split_counts",
+    "write_dataset",
 ]
