@@ -713,8 +713,8 @@ case("grid_windows-unknown-edge", A, InvalidParameterError, "`edge`",
 case("grid_windows-shape-1d", A, ShapeMismatchError, "`shape`", lambda fx, out: _patches().grid_windows((10,), 4))
 case("grid_windows-shape-negative", A, ShapeMismatchError, "`shape`",
      lambda fx, out: _patches().grid_windows((-5, 10), 4))
-case("extract_patches-plain-ndarray", A, InvalidParameterError, "Scene",
-     lambda fx, out: _patches().extract_patches(fx.image_f, 8))
+case("extract_patches-bands-first-ndarray", A, ShapeMismatchError, "moveaxis",
+     lambda fx, out: _patches().extract_patches(np.zeros((7, 40, 39), np.float32), 8))
 case("extract_patches-empty-list", A, InvalidParameterError, "`scenes`",
      lambda fx, out: _patches().extract_patches([], 8))
 case("extract_patches-unknown-band", A, BandMismatchError, "purple",
