@@ -937,6 +937,22 @@ def error_codes(labels: np.ndarray, predicted: np.ndarray, positive: int = WATER
     return out
 
 
+def _prediction_codes(prediction, probs: np.ndarray) -> tuple[int, ...]:
+    """The class code of each probability channel, as the prediction carries them (never guessed)."""
+    from geonb.errors import ClassCodeError
+
+    codes = getattr(prediction, "class_codes", None)
+    if codes is None:
+        raise ClassCodeError(
+            f"this prediction has {probs.shape[-1]} probability channels but no `class_codes` saying which class "
+            "each one is; use geonb.prediction.predict_scene (its Prediction carries them)"
+        )
+    codes = tuple(int(c) for c in codes)
+    if len(codes) != probs.shape[-1]:
+        raise ClassCodeError(f"the prediction's class_codes {codes} do not match its {probs.shape[-1]} channels")
+    return codes
+
+
 def water_score(prediction, positive: int = WATER) -> np.ndarray:
     """``(rows, cols)`` float32: the positive class's probability relative to the strongest other class.
 
@@ -945,14 +961,13 @@ def water_score(prediction, positive: int = WATER) -> np.ndarray:
     model's own answer (the argmax). This is the quantity the viewer's threshold slider cuts.
     """
     from geonb.errors import InvalidParameterError
-    from geonb.labels import LAKE_CLASSES
 
     probs = getattr(prediction, "probabilities", None)
     if probs is None:
         raise InvalidParameterError(f"`prediction` ({type(prediction).__name__}) has no probabilities, so it has no "
                                     "water score; pass a geonb Prediction, or threshold=None")
     probs = np.asarray(probs, dtype=np.float32)
-    codes = tuple(getattr(prediction, "class_codes", None) or LAKE_CLASSES[: probs.shape[-1]])
+    codes = _prediction_codes(prediction, probs)
     k = codes.index(positive)
     p_pos = probs[..., k]
     p_other = np.delete(probs, k, axis=-1).max(axis=-1)
@@ -969,11 +984,10 @@ def classes_at_threshold(prediction, threshold: float | None = 0.5, positive: in
     Parameters
     ----------
     prediction : object with ``classes`` (rows, cols) and ``probabilities`` (rows, cols, k),
-        and optionally ``class_codes`` (default ``LAKE_CLASSES`` order).
+        and ``class_codes`` (the class of each probability channel).
     threshold : float in [0, 1] or None
     """
     from geonb.errors import InvalidParameterError
-    from geonb.labels import LAKE_CLASSES
 
     classes = np.asarray(prediction.classes)
     if threshold is None:
@@ -982,7 +996,7 @@ def classes_at_threshold(prediction, threshold: float | None = 0.5, positive: in
         raise InvalidParameterError(f"`threshold` must be in [0, 1], got {threshold}")
     score = water_score(prediction, positive)
     probs = np.asarray(prediction.probabilities)
-    codes = tuple(getattr(prediction, "class_codes", None) or LAKE_CLASSES[: probs.shape[-1]])
+    codes = _prediction_codes(prediction, probs)
     others = [i for i in range(len(codes)) if codes[i] != positive]
     other_best = np.asarray(codes)[others][np.argmax(probs[..., others], axis=-1)]
     out = np.where(score >= float(threshold), positive, other_best).astype(np.uint8)

@@ -199,7 +199,8 @@ def test_classes_at_threshold_and_error_codes():
     # land (0.40) in the argmax, and the water score 0.45 / 0.85 = 0.53 keeps that answer at 0.5.
     p_uncl = np.array([[0.0, 0.15, 0.0, 0.0, 0.0]], np.float32)
     probs = np.stack([p_water, 1 - p_water - p_uncl, p_uncl], axis=-1)
-    pred = SimpleNamespace(classes=np.array([[1, 1, 2, 1, 0]], np.uint8), probabilities=probs)
+    pred = SimpleNamespace(classes=np.array([[1, 1, 2, 1, 0]], np.uint8), probabilities=probs,
+                           class_codes=(WATER, LAND, UNCLASSIFIED))
     at_half = plots.classes_at_threshold(pred, 0.5)
     assert at_half.tolist() == [[WATER, WATER, LAND, WATER, NODATA]]
     assert np.allclose(plots.water_score(pred), [[0.7, 0.45 / 0.85, 0.45, 0.9, 0.0]])
