@@ -154,18 +154,25 @@ def check_edge(edge: Any) -> str:
 
 
 def check_classes(classes: Any) -> tuple[int, ...]:
-    """Return ``classes`` as a tuple of known, distinct class codes."""
-    try:
-        classes = tuple(int(c) for c in classes)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"`classes` must be a sequence of class codes, got {classes!r}") from exc
+    """Return ``classes`` as a tuple of distinct class codes 0..255 (a class scheme's codes, in channel order).
+
+    The lakes' and buildings' codes are in :data:`KNOWN_CODES`; a user's own scheme
+    (:meth:`geonb.classes.ClassScheme.from_names`) may use any codes 1..255.
+    """
+    if isinstance(classes, (str, bytes)) or not hasattr(classes, "__iter__"):
+        raise InvalidParameterError(f"`classes` must be a sequence of class codes, got {classes!r}")
+    vals = list(classes)
+    if any(isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, np.integer)) for c in vals):
+        raise InvalidParameterError(f"`classes` must be a sequence of integer class codes, got {classes!r}")
+    classes = tuple(int(c) for c in vals)
     if not classes or len(set(classes)) != len(classes):
         raise InvalidParameterError(f"`classes` must be distinct class codes, got {list(classes)}")
-    unknown = [c for c in classes if c not in KNOWN_CODES]
-    if unknown:
+    bad = [c for c in classes if not 0 <= c <= 255]
+    if bad:
         raise ClassCodeError(
-            f"`classes` holds codes {unknown} that geonb does not know; known codes are {list(KNOWN_CODES)} "
-            "(geonb.labels: WATER=1, LAND=2, UNCLASSIFIED=3; buildings BACKGROUND=0, BUILDING=1, BORDER=2)"
+            f"`classes` holds codes {bad} outside 0..255 (label rasters are uint8); geonb's codes are "
+            f"{list(KNOWN_CODES)} (WATER=1, LAND=2, UNCLASSIFIED=3; buildings BACKGROUND=0, BUILDING=1, BORDER=2), "
+            "a class scheme of your own numbers its classes 1, 2, 3..."
         )
     return classes
 
@@ -845,7 +852,7 @@ class PatchSet:
 
         if self.labels is None:
             raise InvalidParameterError("this PatchSet has no labels, so no class balance")
-        counts = np.bincount(self.labels.ravel(), minlength=max(KNOWN_CODES) + 1)
+        counts = np.bincount(self.labels.ravel(), minlength=256)
         pixels = [int(counts[c]) for c in self.classes]
         total = sum(pixels)
         return pd.DataFrame(

@@ -233,9 +233,11 @@ def test_labels_all_nodata_is_an_error():
         extract_patches(scene, 8)
 
 
-def test_classes_outside_known_codes_is_an_error():
-    with pytest.raises(ClassCodeError, match=r"\[7\]"):
-        extract_patches(make_scene(16, 16), 8, classes=(WATER, LAND, 7))
+def test_classes_outside_uint8_codes_is_an_error():
+    # a user's own class scheme may number its classes 1..255 (geonb.classes), but not beyond uint8
+    with pytest.raises(ClassCodeError, match=r"\[300\]"):
+        extract_patches(make_scene(16, 16), 8, classes=(WATER, LAND, 300))
+    assert extract_patches(make_scene(16, 16), 8, classes=(WATER, LAND, 7)).classes == (WATER, LAND, 7)
 
 
 def test_labels_with_codes_outside_classes_is_an_error():
