@@ -793,6 +793,102 @@ def rasterize_footprints(footprints, shape: tuple[int, int], transform, crs=None
 _OTHER_VECTOR_SUFFIXES = (".gpkg", ".shp", ".kml", ".gml", ".fgb", ".sqlite", ".zip", ".parquet", ".geoparquet")
 
 
+def load_polygons(polygons, *, crs=None) -> Footprints:
+    """Training polygons with their properties, from Footprints, a GeoJSON object/text or a GeoJSON path.
+
+    ``crs`` reprojects them (:meth:`Footprints.to_crs`); GeoJSON without a ``crs`` member is lon/lat.
+    """
+    fp = _label_polygons(polygons, None)
+    if crs is not None:
+        crs = as_crs(crs, name="crs")
+        fp = replace(fp, crs=crs) if fp.crs is None else fp.to_crs(crs)
+    return fp
+
+
+def split_polygons(polygons, *, field: str = "class", fractions=None, seed: int = 0) -> dict[str, Footprints]:
+    """Split training polygons into train/val/test, **by polygon**, seeded and stratified by class.
+
+    No polygon is in two splits: the study's split-by-lake rule for one scene (pixels of one polygon are
+    strongly correlated, so scoring on pixels of training polygons would flatter a model). Each class's
+    polygons are shuffled (seeded) and dealt out by ``fractions``; a class with at least as many polygons
+    as splits gets at least one polygon in every split, else train comes first, then test, then val.
+
+    Parameters
+    ----------
+    polygons : Footprints, GeoJSON dict/text or path
+        Polygons with a class in property ``field``.
+    field : str
+        The property holding the class (name or code).
+    fractions : dict of split name to share, optional
+        Default ``{"train": 0.6, "val": 0.2, "test": 0.2}``; shares in [0, 1] summing to 1.
+    seed : int
+
+    Returns
+    -------
+    dict of str to Footprints
+        One entry per split (possibly holding 0 polygons); each polygon's properties gain ``split``.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> fp = Footprints([box(i, 0, i + 1, 1) for i in range(10)], [{"class": "water" if i < 5 else "land"}
+    ...                 for i in range(10)], crs="EPSG:32633")
+    >>> {k: len(v) for k, v in split_polygons(fp, seed=0).items()}
+    {'train': 6, 'val': 2, 'test': 2}
+    """
+    fractions = dict(fractions) if fractions is not None else {"train": 0.6, "val": 0.2, "test": 0.2}
+    if not fractions or any(not isinstance(k, str) for k in fractions):
+        raise InvalidParameterError(f"`fractions` must map split names to shares, got {fractions!r}")
+    shares = np.array([float(v) if not isinstance(v, bool) else np.nan for v in fractions.values()])
+    if not np.all(np.isfinite(shares)) or (shares < 0).any() or abs(shares.sum() - 1) > 1e-6:
+        raise InvalidParameterError(f"`fractions` must be shares in [0, 1] summing to 1, got {fractions!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise InvalidParameterError(f"`seed` must be an int, got {seed!r}")
+    fp = _label_polygons(polygons, None)
+    if not isinstance(field, str) or not field:
+        raise InvalidParameterError(f"`field` must be the name of a property, e.g. 'class', got {field!r}")
+    missing = [i for i, p in enumerate(fp.properties) if p.get(field) is None]
+    if missing:
+        raise GeoJSONError(
+            f"{len(missing)} polygons (e.g. polygon {missing[0]}) have no {field!r} property; every polygon "
+            f"needs a class (properties of polygon {missing[0]}: {sorted(fp.properties[missing[0]])})"
+        )
+    names = list(fractions)
+    order = [n for n in ("train", "test", "val") if n in names] + [n for n in names if n not in ("train", "test",
+                                                                                                   "val")]
+    rng = np.random.default_rng(int(seed))
+    assign = np.empty(len(fp), dtype=object)
+    classes = list(dict.fromkeys(str(p[field]) for p in fp.properties))
+    for cls in classes:
+        idx = np.array([i for i, p in enumerate(fp.properties) if str(p[field]) == cls])
+        rng.shuffle(idx)
+        n = len(idx)
+        counts = {k: int(np.floor(fractions[k] * n)) for k in names}
+        rest = n - sum(counts.values())
+        for k in sorted(names, key=lambda k: -(fractions[k] * n - np.floor(fractions[k] * n))):
+            if rest <= 0:
+                break
+            counts[k] += 1
+            rest -= 1
+        wanted = [k for k in order if fractions[k] > 0]
+        for k in wanted:  # at least one polygon per split when the class has enough
+            if counts[k] == 0 and n >= len(wanted):
+                donor = max(wanted, key=lambda d: counts[d])
+                if counts[donor] > 1:
+                    counts[donor] -= 1
+                    counts[k] += 1
+        start = 0
+        for k in order:
+            assign[idx[start:start + counts[k]]] = k
+            start += counts[k]
+    out = {}
+    for k in names:
+        sel = [i for i in range(len(fp)) if assign[i] == k]
+        out[k] = replace(fp, geometries=[fp.geometries[i] for i in sel],
+                         properties=[{**fp.properties[i], "split": k} for i in sel])
+    return out
+
+
 def _label_polygons(polygons, crs) -> Footprints:
     """Footprints (with properties) from Footprints, a GeoJSON object/text or a GeoJSON file path."""
     import os

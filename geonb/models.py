@@ -54,6 +54,7 @@ _INT_CLASSES = {
 #: Name of the attribute that carries a Keras model's class codes in memory, and of the entry in a
 #: ``.keras`` archive that carries them on disk.
 CLASS_CODES_ATTR = "geonb_class_codes"
+INFO_ATTR = "geonb_info"
 GEONB_ARCHIVE_ENTRY = "geonb.json"
 
 
@@ -597,9 +598,36 @@ def write_keras_file(model, path: str | os.PathLike) -> Path:
 
     codes = class_codes(model)
     model.save(path)
+    entry = {"class_codes": list(codes), "format": 1, "info": dict(getattr(model, INFO_ATTR, None) or {})}
     with zipfile.ZipFile(path, "a") as zf:
-        zf.writestr(GEONB_ARCHIVE_ENTRY, json.dumps({"class_codes": list(codes), "format": 1}))
+        zf.writestr(GEONB_ARCHIVE_ENTRY, json.dumps(entry))
     return Path(path)
+
+
+def set_model_info(model, **info) -> object:
+    """Record JSON-able facts about a Keras model's inputs and outputs; saved with it by :func:`save_model`.
+
+    The own-raster workflow records ``scheme`` (class names and colours, :class:`geonb.classes.ClassScheme`
+    as a dict), ``input_bands`` (band names in input order, indices included), ``indices`` and ``sensor``,
+    so that ``geonb predict`` can prepare a new image the same way. Returns the model.
+    """
+    import json
+
+    if not is_keras_model(model):
+        raise ModelError(f"set_model_info takes a Keras model, got {type(model).__name__}")
+    merged = dict(getattr(model, INFO_ATTR, None) or {})
+    merged.update(info)
+    try:
+        json.dumps(merged)
+    except TypeError as exc:
+        raise InvalidParameterError(f"model info must be JSON-able (str, numbers, lists, dicts): {exc}") from exc
+    setattr(model, INFO_ATTR, merged)
+    return model
+
+
+def model_info(model) -> dict:
+    """What :func:`set_model_info` recorded on ``model`` (restored by :func:`load_model`); ``{}`` if nothing."""
+    return dict(getattr(model, INFO_ATTR, None) or {})
 
 
 def save_model(model, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
@@ -626,8 +654,7 @@ def save_model(model, path: str | os.PathLike, *, overwrite: bool = False) -> Pa
     return path
 
 
-def read_saved_class_codes(path: str | os.PathLike) -> tuple[int, ...] | None:
-    """The class codes stored in a ``.keras`` file by :func:`save_model`, or ``None`` when it has none."""
+def _read_archive_entry(path) -> dict | None:
     import json
     import zipfile
 
@@ -635,10 +662,19 @@ def read_saved_class_codes(path: str | os.PathLike) -> tuple[int, ...] | None:
         if GEONB_ARCHIVE_ENTRY not in zf.namelist():
             return None
         try:
-            info = json.loads(zf.read(GEONB_ARCHIVE_ENTRY))
-            return check_class_codes_arg(info["class_codes"], name="class_codes")
+            entry = json.loads(zf.read(GEONB_ARCHIVE_ENTRY))
+            entry["class_codes"] = check_class_codes_arg(entry["class_codes"], name="class_codes")
+            if not isinstance(entry.get("info", {}), dict):
+                raise TypeError("`info` is not an object")
+            return entry
         except (ValueError, KeyError, TypeError) as exc:
             raise ModelError(f"{str(path)!r} holds a damaged geonb.json entry ({exc}); save the model again") from exc
+
+
+def read_saved_class_codes(path: str | os.PathLike) -> tuple[int, ...] | None:
+    """The class codes stored in a ``.keras`` file by :func:`save_model`, or ``None`` when it has none."""
+    entry = _read_archive_entry(path)
+    return None if entry is None else entry["class_codes"]
 
 
 def load_model(path: str | os.PathLike, *, compile: bool = True, classes: Sequence[int] | None = None):
@@ -668,7 +704,8 @@ def load_model(path: str | os.PathLike, *, compile: bool = True, classes: Sequen
             f"{str(path)!r} is not a Keras 3 model file (a '.keras' zip archive); geonb only loads models "
             "saved with geonb.models.save_model or model.save('name.keras')"
         )
-    saved = read_saved_class_codes(path)
+    entry = _read_archive_entry(path)
+    saved = None if entry is None else entry["class_codes"]
     given = check_class_codes_arg(classes) if classes is not None else None
     if saved is not None and given is not None and saved != given:
         raise ClassCodeError(
@@ -683,6 +720,8 @@ def load_model(path: str | os.PathLike, *, compile: bool = True, classes: Sequen
     codes = saved or given
     if codes is not None:
         set_class_codes(model, codes)
+    if entry is not None and entry.get("info"):
+        set_model_info(model, **entry["info"])
     return model
 
 
@@ -921,9 +960,11 @@ __all__ = [
     "input_statistics",
     "is_keras_model",
     "load_model",
+    "model_info",
     "model_io",
     "read_saved_class_codes",
     "save_model",
     "set_class_codes",
+    "set_model_info",
     "write_keras_file",
 ]

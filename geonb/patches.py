@@ -976,7 +976,7 @@ def _classify(flat_labels: np.ndarray, idx: np.ndarray, classes: tuple[int, ...]
 
 def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str = "drop",
                     prune_single_class: bool = False, bands: Sequence[str] | None = None,
-                    classes: Sequence[int] = LAKE_CLASSES) -> PatchSet:
+                    classes: Sequence[int] = LAKE_CLASSES, *, min_labelled: int = 0) -> PatchSet:
     """Cut ``size x size`` patches out of scenes.
 
     Vectorised over all scenes: the windows of every scene are computed at once, the pixels
@@ -1003,6 +1003,10 @@ def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str
         Band names to keep, in that order (default all).
     classes : sequence of int
         Class codes in one-hot order (:attr:`PatchSet.targets`).
+    min_labelled : int
+        Keep only windows holding at least this many labelled pixels (1: every window that holds a
+        labelled pixel, for sparse labels such as training polygons); the others are counted in
+        ``pruned[0]``. 0 (default) keeps every window.
 
     Returns
     -------
@@ -1029,6 +1033,10 @@ def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str
     >>> ps.images.shape, ps.labels.shape, ps.targets.shape, ps.dropped_pixels
     ((4, 16, 16, 7), (4, 16, 16), (4, 16, 16, 3), 344)
     """
+    if isinstance(min_labelled, bool) or not isinstance(min_labelled, (int, np.integer)) or min_labelled < 0:
+        raise InvalidParameterError(
+            f"`min_labelled` must be an int >= 0 (labelled pixels per window), got {min_labelled!r}"
+        )
     size = check_size(size)
     stride = check_stride(stride, size)
     edge = check_edge(edge)
@@ -1100,11 +1108,19 @@ def extract_patches(scenes: Any, size: int, stride: int | None = None, edge: str
 
     sel: np.ndarray | slice = slice(None)
     pruned: dict[int, int] = {}
-    if has_labels and prune_single_class:
+    if has_labels and (prune_single_class or min_labelled):
         counts = _classify(flat_labels, batch.gather_index(), classes)
-        keep, pruned_as = single_class_windows(counts, classes)
-        codes, n_pruned = np.unique(pruned_as[~keep], return_counts=True)
-        pruned = {int(c): int(k) for c, k in zip(codes, n_pruned, strict=True)}
+        keep = np.ones(len(counts), dtype=bool)
+        if prune_single_class:
+            keep, pruned_as = single_class_windows(counts, classes)
+            codes, n_pruned = np.unique(pruned_as[~keep], return_counts=True)
+            pruned = {int(c): int(k) for c, k in zip(codes, n_pruned, strict=True)}
+        if min_labelled:
+            # sparse labels (training polygons): a window without labelled pixels carries no loss
+            few = keep & (counts.sum(axis=1) < min_labelled)
+            if few.any():
+                pruned[NODATA] = pruned.get(NODATA, 0) + int(few.sum())
+            keep &= ~few
         sel = np.flatnonzero(keep)
     scene_of = batch.scene[sel]
     n = len(scene_of)

@@ -383,13 +383,64 @@ def _restore(model, checkpoint_dir: Path) -> dict:
 
 
 # -------------------------------------------------------------------------------------------
+# Augmentation: the 8 flips and rotations of a square (the dihedral group D4)
+# -------------------------------------------------------------------------------------------
+#: Augmentations :func:`train` knows.
+AUGMENTATIONS = (None, "d4")
+
+
+def d4(array: np.ndarray, k: int) -> np.ndarray:
+    """The ``k``-th of the 8 flips/rotations (0..7) of square patches ``(n, s, s, ...)``: rotate by
+    ``k % 4`` quarter turns, then flip left-right when ``k >= 4``. ``k=0`` is the identity.
+
+    Examples
+    --------
+    >>> a = np.arange(4).reshape(1, 2, 2)
+    >>> [d4(a, k)[0].ravel().tolist() for k in (0, 1, 4)]
+    [[0, 1, 2, 3], [1, 3, 0, 2], [1, 0, 3, 2]]
+    """
+    out = np.rot90(array, int(k) % 4, axes=(1, 2))
+    if int(k) >= 4:
+        out = out[:, :, ::-1]
+    return out
+
+
+def _augmented_batches(keras, x, y, sw, batch_size: int, seed: int | None):
+    """A Keras ``PyDataset`` of shuffled batches, each patch under a random D4 transform (new every epoch)."""
+
+    class D4Batches(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(x))
+
+        def __len__(self):
+            return -(-len(x) // batch_size)
+
+        def __getitem__(self, i):
+            idx = np.sort(self.order[i * batch_size:(i + 1) * batch_size])
+            ks = self.rng.integers(0, 8, len(idx))
+            xb, yb, wb = x[idx].copy(), y[idx].copy(), sw[idx].copy()
+            for k in np.unique(ks):
+                if k:
+                    sel = ks == k
+                    xb[sel], yb[sel], wb[sel] = d4(xb[sel], k), d4(yb[sel], k), d4(wb[sel], k)
+            return xb, yb, wb
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(x))
+
+    return D4Batches()
+
+
+# -------------------------------------------------------------------------------------------
 # train
 # -------------------------------------------------------------------------------------------
 def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size: int = 32,
           class_weight: str | Mapping[int, float] | None = "balanced", early_stopping: int | None = None,
           checkpoint_dir: str | os.PathLike | None = None, resume: bool = False, overwrite: bool = False,
           classes: Sequence[int] | None = None, seed: int | None = 0, verbose: str | int = "auto",
-          callbacks: Sequence | None = None) -> TrainingResult:
+          callbacks: Sequence | None = None, augment: str | None = None) -> TrainingResult:
     """Train a compiled Keras model on patches with ``model.fit``; return a :class:`TrainingResult`.
 
     Parameters
@@ -426,6 +477,11 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         Keras' progress output (``"auto"``: a progress bar).
     callbacks : sequence of keras callbacks, optional
         Run after geonb's own (the checkpoint is written before any of them).
+    augment : None or "d4"
+        ``"d4"``: every training patch is seen under a random one of the 8 flips/rotations of the square
+        (drawn anew each epoch, seeded), so the model learns that water is water whichever way the scene
+        faces. Same number of steps per epoch as without. Off by default here (the study's reproduction);
+        the own-raster workflow (:mod:`geonb.workflow`) turns it on.
 
     Returns
     -------
@@ -452,6 +508,8 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         raise InvalidParameterError(f"`epochs` must be an int >= 1, got {epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InvalidParameterError(f"`batch_size` must be an int >= 1, got {batch_size!r}")
+    if augment not in AUGMENTATIONS:
+        raise InvalidParameterError(f"`augment` must be None or 'd4' (the 8 flips/rotations), got {augment!r}")
     if verbose not in ("auto", 0, 1, 2) or isinstance(verbose, bool):
         raise InvalidParameterError(f"`verbose` must be 'auto', 0, 1 or 2 (Keras' progress output), got {verbose!r}")
     if early_stopping is not None and (not isinstance(early_stopping, (int, np.integer)) or early_stopping < 1):
@@ -520,9 +578,16 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
     cbs.extend(callbacks or ())
 
     try:
-        fit = model.fit(x, y, sample_weight=sw, validation_data=validation_data, epochs=int(epochs),
-                        initial_epoch=initial_epoch, batch_size=int(batch_size), shuffle=True,
-                        callbacks=cbs, verbose=verbose)
+        if augment == "d4":
+            if x.shape[1] != x.shape[2]:
+                raise InvalidParameterError(f"augment='d4' needs square patches, got {x.shape[1]}x{x.shape[2]}")
+            fit = model.fit(_augmented_batches(keras, x, y, sw, int(batch_size), seed),
+                            validation_data=validation_data, epochs=int(epochs), initial_epoch=initial_epoch,
+                            callbacks=cbs, verbose=verbose)
+        else:
+            fit = model.fit(x, y, sample_weight=sw, validation_data=validation_data, epochs=int(epochs),
+                            initial_epoch=initial_epoch, batch_size=int(batch_size), shuffle=True,
+                            callbacks=cbs, verbose=verbose)
     except KeyboardInterrupt:
         if ckdir is not None:
             warnings.warn(f"training interrupted; the last finished epoch is saved in {str(ckdir)!r}: "
@@ -561,7 +626,9 @@ def _make_timer(keras):
 
 
 __all__ = [
+    "AUGMENTATIONS",
     "TrainingResult",
+    "d4",
     "as_training_arrays",
     "compute_class_weights",
     "default_classes",
