@@ -29,6 +29,7 @@ import os
 import re
 import socket
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,7 @@ from geonb.scene import Scene, atomic_path
 __all__ = [
     "F1_BINS",
     "LAYER_KINDS",
+    "add_class_layer",
     "add_class_legend",
     "add_error_layer",
     "add_footprints_layer",
@@ -611,7 +613,49 @@ def scene_bounds_wgs84(scene: Scene) -> tuple[float, float, float, float]:
     return tuple(transform_bounds(scene.crs, "EPSG:4326", *scene.bounds, densify_pts=21))  # type: ignore
 
 
+@dataclass(frozen=True)
+class _Grid:
+    """The part of a Scene an overlay needs: a georeferenced (rows, cols) grid."""
+
+    shape: tuple[int, int]
+    transform: object
+    crs: object
+    name: str = ""
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        from rasterio.transform import array_bounds
+
+        west, south, east, north = array_bounds(self.shape[0], self.shape[1], self.transform)
+        return west, south, east, north
+
+
+def _as_grid(where, shape: tuple[int, int], name: str = "scene_or_grid") -> _Grid:
+    """A Scene, or ``(transform, crs)``, as the grid of a ``shape`` raster."""
+    from affine import Affine
+
+    from geonb.labels import as_crs
+
+    if isinstance(where, Scene):
+        _check_crs(where)
+        return _Grid(tuple(where.shape), where.transform, where.crs, where.name)
+    if isinstance(where, Sequence) and not isinstance(where, str) and len(where) == 2:
+        transform, crs = where
+        if not isinstance(transform, Affine):
+            raise InvalidParameterError(
+                f"`{name}` must be a Scene or (transform, crs) with an affine.Affine transform, got a "
+                f"{type(transform).__name__} transform")
+        if crs is None:
+            raise CRSError(f"`{name}` has no CRS, so the map cannot place the raster; give (transform, crs) "
+                           "with the raster's CRS, e.g. (scene.transform, scene.crs)")
+        return _Grid(tuple(shape), transform, as_crs(crs, name=name, allow_none=False), "")
+    raise InvalidParameterError(
+        f"`{name}` must be a geonb Scene or a (transform, crs) pair, got {type(where).__name__}")
+
+
 def _check_crs(scene) -> None:
+    if isinstance(scene, _Grid):
+        return
     if not isinstance(scene, Scene):
         raise InvalidParameterError(f"`scene` must be a geonb Scene, got {type(scene).__name__}")
     if scene.crs is None:
@@ -629,7 +673,7 @@ def _hex_rgba(color: str, alpha: int = 255) -> tuple[int, int, int, int]:
     return int(round(r * 255)), int(round(g * 255)), int(round(b * 255)), int(alpha)
 
 
-def raster_to_wgs84(scene: Scene, rgba: np.ndarray, *, max_size_px: int = MAX_OVERLAY_PX
+def raster_to_wgs84(scene: Scene | _Grid, rgba: np.ndarray, *, max_size_px: int = MAX_OVERLAY_PX
                     ) -> tuple[np.ndarray, tuple[float, float, float, float]]:
     """Reproject an RGBA picture on a scene's grid to Web Mercator, for a Leaflet image overlay.
 
@@ -687,7 +731,7 @@ def _png_data_url(rgba: np.ndarray, *, palette_colors: int | None = None) -> str
     return _data_url(buf.getvalue(), "image/png")
 
 
-def _add_overlay(m, scene: Scene, rgba: np.ndarray, *, layer_name: str | None, group, opacity: float,
+def _add_overlay(m, scene: Scene | _Grid, rgba: np.ndarray, *, layer_name: str | None, group, opacity: float,
                  max_size_px: int, palette_colors: int | None, show: bool, tooltip: str | None):
     import folium
 
@@ -722,7 +766,7 @@ def _class_rgba(codes: np.ndarray, colors: Mapping[int, str], alpha: int = 255,
     return out
 
 
-def _class_map(scene: Scene, prediction, what: str = "prediction",
+def _class_map(scene: Scene | _Grid, prediction, what: str = "prediction",
                allowed: Sequence[int] = (NODATA, WATER, LAND, UNCLASSIFIED)) -> np.ndarray:
     if prediction is None:
         raise InvalidParameterError(
@@ -762,13 +806,18 @@ def _check_classes(classes) -> tuple[int, ...]:
     return classes
 
 
-def add_scene_layer(m, scene: Scene, *, composite: str | Sequence[str] = "true", layer_name: str | None = None,
-                    group=None, opacity: float = 1.0, max_size_px: int = MAX_OVERLAY_PX,
-                    palette_colors: int | None = 128, show: bool = True):
-    """Add a scene's colour composite as an image overlay (nodata transparent).
+def add_scene_layer(m, scene: Scene, *, bands: Sequence[str] | None = None, composite: str | Sequence[str] = "true",
+                    layer_name: str | None = None, group=None, opacity: float = 1.0,
+                    max_size_px: int = MAX_OVERLAY_PX, palette_colors: int | None = 128, show: bool = True):
+    """Add a scene's colour composite as an image overlay (nodata transparent), for any sensor and CRS.
+
+    The picture is reprojected from the scene's CRS (UTM, sinusoidal, lon/lat...) to Web Mercator.
 
     Parameters
     ----------
+    bands : 3 band names, optional
+        Shown as red, green, blue, chosen by *name* (``("red", "green", "blue")``, ``("nir", "red",
+        "green")``, or a file's own names such as ``("B4", "B3", "B2")``). Overrides ``composite``.
     composite : "true", "false", "swir", a key of ``geonb.bands.COMPOSITES``, or 3 band names
     layer_name : str, optional
         Name in the layer control (default: the scene name and composite).
@@ -790,6 +839,11 @@ def add_scene_layer(m, scene: Scene, *, composite: str | Sequence[str] = "true",
     from geonb.bands import composite as make_composite
 
     named = {"true": TRUE_COLOR, "false": FALSE_COLOR, "swir": SWIR, **COMPOSITES}
+    if bands is not None:
+        if isinstance(bands, str) or not isinstance(bands, Sequence) or len(bands) != 3:
+            raise InvalidParameterError(
+                f"`bands` must be 3 band names shown as red, green, blue, e.g. ('red', 'green', 'blue'); got {bands!r}")
+        composite = tuple(str(b) for b in bands)
     if isinstance(composite, str):
         if composite not in named:
             raise InvalidParameterError(f"unknown composite {composite!r}; use one of {list(named)} or 3 band names")
@@ -853,6 +907,91 @@ def add_error_layer(m, scene: Scene, prediction, *, layer_name: str | None = Non
     rgba = _class_rgba(err, colors, transparent=(0,))
     return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: errors", group=group,
                         opacity=opacity, max_size_px=max_size_px, palette_colors=None, show=show, tooltip=None)
+
+
+def add_class_layer(m, classes, scene_or_grid, scheme, *, layer_name: str | None = None, group=None,
+                    opacity: float = 0.8, legend: bool = True, legend_position: str = "bottomleft",
+                    max_size_px: int = MAX_OVERLAY_PX, show: bool = True):
+    """Add a class map of any classes in its scheme's colours, with a legend of the scheme's names.
+
+    Works for any grid: UTM, MODIS sinusoidal, lon/lat (EPSG:4326)...; the map is reprojected to Web
+    Mercator by nearest neighbour, so every pixel keeps its class colour.
+
+    Parameters
+    ----------
+    m : folium.Map
+    classes : ndarray (rows, cols) of class codes, or a Prediction
+        0 (no data) is transparent unless ``scheme`` makes it a class.
+    scene_or_grid : Scene, or (transform, crs)
+        The grid the class map is on.
+    scheme : geonb.classes.ClassScheme
+        Colours and names of the codes (the one source: the same colours as plots and exported files).
+    layer_name : str, optional
+        Name in the layer control (default ``"<scene>: classes"``) and title of the legend.
+    group : folium.FeatureGroup, optional
+    opacity : float in [0, 1]
+    legend : bool
+        Add a legend listing the scheme's classes.
+    legend_position : Leaflet corner
+    max_size_px : int
+        Largest side of the overlay (bigger maps are downsampled).
+
+    Returns
+    -------
+    folium.raster_layers.ImageOverlay
+
+    Raises
+    ------
+    ClassCodeError
+        ``classes`` holds a code the scheme does not name.
+    ShapeMismatchError
+        ``classes`` is not on the grid of ``scene_or_grid``.
+    CRSError
+        The grid has no CRS.
+
+    Examples
+    --------
+    >>> from affine import Affine
+    >>> from geonb.classes import ClassScheme
+    >>> classes = np.ones((10, 12), np.uint8); classes[:, 6:] = 2
+    >>> m = make_map((0.0, 10.0), offline=True)
+    >>> layer = add_class_layer(m, classes, (Affine(1e-3, 0, 10, 0, -1e-3, 0.01), "EPSG:4326"),
+    ...                         ClassScheme.from_names(["water", "forest"]), layer_name="My classes")
+    >>> html = m.get_root().render()
+    >>> "My classes" in html, "forest" in html
+    (True, True)
+    """
+    from geonb.classes import ClassScheme
+
+    if not isinstance(scheme, ClassScheme):
+        raise InvalidParameterError(
+            f"`scheme` must be a geonb.classes.ClassScheme (names and colours of the codes), got "
+            f"{type(scheme).__name__}; e.g. ClassScheme.from_names(['water', 'forest'])")
+    pred = classes.classes if hasattr(classes, "classes") and not isinstance(classes, np.ndarray) else classes
+    if pred is None:
+        raise InvalidParameterError("`classes` is None; pass a (rows, cols) class map or a Prediction")
+    arr = np.asarray(pred)
+    if arr.ndim != 2:
+        hint = ": class probabilities or an image? pass the class codes (prediction.classes)" if arr.ndim == 3 else ""
+        raise ShapeMismatchError(f"`classes` must be a (rows, cols) class map, got shape {arr.shape}{hint}")
+    grid = _as_grid(scene_or_grid, arr.shape)
+    if arr.dtype.kind in "ui":
+        unknown = sorted(set(np.unique(arr).tolist()) - {NODATA, *scheme.codes})
+        if unknown:
+            raise ClassCodeError(
+                f"`classes` holds code(s) {unknown[:10]} that `scheme` {scheme!r} does not name; give a scheme "
+                "listing every code (ClassScheme(codes, names, colors), or geonb.classes.scheme_for_codes)")
+    arr = _class_map(grid, arr, "class map", allowed=(NODATA, *scheme.codes))
+    colors = scheme.colors_by_code
+    transparent = () if NODATA in scheme.codes else (NODATA,)
+    rgba = _class_rgba(arr, colors, transparent=transparent)
+    name = layer_name or f"{grid.name or 'raster'}: classes"
+    overlay = _add_overlay(m, grid, rgba, layer_name=name, group=group, opacity=opacity, max_size_px=max_size_px,
+                           palette_colors=None, show=show, tooltip=None)
+    if legend:
+        add_legend(m, name, [(n, c) for n, c in zip(scheme.names, scheme.colors, strict=True)],
+                   position=legend_position)
+    return overlay
 
 
 def add_class_legend(m, *, errors: bool = True, classes: Sequence[int] = (WATER, LAND, UNCLASSIFIED),

@@ -256,3 +256,133 @@ def test_save_map_is_atomic_and_refuses_overwrite(tmp_path, sinusoidal_scene):
     assert [p.name for p in path.parent.iterdir()] == ["lake.html"]  # no temporary files left
     with pytest.raises(InvalidParameterError, match=".html"):
         maps.save_map(m, tmp_path / "lake.png")
+
+
+# ---- any scene: class maps by scheme, composites by band name ---------------------------------
+def _scheme():
+    from geonb.classes import ClassScheme
+
+    return ClassScheme.from_names(["water", "forest", "cleared <b>"])  # a name that must be escaped
+
+
+def _halves(shape):
+    classes = np.full(shape, 2, np.uint8)
+    classes[:, : shape[1] // 3] = 1
+    classes[:, 2 * shape[1] // 3:] = 3
+    classes[:2, :2] = 0
+    return classes
+
+
+@pytest.mark.parametrize("grid", ["utm", "lonlat", "sinusoidal"])
+def test_class_layer_uses_scheme_colours_and_names_on_any_grid(grid, sinusoidal_scene):
+    import folium
+    from affine import Affine
+
+    scheme = _scheme()
+    if grid == "sinusoidal":
+        where, shape = sinusoidal_scene, sinusoidal_scene.shape
+    elif grid == "utm":
+        where, shape = (Affine(30, 0, 500000, 0, -30, 300000), "EPSG:32622"), (40, 45)
+    else:
+        where, shape = (Affine(1e-3, 0, 10.0, 0, -1e-3, 60.02), "EPSG:4326"), (40, 45)
+    classes = _halves(shape)
+    m = maps.make_map(where if grid == "sinusoidal" else None, offline=True)
+    overlay = maps.add_class_layer(m, classes, where, scheme, layer_name="My classes", opacity=1.0)
+    control = folium.LayerControl().add_to(m)
+    html = _render(m)
+    assert list(control.overlays) == ["My classes"]
+    assert "My classes" in html and "water" in html and "forest" in html
+    assert "cleared \\u0026lt;b\\u0026gt;" in html and "cleared <b>" not in html and "cleared \\u003cb" not in html
+    assert maps.external_urls(html) == []
+    png = _overlay_png(overlay)
+    colours = {tuple(px[:3]) for px in png.reshape(-1, 4) if px[3] == 255}
+    assert colours == {_rgb(c) for c in scheme.colors}
+    assert png[..., 3].min() == 0  # no data (and outside the grid) is transparent
+    (south, west), (north, east) = overlay.bounds
+    assert west < east and south < north
+    if grid == "lonlat":
+        assert west == pytest.approx(10.0, abs=1e-3) and north == pytest.approx(60.02, abs=1e-3)
+    if grid == "utm":
+        assert -51.1 < west < -50.9 and 2.6 < north < 2.8
+
+
+def test_class_layer_bad_inputs(sinusoidal_scene):
+    from affine import Affine
+
+    from geonb.errors import ClassCodeError
+
+    scheme = _scheme()
+    m = maps.make_map(sinusoidal_scene, offline=True)
+    classes = _halves(sinusoidal_scene.shape)
+    with pytest.raises(ClassCodeError, match=r"\[7\]"):
+        maps.add_class_layer(m, np.full(sinusoidal_scene.shape, 7, np.uint8), sinusoidal_scene, scheme)
+    with pytest.raises(ShapeMismatchError, match="another scene or grid"):
+        maps.add_class_layer(m, classes[:5], sinusoidal_scene, scheme)
+    with pytest.raises(ShapeMismatchError, match="probabilities"):
+        maps.add_class_layer(m, classes[..., None].repeat(3, -1), sinusoidal_scene, scheme)
+    with pytest.raises(CRSError, match="no CRS"):
+        maps.add_class_layer(m, classes, (Affine(30, 0, 0, 0, -30, 0), None), scheme)
+    with pytest.raises(CRSError, match="no CRS"):
+        maps.add_class_layer(m, classes, replace(sinusoidal_scene, crs=None), scheme)
+    with pytest.raises(InvalidParameterError, match="ClassScheme"):
+        maps.add_class_layer(m, classes, sinusoidal_scene, {1: "water"})
+    with pytest.raises(InvalidParameterError, match="transform, crs"):
+        maps.add_class_layer(m, classes, "EPSG:4326", scheme)
+
+
+def test_scene_layer_by_band_names(sinusoidal_scene):
+    import folium
+
+    m = maps.make_map(sinusoidal_scene, offline=True)
+    overlay = maps.add_scene_layer(m, sinusoidal_scene, bands=("nir", "red", "green"), layer_name="False colour")
+    control = folium.LayerControl().add_to(m)
+    _render(m)
+    assert list(control.overlays) == ["False colour"]
+    assert _overlay_png(overlay)[..., 3].max() == 255
+    with pytest.raises(InvalidParameterError, match="3 band names"):
+        maps.add_scene_layer(m, sinusoidal_scene, bands=("red", "green"))
+    with pytest.raises(Exception, match="ultraviolet"):  # the bands room names the missing band
+        maps.add_scene_layer(m, sinusoidal_scene, bands=("red", "green", "ultraviolet"))
+
+
+@pytest.mark.parametrize("folder, file, bands, nir, lonlat", [
+    ("sentinel2-obidos", "S2_obidos_B1-B12_reflectance.tif", ("B4", "B3", "B2"), "B8", (-56.36, -1.47)),
+    ("landsat5-tucurui", "LT05_224063_19880814_B1-7.tif", ("B3", "B2", "B1"), "B4", None),
+])
+def test_real_scene_and_class_layers_on_a_map(realdata, folder, file, bands, nir, lonlat):
+    """A real scene's own grid (EPSG:4326 Sentinel-2, UTM Landsat-5): composite by band name, a class map."""
+    import folium
+    import rasterio
+
+    from geonb.classes import ClassScheme
+    from geonb.scene import Scene
+
+    path = realdata / folder / file
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    with rasterio.open(path) as ds:
+        data = ds.read(masked=True).astype(np.float32)
+        names = tuple(d or f"band{i + 1}" for i, d in enumerate(ds.descriptions))
+        transform, crs = ds.transform, ds.crs
+    nodata = np.ma.getmaskarray(data).any(axis=0) | ~np.isfinite(data.filled(np.nan)).all(axis=0)
+    image = np.moveaxis(data.filled(0), 0, -1)
+    scene = Scene(np.nan_to_num(image), band_names=names, crs=crs, transform=transform, nodata_mask=nodata,
+                  name=folder)
+    green, nir = image[..., names.index(bands[1])], image[..., names.index(nir)]
+    classes = np.where(nodata, 0, np.where(green > nir, 1, 2)).astype(np.uint8)  # NDWI > 0
+    scheme = ClassScheme.from_names(["water", "land"])
+    m = maps.make_map(scene, offline=True)
+    img = maps.add_scene_layer(m, scene, bands=bands, layer_name="Image")
+    cls = maps.add_class_layer(m, classes, scene, scheme, layer_name="Water by threshold")
+    control = folium.LayerControl(collapsed=False).add_to(m)
+    html = _render(m)
+    assert list(control.overlays) == ["Image", "Water by threshold"]
+    assert "Water by threshold" in html and "water" in html and "land" in html  # the legend
+    assert maps.external_urls(html) == []
+    for overlay in (img, cls):
+        assert _overlay_png(overlay)[..., 3].max() == 255
+        (south, west), (north, east) = overlay.bounds
+        w0, s0, e0, n0 = maps.scene_bounds_wgs84(scene)
+        assert west == pytest.approx(w0, abs=1e-2) and north == pytest.approx(n0, abs=1e-2)
+    if lonlat is not None:
+        assert west < lonlat[0] < east and south < lonlat[1] < north
