@@ -1,58 +1,64 @@
-"""MODIS bands: the band table, band subsets by name, composites, indices, statistics and PCA.
+"""Bands by name: band subsets, composites, indices, statistics and PCA, on any sensor.
 
-The band table is the one place that knows which MODIS band is which.
+The band tables (which band of MODIS, Landsat or Sentinel-2 is which, wavelengths, scaling) live in
+:mod:`geonb.sensors`; ``Band``, ``MODIS_BANDS`` and ``MODIS_BAND_NAMES`` are re-exported here. Everything
+in this module chooses bands by their shared names (``"green"``, ``"nir"``, ``"swir1"``), so a composite
+or an index works the same on a MODIS, Landsat or Sentinel-2 scene read with :func:`geonb.scene.read_scene`.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from geonb.errors import BandMismatchError, ClassCodeError, InvalidParameterError, ShapeMismatchError
+from geonb.sensors import MODIS_BAND_NAMES, SENSORS, SHARED_BAND_NAMES, get_sensor
 
+# Re-exported: the band tables moved to geonb.sensors; these names stay public here.
+from geonb.sensors import MODIS_BANDS as MODIS_BANDS
+from geonb.sensors import Band as Band
 
-@dataclass(frozen=True)
-class Band:
-    """One MODIS land band: its number, geonb name, and wavelength range in nanometres."""
-
-    number: int
-    name: str
-    long_name: str
-    wavelength_nm: tuple[int, int]
-
-    @property
-    def center_nm(self) -> float:
-        """Centre wavelength in nanometres."""
-        return (self.wavelength_nm[0] + self.wavelength_nm[1]) / 2
-
-
-#: The 7 MODIS land bands (MOD09 surface reflectance), in file order (band 1 first).
-MODIS_BANDS: tuple[Band, ...] = (
-    Band(1, "red", "Red", (620, 670)),
-    Band(2, "nir", "Near infrared (858 nm)", (841, 876)),
-    Band(3, "blue", "Blue", (459, 479)),
-    Band(4, "green", "Green", (545, 565)),
-    Band(5, "nir2", "Near infrared (1240 nm)", (1230, 1250)),
-    Band(6, "swir1", "Shortwave infrared (1640 nm)", (1628, 1652)),
-    Band(7, "swir2", "Shortwave infrared (2130 nm)", (2105, 2155)),
-)
-
-#: Band names in MODIS file order.
-MODIS_BAND_NAMES: tuple[str, ...] = tuple(b.name for b in MODIS_BANDS)
 #: The RGB subset the study compared against all 7 bands.
 RGB: tuple[str, ...] = ("red", "green", "blue")
 ALL_BANDS: tuple[str, ...] = MODIS_BAND_NAMES
 
 
-def band_info(name: str) -> Band:
-    """Return the :class:`Band` called ``name`` (``"red"``, ``"swir1"``...)."""
-    for b in MODIS_BANDS:
+def band_info(name: str, sensor: str | None = None) -> Band:
+    """Return the :class:`~geonb.sensors.Band` called ``name`` (``"red"``, ``"swir1"``...) of a sensor.
+
+    Parameters
+    ----------
+    name : str
+        A shared name (``"nir"``) or the sensor's own id (``"B8A"``, ``"sur_refl_b02"``).
+    sensor : str, optional
+        ``"modis"`` (the default, as before), ``"landsat5"``, ``"landsat7"``, ``"landsat8"``, ``"sentinel2"``
+        (or an alias such as ``"S2A"``), see :data:`geonb.sensors.SENSORS`.
+
+    Examples
+    --------
+    >>> band_info("swir1").wavelength_nm
+    (1628, 1652)
+    >>> b = band_info("B8A", sensor="sentinel2")
+    >>> b.name, b.wavelength_nm, b.resolution_m
+    ('nir_narrow', (855, 875), 20)
+    """
+    table = get_sensor(sensor if sensor is not None else "modis")
+    for b in table.bands:
         if b.name == name:
             return b
+    try:
+        return table.band(name)
+    except BandMismatchError:
+        pass
+    elsewhere = [k for k, s in SENSORS.items() if name in s.band_names]
+    hint = (f"; {name!r} is a band of {elsewhere}: pass sensor={elsewhere[0]!r}" if elsewhere and sensor is None
+            else "")
+    which = "MODIS" if sensor is None else table.name
     raise BandMismatchError(
-        f"unknown band name {name!r}; MODIS bands are {list(MODIS_BAND_NAMES)}"
+        f"unknown band name {name!r}; {which} bands are {list(table.band_names)}{hint}"
     )
 
 
@@ -98,16 +104,44 @@ def select_bands(image: np.ndarray, available: tuple[str, ...] | list[str],
 # -------------------------------------------------------------------------------------------
 # Composites and indices
 # -------------------------------------------------------------------------------------------
-#: True colour: MODIS bands 1-4-3 (red, green, blue).
+# Composites and indices name shared bands (geonb.sensors), so they work on every sensor that has them:
+# true colour is MODIS 1-4-3, Landsat 4-7 3-2-1, Landsat 8-9 4-3-2, Sentinel-2 B4-B3-B2.
+#: True colour (red, green, blue): MODIS 1-4-3, TM/ETM+ 3-2-1, OLI 4-3-2, Sentinel-2 B4-B3-B2.
 TRUE_COLOR: tuple[str, ...] = ("red", "green", "blue")
-#: False colour 2-6-1 (NIR, SWIR 1640 nm, red): water is dark, vegetation bright.
+#: False colour (NIR, SWIR 1.6 um, red): water is dark, vegetation bright. MODIS 2-6-1, TM/ETM+ 4-5-3,
+#: OLI 5-6-4, Sentinel-2 B8-B11-B4.
 FALSE_COLOR: tuple[str, ...] = ("nir", "swir1", "red")
-#: SWIR composite 7-2-1 (SWIR 2130 nm, NIR, red): water near black, snow/ice cyan.
+#: SWIR composite (SWIR 2.2 um, NIR, red): water near black, snow/ice cyan. MODIS 7-2-1, TM/ETM+ 7-4-3,
+#: OLI 7-5-4, Sentinel-2 B12-B8-B4.
 SWIR: tuple[str, ...] = ("swir2", "nir", "red")
-#: Named composites, for drop-downs.
+#: Named composites, for drop-downs (the numbers are MODIS band numbers; the bands are chosen by name).
 COMPOSITES: dict[str, tuple[str, ...]] = {"true colour (1-4-3)": TRUE_COLOR,
                                           "false colour (2-6-1)": FALSE_COLOR,
                                           "SWIR (7-2-1)": SWIR}
+
+
+#: What each preset is called in messages, by its bands.
+_PRESET_NAMES: dict[tuple[str, ...], str] = {TRUE_COLOR: "the true colour composite",
+                                             FALSE_COLOR: "the false colour composite",
+                                             SWIR: "the SWIR composite"}
+
+
+def _require(available: Sequence[str], needed: Sequence[str], what: str) -> None:
+    """Raise a :class:`BandMismatchError` that says what ``what`` needs when a band of ``needed`` is missing."""
+    available = list(available)
+    missing = [n for n in needed if n not in available]
+    if not missing:
+        return
+    unnamed = all(re.fullmatch(r"band_\d+", n) for n in available)
+    hint = ("The bands have no names (band_1 ... band_n: the sensor was not recognised): read the file with "
+            "read_scene(path, sensor='landsat5') (or 'landsat7', 'landsat8', 'sentinel2', 'modis'), or "
+            "band_ids=(...) for the sensor's band ids in file order." if unnamed else
+            "Choose bands by these names, or read the file with sensor=... so they get geonb's shared names "
+            f"({', '.join(SHARED_BAND_NAMES[:9])}, ...).")
+    raise BandMismatchError(
+        f"{what} needs bands {list(needed)}; band(s) {missing} are not in this image; available bands are "
+        f"{available}. {hint}"
+    )
 
 
 def _names(bands) -> tuple[str, ...]:
@@ -213,6 +247,7 @@ def composite(image, band_names: Sequence[str] | None = None, bands: Sequence[st
     if len(bands) != 3:
         raise BandMismatchError(f"`bands` must name 3 bands (shown as R, G, B), got {list(bands)}")
     arr, names, mask = _unpack(image, band_names, nodata_mask)
+    _require(names, bands, _PRESET_NAMES.get(bands, "this composite"))
     rgb = select_bands(arr, names, bands)
     # NaN/inf are no data in a picture: white like masked pixels, and out of the percentiles
     bad = ~np.isfinite(rgb).all(axis=-1)
@@ -238,12 +273,15 @@ def normalized_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _band(data, band_names, name: str, nodata_mask=None) -> np.ndarray:
+def _band(data, band_names, name: str, nodata_mask=None, what: str = "", needed: Sequence[str] = ()) -> np.ndarray:
     if hasattr(data, "columns"):  # a pixel table
         if name not in data.columns:
-            raise BandMismatchError(f"the table has no column {name!r}; columns are {list(data.columns)}")
+            need = f"{what} needs columns {list(needed)}; " if what else ""
+            raise BandMismatchError(f"{need}the table has no column {name!r}; columns are {list(data.columns)}")
         return data[name].to_numpy(dtype=np.float32)
     arr, names, mask = _unpack(data, band_names, nodata_mask)
+    if what:
+        _require(names, needed, what)
     out = select_bands(arr, names, (name,))[..., 0].astype(np.float32)
     if mask is not None:
         out = np.where(mask, np.nan, out).astype(np.float32)
@@ -253,19 +291,33 @@ def _band(data, band_names, name: str, nodata_mask=None) -> np.ndarray:
 def ndwi(image, band_names: Sequence[str] | None = None, nodata_mask: np.ndarray | None = None) -> np.ndarray:
     """McFeeters' NDWI = (green - nir) / (green + nir); water > 0 typically. NaN where no data.
 
-    ``image`` is a Scene, an array ``(..., bands)`` with ``band_names``, or a pixel table.
+    ``image`` is a Scene, an array ``(..., bands)`` with ``band_names``, or a pixel table. Bands are
+    chosen by shared name on any sensor (``nir`` is MODIS band 2, TM/ETM+ B4, OLI B5, Sentinel-2 B8);
+    a :class:`BandMismatchError` says which of ``green``/``nir`` the image lacks.
+
+    Examples
+    --------
+    >>> img = np.array([[[0.05, 0.02], [0.08, 0.30]]], np.float32)  # 1 x 2 px: water, vegetation
+    >>> np.round(ndwi(img, band_names=("green", "nir")), 2)
+    array([[ 0.43, -0.58]], dtype=float32)
     """
-    return normalized_difference(_band(image, band_names, "green", nodata_mask),
-                                 _band(image, band_names, "nir", nodata_mask))
+    need = ("green", "nir")
+    return normalized_difference(_band(image, band_names, "green", nodata_mask, "NDWI", need),
+                                 _band(image, band_names, "nir", nodata_mask, "NDWI", need))
 
 
 def mndwi(image, band_names: Sequence[str] | None = None, nodata_mask: np.ndarray | None = None) -> np.ndarray:
-    """Xu's modified NDWI = (green - swir1) / (green + swir1) (MODIS band 6, 1640 nm). NaN where no data.
+    """Xu's modified NDWI = (green - swir1) / (green + swir1) . NaN where no data.
+
+    ``swir1`` is the 1.6 um band: MODIS band 6, TM/ETM+ B5, OLI B6, Sentinel-2 B11; a
+    :class:`BandMismatchError` says which of ``green``/``swir1`` the image lacks (an RGB + NIR image has no
+    SWIR band: use :func:`ndwi`).
 
     It separates water from built-up land and is less fooled by turbid water than NDWI.
     """
-    return normalized_difference(_band(image, band_names, "green", nodata_mask),
-                                 _band(image, band_names, "swir1", nodata_mask))
+    need = ("green", "swir1")
+    return normalized_difference(_band(image, band_names, "green", nodata_mask, "MNDWI", need),
+                                 _band(image, band_names, "swir1", nodata_mask, "MNDWI", need))
 
 
 # -------------------------------------------------------------------------------------------
@@ -309,6 +361,18 @@ def _check_finite(arr: np.ndarray, what: str) -> None:
             "`nodata_mask` marks them, or drop those pixels (e.g. `x[np.isfinite(x).all(axis=1)]`)")
 
 
+def _table_bands(columns) -> tuple[str, ...]:
+    """The band columns of a pixel table: MODIS order for MODIS bands (as before), else column order.
+
+    Band columns are shared band names of any sensor (:data:`geonb.sensors.SHARED_BAND_NAMES`) and
+    ``band_1`` ... ``band_n`` (a raster of unknown sensor).
+    """
+    cols = [str(c) for c in columns if str(c) in SHARED_BAND_NAMES or re.fullmatch(r"band_\d+", str(c))]
+    if set(cols) <= set(MODIS_BAND_NAMES):
+        return tuple(n for n in MODIS_BAND_NAMES if n in cols)
+    return tuple(cols)
+
+
 def _as_matrix(data, bands: Sequence[str] | None, band_names: Sequence[str] | None = None):
     """(n, bands) float array + band names from a pixel table or an array; NaN/inf are an error."""
     if bands is not None:
@@ -316,11 +380,11 @@ def _as_matrix(data, bands: Sequence[str] | None, band_names: Sequence[str] | No
     if data is None:
         raise BandMismatchError("`data` is None; pass a pixel table, an array (pixels, bands) or scenes")
     if hasattr(data, "columns"):
-        names = tuple(bands) if bands is not None else tuple(n for n in MODIS_BAND_NAMES if n in data.columns)
+        names = tuple(bands) if bands is not None else _table_bands(data.columns)
         missing = [n for n in names if n not in data.columns]
         if missing or not names:
             raise BandMismatchError(
-                f"band(s) {missing or list(MODIS_BAND_NAMES)} are not columns of the table "
+                f"band(s) {missing or list(SHARED_BAND_NAMES)} are not columns of the table "
                 f"(columns: {list(data.columns)}); choose bands by column name"
             )
         arr = data[list(names)].to_numpy(dtype=np.float64)
@@ -619,8 +683,12 @@ def fit_pca(data, n_components: int | None = None, bands: Sequence[str] | None =
     return PCAResult(names, model, bool(standardize), int(arr.shape[0]))
 
 
-def class_spectra(table, classes: Sequence[int] | None = None, bands: Sequence[str] | None = None):
+def class_spectra(table, classes: Sequence[int] | None = None, bands: Sequence[str] | None = None,
+                  sensor: str | None = None):
     """Mean spectrum per class with its spread, from a pixel table.
+
+    ``sensor`` (``"landsat5"``, ``"sentinel2"``..., default MODIS) gives the band centres; a band the
+    sensor does not have (``band_1``) gets a NaN wavelength.
 
     Returns
     -------
@@ -637,6 +705,7 @@ def class_spectra(table, classes: Sequence[int] | None = None, bands: Sequence[s
     arr, names = _as_matrix(table, bands)
     labels = table["label"].to_numpy()
     classes = tuple(classes) if classes is not None else tuple(c for c in LAKE_CLASSES if np.any(labels == c))
+    table_names = get_sensor(sensor if sensor is not None else "modis").band_names
     rows = []
     for c in classes:
         x = arr[labels == c]
@@ -644,7 +713,7 @@ def class_spectra(table, classes: Sequence[int] | None = None, bands: Sequence[s
             continue
         p10, p90 = np.percentile(x, [10, 90], axis=0)
         for j, name in enumerate(names):
-            wl = band_info(name).center_nm if name in MODIS_BAND_NAMES else np.nan
+            wl = band_info(name, sensor).center_nm if name in table_names else np.nan
             rows.append({"class": int(c), "class_name": LAKE_CLASS_NAMES.get(int(c), str(c)), "band": name,
                          "wavelength_nm": wl, "mean": x[:, j].mean(), "std": x[:, j].std(),
                          "p10": p10[j], "p90": p90[j], "n": int(x.shape[0])})

@@ -1,7 +1,9 @@
 """Scenes: an image with its labels and georeferencing, read from and written to GeoTIFF.
 
 This is the one place where rasterio's ``(bands, rows, cols)`` becomes geonb's
-``(rows, cols, bands)``, and where MODIS integer scaling (x 0.0001, fill -28672) is undone.
+``(rows, cols, bands)``, where a file's bands get geonb's shared names from its sensor
+(:mod:`geonb.sensors`: detected from tags, an MTL file or band descriptions, or given), and where
+integer scaling (MODIS x 0.0001, fill -28672; Landsat Collection-2; Sentinel-2) is undone.
 """
 
 from __future__ import annotations
@@ -31,6 +33,18 @@ from geonb.errors import (
 )
 from geonb.io import atomic_path, atomic_paths, check_output_paths, open_raster
 from geonb.labels import as_crs, check_label_map, remap_labels
+from geonb.sensors import (
+    SENSORS,
+    Band,
+    Product,
+    bands_by_count,
+    get_sensor,
+    match_bands,
+    parse_mtl,
+    sensor_from_mtl,
+    sensor_from_tags,
+    sensors_matching,
+)
 
 #: MODIS surface reflectance scale factor and fill value (MOD09 user guide).
 MODIS_SCALE = 0.0001
@@ -276,32 +290,110 @@ def _as_window(window, height: int, width: int, path) -> Window | None:
     return win
 
 
-def _scales_for(ds, idx: list[int], scale) -> tuple[np.ndarray, np.ndarray, str]:
-    """Per-band ``(scales, offsets, rule)`` for the bands ``idx`` (0-based) of ``ds``."""
+def _scale_argument(scale, n: int) -> np.ndarray | None:
+    """``scale`` given as a number (or one per band) as an array of ``n`` scales; None for 'auto'/'sensor'."""
+    if isinstance(scale, str) and scale in ("auto", "sensor"):
+        return None
+    if isinstance(scale, (str, bool, np.bool_)):
+        raise InvalidParameterError(
+            f"`scale` must be 'auto', 'sensor', None or a number (e.g. 0.0001 for MODIS int16), got {scale!r}"
+        )
+    try:
+        sc = np.broadcast_to(np.asarray(scale, dtype=float), (n,)).copy()
+    except (TypeError, ValueError) as exc:
+        raise InvalidParameterError(
+            f"`scale` must be 'auto', 'sensor', None, a number or one number per band read ({n}), got {scale!r}"
+        ) from exc
+    if not np.isfinite(sc).all() or (sc == 0).any():
+        raise InvalidParameterError(f"`scale` must be finite and non-zero, got {scale!r}")
+    return sc
+
+
+def _product_for(ds, idx: list[int], plan: _BandPlan, product: str | None, scale) -> Product | None:
+    """The sensor product whose scaling applies, or None (see :func:`read_image`, "Scaling")."""
+    if plan.sensor is None:
+        if product is not None:
+            raise InvalidParameterError(
+                f"`product` {product!r} was given but the sensor of this file is unknown; pass sensor=... too, "
+                f"e.g. sensor='sentinel2', product={product!r}"
+            )
+        return None
+    sensor = SENSORS[plan.sensor]
+    dtype = ds.dtypes[idx[0]]
+    if product is not None:
+        return sensor.product(product)
+    if plan.product is not None:
+        prod = sensor.product(plan.product)
+        # metadata names the product; under "auto" a file not in the product's dtype was converted since
+        return prod if (scale == "sensor" or prod.dtype == dtype) else None
+    same_dtype = [p for p in sensor.products if p.dtype == dtype]
+    if len(same_dtype) == 1 and (len(sensor.products) == 1 or same_dtype[0].scale is None):
+        return same_dtype[0]  # MODIS int16 (one product only); Landsat TM/ETM+ uint8 (Level-1 DN only)
+    return None
+
+
+def _scales_for(ds, idx: list[int], scale, plan: _BandPlan, product: str | None = None,
+                path=None) -> tuple[np.ndarray, np.ndarray, str, Product | None]:
+    """Per-band ``(scales, offsets, rule, product)`` for the bands ``idx`` (0-based) of ``ds``."""
     n = len(idx)
     if scale is None:
-        return np.ones(n), np.zeros(n), "raw"
-    if not (isinstance(scale, str) and scale == "auto"):
-        if isinstance(scale, (str, bool, np.bool_)):
-            raise InvalidParameterError(
-                f"`scale` must be 'auto', None or a number (e.g. 0.0001 for MODIS int16), got {scale!r}"
-            )
-        try:
-            sc = np.broadcast_to(np.asarray(scale, dtype=float), (n,)).copy()
-        except (TypeError, ValueError) as exc:
-            raise InvalidParameterError(
-                f"`scale` must be 'auto', None, a number or one number per band read ({n}), got {scale!r}"
-            ) from exc
-        if not np.isfinite(sc).all() or (sc == 0).any():
-            raise InvalidParameterError(f"`scale` must be finite and non-zero, got {scale!r}")
-        return sc, np.zeros(n), "argument"
+        return np.ones(n), np.zeros(n), "raw", None
+    sc = _scale_argument(scale, n)
+    if sc is not None:
+        return sc, np.zeros(n), "argument", None
+    prod = _product_for(ds, idx, plan, product, scale)
     scales = np.array([ds.scales[i] if ds.scales[i] is not None else 1.0 for i in idx], dtype=float)
     offsets = np.array([ds.offsets[i] if ds.offsets[i] is not None else 0.0 for i in idx], dtype=float)
+    bands = [plan.bands[i] for i in idx] if plan.bands is not None else None
+    if prod is not None and prod.scale is not None and bands is None and prod.thermal_scale is not None:
+        if scale == "sensor":
+            raise BandMismatchError(
+                f"scale='sensor' needs to know which band is which ({prod.key} scales thermal bands differently); "
+                "pass band_ids=(...) with the sensor's band ids in file order"
+            )
+        prod = None
+    expected = None
+    if prod is not None:
+        pairs = [prod.scale_offset(b) if b is not None else (prod.scale or 1.0, prod.offset) for b in
+                 (bands or [None] * n)]
+        expected = (np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]))
     if (scales != 1.0).any() or (offsets != 0.0).any():
-        return scales, offsets, "tags"
-    if ds.dtypes[idx[0]] == "int16" and ds.nodata == MODIS_FILL:
-        return np.full(n, MODIS_SCALE), np.zeros(n), "modis"
-    return np.ones(n), np.zeros(n), "none"
+        # the file's own tags win over any table
+        if scale == "sensor" and expected is not None and prod.scale is not None and not (
+                np.allclose(scales, expected[0]) and np.allclose(offsets, expected[1])):
+            warnings.warn(
+                f"image {str(path)!r} declares its own scale {scales.tolist()} / offset {offsets.tolist()}, which "
+                f"differ from {plan.sensor} {prod.key} ({prod.scale} / {prod.offset}); geonb used the file's. Pass "
+                "scale=<number> to override", GeonbWarning, stacklevel=3)
+        return scales, offsets, "tags", prod
+    if scale == "auto" and ds.dtypes[idx[0]] == "int16" and ds.nodata == MODIS_FILL:
+        return np.full(n, MODIS_SCALE), np.zeros(n), "modis", prod
+    if prod is not None:
+        if prod.scale is None:
+            return np.ones(n), np.zeros(n), "dn", prod
+        return expected[0], expected[1], "sensor", prod
+    if scale == "sensor":
+        if plan.sensor is None:
+            raise InvalidParameterError(
+                f"scale='sensor' needs a sensor, but the sensor of {str(path)!r} is unknown; pass sensor=..., "
+                f"one of {list(SENSORS)}"
+            )
+        choices = {p.key: p.description for p in SENSORS[plan.sensor].products}
+        raise InvalidParameterError(
+            f"scale='sensor': {plan.sensor} has more than one product and nothing in {str(path)!r} says which; "
+            f"pass product=..., one of {choices}"
+        )
+    dtype = np.dtype(ds.dtypes[idx[0]])
+    if plan.sensor is not None and dtype.kind in "ui":
+        scaled = [p for p in SENSORS[plan.sensor].products if p.dtype == dtype.name and p.scale is not None]
+        if scaled:
+            warnings.warn(
+                f"image {str(path)!r} ({plan.sensor}, {dtype.name}) was read without scaling: its values are "
+                f"integers as stored, not reflectance, and nothing in the file says which product it is. For "
+                f"reflectance pass scale='sensor' with product= one of {[p.key for p in scaled]} "
+                f"({'; '.join(f'{p.key}: {p.description}' for p in scaled)}), or scale=<number>",
+                GeonbWarning, stacklevel=3)
+    return np.ones(n), np.zeros(n), "none", None
 
 
 _NODATA_AUTO = "auto"
@@ -309,19 +401,171 @@ _NODATA_AUTO = "auto"
 _MOD09_LAYER = re.compile(r"^sur_refl_b0?([1-7])$")
 
 
-def _band_names_for(ds) -> tuple[str, ...]:
-    """Band names from the file's band descriptions; MOD09 layer names become geonb's MODIS names."""
-    desc = tuple(ds.descriptions)
-    if all(desc) and len(set(desc)) == len(desc):
-        mod09 = [_MOD09_LAYER.match(d) for d in desc]
+def _legacy_band_names(ds, file_names) -> tuple[tuple[str, ...], str]:
+    """Band names without a sensor table: the file's descriptions, MODIS names for MODIS-like int16, else band_n."""
+    if file_names is not None:
+        mod09 = [_MOD09_LAYER.match(d) for d in file_names]
         if all(mod09):
-            return tuple(MODIS_BAND_NAMES[int(m.group(1)) - 1] for m in mod09)
-        return desc
-    modis_like = ds.count == len(MODIS_BAND_NAMES) and ds.dtypes[0] == "int16" and (
+            return tuple(MODIS_BAND_NAMES[int(m.group(1)) - 1] for m in mod09), "descriptions"
+        return file_names, "descriptions"
+    if _modis_like(ds):
+        return MODIS_BAND_NAMES, "band count (a guess)"
+    return tuple(f"band_{i + 1}" for i in range(ds.count)), "none"
+
+
+def _modis_like(ds) -> bool:
+    """7 int16 bands with the MODIS fill as nodata or the MODIS scale tag: MOD09 (as geonb always read it)."""
+    return ds.count == len(MODIS_BAND_NAMES) and ds.dtypes[0] == "int16" and (
         ds.nodata == MODIS_FILL or all(sc == MODIS_SCALE for sc in ds.scales))
-    if modis_like:
-        return MODIS_BAND_NAMES
-    return tuple(f"band_{i + 1}" for i in range(ds.count))
+
+
+@dataclass
+class _BandPlan:
+    """Which sensor a file is from and which band each of its bands is (see :func:`read_image`)."""
+
+    names: tuple[str, ...]
+    bands: tuple[Band, ...] | None = None
+    sensor: str | None = None
+    detection: str = "unknown"
+    mapping: str = "none"
+    product: str | None = None
+
+
+def _find_mtl(path) -> Path | None:
+    """A Landsat ``*_MTL.txt`` beside the image whose name is the image's name up to an underscore.
+
+    ``LT05_224063_19880814_B1-7.tif`` finds ``LT05_224063_19880814_MTL.txt``; a C2 band file
+    ``LC08_L2SP_..._T1_SR_B4.TIF`` finds ``LC08_L2SP_..._T1_MTL.txt``. Only a few names are tried (no
+    folder listing), and only for local files.
+    """
+    try:
+        p = Path(os.fspath(path))
+    except TypeError:
+        return None
+    if "://" in str(path) or str(path).startswith("/vsi") or not p.is_file():
+        return None
+    parts = p.stem.split("_")
+    for k in range(len(parts), 0, -1):
+        cand = p.with_name("_".join(parts[:k]) + "_MTL.txt")
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _mtl_sensor(path) -> tuple[str | None, str | None, Path | None]:
+    mtl = _find_mtl(path)
+    if mtl is None:
+        return None, None, None
+    try:
+        text = mtl.read_text(errors="replace")[:1_000_000]
+    except OSError:
+        return None, None, None
+    key, product = sensor_from_mtl(parse_mtl(text))
+    return key, product, mtl
+
+
+def _band_ids_arg(band_ids, count: int, path) -> tuple[str, ...]:
+    if isinstance(band_ids, str):
+        raise InvalidParameterError(
+            f"`band_ids` must be a sequence of band ids, one per band of the file, got the string {band_ids!r}; "
+            "e.g. band_ids=('B1', 'B2', 'B3', 'B4', 'B5', 'B7')"
+        )
+    try:
+        ids = tuple(str(b) for b in band_ids)
+    except TypeError as exc:
+        raise InvalidParameterError(f"`band_ids` must be a sequence of band ids, got {band_ids!r}") from exc
+    if len(ids) != count:
+        raise BandMismatchError(
+            f"`band_ids` names {len(ids)} bands but {str(path)!r} has {count}; give one id per band, in file order"
+        )
+    return ids
+
+
+def _plan_bands(ds, path, sensor, band_ids) -> _BandPlan:
+    """Find the sensor (``sensor="auto"``) and map the file's bands to shared names; see :func:`read_image`."""
+    desc = tuple(ds.descriptions)
+    file_names = desc if all(desc) and len(set(desc)) == len(desc) else None
+    if sensor is None:
+        if band_ids is not None:
+            raise InvalidParameterError("`band_ids` needs a sensor; pass sensor='landsat7' (or another) too")
+        names, mapping = _legacy_band_names(ds, file_names)
+        return _BandPlan(names, mapping=mapping, detection="off (sensor=None)")
+    if not isinstance(sensor, str):
+        raise InvalidParameterError(f"`sensor` must be 'auto', None or a sensor name, got {sensor!r}")
+    tkey, tprod, tag = sensor_from_tags(ds.tags())
+    mkey, mprod, mtl = _mtl_sensor(path)
+    candidates = sensors_matching(file_names) if file_names is not None else ()
+    if sensor != "auto":
+        key, detection = get_sensor(sensor).key, "given"
+        product = tprod if tkey == key else mprod if mkey == key else None
+    else:
+        key, detection, product = None, "unknown", None
+        if tkey is not None:
+            key, detection, product = tkey, "tags", tprod
+        elif mkey is not None:
+            key, detection, product = mkey, "mtl", mprod
+        if key is not None and candidates and key not in candidates:
+            warnings.warn(
+                f"image {str(path)!r}: its {'tag ' + tag if detection == 'tags' else 'MTL file ' + str(mtl)} says "
+                f"{key}, but its band descriptions {list(file_names)} are band ids of {list(candidates)}; geonb "
+                "went by the descriptions. Pass sensor=... to say which", GeonbWarning, stacklevel=3)
+            key, detection, product = None, "unknown", None
+        if key is None:
+            if len(candidates) == 1:
+                key, detection = candidates[0], "descriptions"
+            elif len(candidates) > 1:
+                warnings.warn(
+                    f"image {str(path)!r}: band descriptions {list(file_names)} fit several sensors "
+                    f"{list(candidates)}, so its bands keep the file's names. Pass sensor=... (e.g. "
+                    f"sensor={candidates[0]!r}) to get geonb's shared band names", GeonbWarning, stacklevel=3)
+            elif file_names is None and _modis_like(ds):
+                return _BandPlan(MODIS_BAND_NAMES, SENSORS["modis"].bands, "modis",
+                                 "int16 + MODIS fill or scale (a guess)", "band count (a guess)")
+    if key is None:
+        if band_ids is not None:
+            raise InvalidParameterError(
+                f"`band_ids` needs a sensor, and that of {str(path)!r} could not be detected; pass sensor=..., "
+                f"one of {list(SENSORS)}"
+            )
+        names, mapping = _legacy_band_names(ds, file_names)
+        return _BandPlan(names, mapping=mapping, detection="unknown")
+    sens = SENSORS[key]
+    if band_ids is not None:
+        ids = _band_ids_arg(band_ids, ds.count, path)
+        bands = match_bands(ids, sens)
+        if bands is None:
+            bad = [i for i in ids if match_bands([i], sens) is None]
+            raise BandMismatchError(
+                f"`band_ids` {list(ids)} are not distinct bands of {sens.name}"
+                f"{f' (unknown: {bad})' if bad else ' (one is given twice)'}; its band ids are {list(sens.band_ids)}"
+            )
+        return _BandPlan(tuple(b.name for b in bands), bands, key, detection, "band_ids", product)
+    bands = match_bands(file_names, sens) if file_names is not None else None
+    if bands is not None:
+        return _BandPlan(tuple(b.name for b in bands), bands, key, detection, "descriptions", product)
+    bands = bands_by_count(sens, ds.count)
+    if bands is not None:
+        ids = tuple(b.id for b in bands)
+        warnings.warn(
+            f"image {str(path)!r}: {ds.count} bands {'without band names' if file_names is None else list(file_names)}"
+            f" were taken for the {sens.name} bands {list(ids)} ({', '.join(b.name for b in bands)}) by their count "
+            f"alone: a guess. If the file holds other bands or another order, pass band_ids=(...) with the "
+            f"sensor's band ids in file order (its ids: {list(sens.band_ids)})", GeonbWarning, stacklevel=3)
+        return _BandPlan(tuple(b.name for b in bands), bands, key, detection, "band count (a guess)", product)
+    counts = sorted({len(s) for s in sens.subsets})
+    what = f"its band descriptions {list(file_names)} are not {sens.name} band ids and " if file_names else ""
+    if detection == "given":
+        raise BandMismatchError(
+            f"image {str(path)!r} has {ds.count} bands; {what}{sens.name} files geonb recognises by count have "
+            f"{counts} bands. Pass band_ids=(...) with the {sens.name} band id of each band in file order (ids: "
+            f"{list(sens.band_ids)}), or sensor=None to keep the file's band names"
+        )
+    warnings.warn(
+        f"image {str(path)!r} is {sens.name} ({detection}) but its {ds.count} bands could not be matched to "
+        f"{sens.name} bands ({what or 'no band names, and '}no common stack has {ds.count} bands); they keep the "
+        "file's names. Pass band_ids=(...) to name them", GeonbWarning, stacklevel=3)
+    names, _ = _legacy_band_names(ds, file_names)
+    return _BandPlan(names, None, key, detection, "unmapped", product)
 
 
 def _check_nodata_arg(nodata, what: str):
@@ -363,6 +607,7 @@ def _invalid_pixels(ds, raw: np.ndarray, idx: list[int], win, nodata) -> np.ndar
 
 def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | None = None,
                scale: float | str | None = "auto", nodata: float | str | None = "auto",
+               sensor: str | None = "auto", band_ids: Sequence[str] | None = None, product: str | None = None,
                ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Read an image raster as ``(rows, cols, bands)`` float32 plus its nodata mask and metadata.
 
@@ -378,16 +623,47 @@ def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | N
     - the file is int16, declares no nodata and holds -28672, the MODIS fill value: those pixels
       are masked and a :class:`GeonbWarning` says so (pass ``nodata=None`` to keep them).
 
-    Scaling with ``scale="auto"``, per band: the file's own scale/offset tags
-    (``ds.scales``/``ds.offsets``, ``value * scale + offset``); else x 0.0001 for int16 with the
-    MODIS fill -28672 declared as nodata; else none. An untagged int16 file is *not* scaled, even
-    when it holds -28672 (the warning says so; pass ``scale=0.0001`` for MODIS reflectance),
-    because the scale must not depend on which pixels a window happens to contain.
+    Sensor (``sensor="auto"``), from what is reliable, first hit wins: the file's metadata tags
+    (:data:`geonb.sensors.SENSOR_TAGS`, e.g. GDAL's ``SPACECRAFT_NAME=Sentinel-2A``) -> ``"tags"``; a
+    Landsat MTL file beside the image (``LT05_..._MTL.txt`` for ``LT05_..._B1-7.tif``: ``SPACECRAFT_ID``)
+    -> ``"mtl"``; band descriptions that are the band ids of exactly one sensor (``B8A``, ``B11`` ->
+    Sentinel-2; ``sur_refl_b01`` -> MODIS) -> ``"descriptions"``; a 7-band int16 file with the MODIS fill
+    or scale -> MODIS, ``"int16 + MODIS fill or scale (a guess)"`` (as geonb always read it). Descriptions
+    that fit several sensors (``B1`` ... ``B7``: TM, ETM+, OLI and MSI all have them) are not guessed
+    from: a :class:`GeonbWarning` says so. Nothing else is guessed: a file of unknown sensor keeps its
+    band descriptions, or ``band_1`` ... ``band_n``, and works by index. ``sensor="landsat5"`` (or
+    ``"landsat7"``, ``"landsat8"``, ``"sentinel2"``, ``"modis"``, or an alias such as ``"S2A"``) says it
+    (``"given"``); ``sensor=None`` turns detection off.
 
-    Band names: the file's band descriptions when every band has a distinct one (MOD09 layer names
-    ``sur_refl_b01`` ... ``sur_refl_b07`` become geonb's MODIS names ``red``, ``nir``, ...); else
-    the MODIS names for a 7-band int16 file with MODIS fill or scale; else ``band_1`` ... ``band_n``
-    (a 7-band Landsat file without descriptions is *not* given MODIS names).
+    Band names, once the sensor is known: geonb's shared names (``blue``, ``nir``, ``swir1``... see
+    :mod:`geonb.sensors`) in file order, matched by ``band_ids=`` when given (the sensor's ids or
+    shared names, one per band in file order: ``("B1", "B2", "B3", "B4", "B5", "B7")``); else by the
+    band descriptions when every one names a band (``"B4"``, ``"B04"``, ``"SR_B4"``, ``"B8A"``,
+    ``"sur_refl_b01"``, or a shared name); else by the band count when it is that of a common stack
+    (:attr:`geonb.sensors.Sensor.subsets`: Landsat-7 with 6 bands = 1-5 and 7; Sentinel-2 with 12 =
+    no B10) -- a guess, so a :class:`GeonbWarning` names it and the ``band_ids=`` override; else, for
+    a given sensor, a :class:`BandMismatchError`. How it went is in ``meta["sensor"]``,
+    ``meta["sensor_detection"]`` and ``meta["band_mapping"]``.
+
+    Scaling (``value * scale + offset``, per band). ``scale="auto"``:
+
+    1. the file's own scale/offset tags (``ds.scales``/``ds.offsets``) -> rule ``"tags"``;
+    2. int16 with the MODIS fill -28672 declared as nodata -> x 0.0001, rule ``"modis"``;
+    3. the sensor's product scaling (:class:`geonb.sensors.Product`) when the product is known: given
+       as ``product=``; named by the metadata (MTL ``PROCESSING_LEVEL`` L2SP -> ``"c2l2"``, Sentinel-2
+       tags ``PRODUCT_TYPE`` + ``PROCESSING_BASELINE``) and the file has the product's integer dtype;
+       or the only product of the sensor in the file's dtype (MODIS int16 -> ``"mod09"``) -> rule
+       ``"sensor"``. Landsat Level-1 files (TM/ETM+ uint8, or an MTL saying Level-1) hold DN, which
+       geonb never scales: rule ``"dn"``, values as stored, not reflectance;
+    4. else none (rule ``"none"``). An integer file of a known sensor whose product is ambiguous
+       (Sentinel-2 uint16: offset -0.1 or not? Landsat 8 uint16: Level-1 DN or Level-2?) is *not*
+       scaled, and a :class:`GeonbWarning` names the products to choose from.
+
+    ``scale="sensor"`` asks for the product scaling: the file's tags still win (a warning when they
+    differ from the product's); else the product as in 3, any dtype; else an
+    :class:`InvalidParameterError` that lists the products (``product=`` chooses). An untagged int16
+    file is *not* scaled because it holds -28672 (the warning says so; pass ``scale=0.0001`` for MODIS
+    reflectance): the scale never depends on which pixels a window happens to contain.
 
     Parameters
     ----------
@@ -397,24 +673,56 @@ def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | N
         windows are an :class:`InvalidParameterError` (never clipped or resampled).
     bands : sequence of str, optional
         Band names to keep (others are not read).
-    scale : "auto", float, sequence of float or None
+    scale : "auto", "sensor", float, sequence of float or None
         See above; a number (or one per band read) replaces the tags, with offset 0. ``None``
         keeps raw values.
     nodata : "auto", float or None
         ``"auto"``: the file's declared nodata and mask. A number: that value is nodata in every
         band instead. ``None``: no value is nodata (NaN/inf still are).
+    sensor : "auto", str or None
+        ``"auto"`` (detect, see above), a sensor key or alias (``"landsat5"``...), or None (no sensor).
+    band_ids : sequence of str, optional
+        The sensor's band id (or shared name) of each band of the file, in file order; overrides the
+        descriptions and the band count. Needs a known sensor.
+    product : str, optional
+        The sensor's product (``"mod09"``; ``"l1"`` or ``"c2l2"`` for Landsat; ``"l2a"``, ``"l1c"``,
+        ``"l2a_pre0400"``, ``"l1c_pre0400"`` for Sentinel-2), whose scaling then applies.
 
     Returns
     -------
     image : ndarray float32 (rows, cols, bands)
     nodata_mask : ndarray bool (rows, cols)
     meta : dict with ``crs``, ``transform`` (of the window), ``band_names``, ``tags``, ``width``,
-        ``height``, ``full_transform``, ``scales``, ``offsets``, ``scale_rule``, ``nodata``
+        ``height``, ``full_transform``, ``scales``, ``offsets``, ``scale_rule``, ``nodata``,
+        ``sensor`` (key or None), ``sensor_detection``, ``band_mapping``, ``band_ids`` (the sensor's
+        ids of the bands read, or None), ``product`` (key or None), ``units``
 
     Warns
     -----
     GeonbWarning
-        When an assumption was made (untagged MODIS fill value masked).
+        When an assumption was made (untagged MODIS fill value masked; bands matched by count;
+        descriptions that fit several sensors; an integer file of a known sensor left unscaled).
+
+    Raises
+    ------
+    BandMismatchError
+        A given sensor whose bands cannot be matched (say ``band_ids=``); ``band_ids`` of the wrong
+        length or not the sensor's.
+    InvalidParameterError
+        Unknown ``sensor`` or ``product``; ``scale="sensor"`` when the product is ambiguous.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, warnings
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "l7.tif"
+    >>> _ = write_raster(p, np.full((3, 4, 6), 80, np.uint8), crs="EPSG:32622", transform=Affine(30, 0, 0, 0, -30, 0))
+    >>> read_image(p)[2]["band_names"]
+    ('band_1', 'band_2', 'band_3', 'band_4', 'band_5', 'band_6')
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # "6 bands ... by their count alone: a guess"
+    ...     img, mask, meta = read_image(p, sensor="landsat7")
+    >>> meta["band_names"], meta["band_mapping"], meta["scale_rule"]
+    (('blue', 'green', 'red', 'nir', 'swir1', 'swir2'), 'band count (a guess)', 'dn')
     """
     nodata = _check_nodata_arg(nodata, "nodata")
     if bands is not None:
@@ -422,14 +730,15 @@ def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | N
     with _open(path, "image") as ds:
         if ds.count == 0:
             raise BandMismatchError(f"image {str(path)!r} has 0 bands")
-        names = _band_names_for(ds)
+        plan = _plan_bands(ds, path, sensor, band_ids)
+        names = plan.names
         if bands is not None:
             idx = band_indices(bands, names)
             names = bands
         else:
             idx = list(range(ds.count))
         win = _as_window(window, ds.height, ds.width, path)
-        sc, off, rule = _scales_for(ds, idx, scale)
+        sc, off, rule, prod = _scales_for(ds, idx, scale, plan, product, path)
         try:
             raw = ds.read([i + 1 for i in idx], window=win)
             invalid = _invalid_pixels(ds, raw, idx, win, nodata)
@@ -462,8 +771,23 @@ def read_image(path: str | os.PathLike, *, window=None, bands: Sequence[str] | N
         meta = {"crs": ds.crs, "transform": transform, "band_names": names, "tags": ds.tags(),
                 "width": ds.width, "height": ds.height, "full_transform": ds.transform,
                 "scales": tuple(float(v) for v in sc), "offsets": tuple(float(v) for v in off),
-                "scale_rule": rule, "nodata": declared, "file_band_names": tuple(ds.descriptions)}
+                "scale_rule": rule, "nodata": declared, "file_band_names": tuple(ds.descriptions),
+                "sensor": plan.sensor, "sensor_detection": plan.detection, "band_mapping": plan.mapping,
+                "band_ids": tuple(plan.bands[i].id for i in idx) if plan.bands is not None else None,
+                "product": prod.key if prod is not None else None,
+                "units": _units(rule, prod, raw.dtype)}
     return arr, mask, meta
+
+
+def _units(rule: str, prod: Product | None, dtype) -> str:
+    """What the values read are, in words, for ``meta["units"]``."""
+    if rule == "dn":
+        return "DN (Level-1 digital numbers, not reflectance)"
+    if rule in ("sensor", "modis") or (rule == "tags" and prod is not None):
+        return prod.units if prod is not None else "reflectance"
+    if rule in ("none", "raw") and np.dtype(dtype).kind in "ui":
+        return "as stored (integers, not scaled)"
+    return "as stored" if rule in ("none", "raw") else "scaled"
 
 
 def read_labels(path: str | os.PathLike, *, window=None, label_map: dict | None = None,
@@ -552,7 +876,8 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
                window=None, bands: Sequence[str] | None = None, scale: float | str | None = "auto",
                nodata: float | str | None = "auto", label_map: dict | None = None,
                labels_nodata: float | str | None = "auto", classes: tuple[int, ...] | None = None,
-               name: str | None = None, properties: dict | None = None) -> Scene:
+               name: str | None = None, properties: dict | None = None, sensor: str | None = "auto",
+               band_ids: Sequence[str] | None = None, product: str | None = None) -> Scene:
     """Read a :class:`Scene` from an image GeoTIFF and an optional label GeoTIFF on the same grid.
 
     Parameters
@@ -562,7 +887,12 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
         Read only this part of both rasters (a windowed read: memory for the window only).
     bands : sequence of str, optional
         Band names to read; default all.
-    scale, nodata : see :func:`read_image`.
+    scale, nodata, sensor, band_ids, product : see :func:`read_image`.
+        E.g. ``sensor="landsat5"``; ``sensor="landsat7", band_ids=("B1", "B2", "B3", "B4", "B5", "B7")``;
+        ``sensor="sentinel2", scale="sensor", product="l2a"`` for L2A uint16 from baseline 04.00.
+        The sensor, how it was found and how the bands were matched are recorded in
+        ``properties["sensor"]``, ``["sensor_detection"]``, ``["band_mapping"]``, with ``["product"]``,
+        ``["scale_rule"]`` and ``["units"]`` (``properties=`` given by the caller win).
     label_map, labels_nodata, classes : see :func:`read_labels` (``labels_nodata`` is its ``nodata``).
         E.g. ``label_map={1: WATER, 0: LAND, -1: NODATA}`` for a file coded 1/0/-1.
     name : str, optional
@@ -585,7 +915,8 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
         raise InvalidParameterError("`classes` was given without `labels_path`; pass the label file too")
     if label_map is not None and labels_path is None:
         raise InvalidParameterError("`label_map` was given without `labels_path`; pass the label file too")
-    image, mask, meta = read_image(image_path, window=window, bands=bands, scale=scale, nodata=nodata)
+    image, mask, meta = read_image(image_path, window=window, bands=bands, scale=scale, nodata=nodata,
+                                   sensor=sensor, band_ids=band_ids, product=product)
     labels = None
     if labels_path is not None:
         # Compare the full grids first (before any window or code check on the labels), so a label file on
@@ -599,7 +930,8 @@ def read_scene(image_path: str | os.PathLike, labels_path: str | os.PathLike | N
         image=image, labels=labels, band_names=meta["band_names"], crs=meta["crs"],
         transform=meta["transform"], nodata_mask=mask,
         name=name if name is not None else Path(str(image_path)).stem,
-        properties=dict(properties or {}),
+        properties={**{k: meta[k] for k in ("sensor", "sensor_detection", "band_mapping", "product",
+                                             "scale_rule", "units")}, **dict(properties or {})},
     )
 
 

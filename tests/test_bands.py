@@ -243,3 +243,24 @@ def test_composites_and_indices_by_name_with_clear_errors():
     assert np.isfinite(rgb).all() and (rgb[1, 1] == 1.0).all()
     expected = (img[..., 3] - img[..., 1]) / (img[..., 3] + img[..., 1])
     np.testing.assert_allclose(ndwi(img), expected, rtol=1e-5)
+
+
+# ---- any sensor, by shared band name (issue 13) ---------------------------------------------------------
+def test_band_info_composites_and_indices_on_landsat_and_sentinel_names():
+    from geonb.sensors import SENSORS
+
+    assert band_info("nir", sensor="landsat5").number == 4 and band_info("nir", sensor="sentinel2").id == "B8"
+    assert band_info("swir1").wavelength_nm == (1628, 1652)  # sensor=None is MODIS, as before
+    for key in ("landsat5", "landsat7", "landsat8", "sentinel2"):
+        names = SENSORS[key].band_names
+        img = np.random.default_rng(1).random((6, 7, len(names)), dtype=np.float32)
+        scene = Scene(img, band_names=names)
+        for bands in (TRUE_COLOR, FALSE_COLOR, SWIR):
+            rgb = composite(scene, bands=bands)
+            idx = [names.index(b) for b in bands]
+            np.testing.assert_allclose(composite(img[..., idx], bands, bands=bands), rgb)
+        g, n = img[..., names.index("green")], img[..., names.index("nir")]
+        np.testing.assert_allclose(ndwi(scene), (g - n) / (g + n), rtol=1e-5)
+    table = pixel_table(Scene(img, np.ones((6, 7), np.uint8), band_names=names))
+    assert fit_pca(table).band_names == names  # every Sentinel-2 band, in file order
+    assert set(class_spectra(table, sensor="sentinel2")["wavelength_nm"].round()) >= {490, 2190}

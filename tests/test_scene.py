@@ -419,12 +419,15 @@ def test_band_names_from_the_file_and_no_modis_guess(tmp_path):
 # ---- real files nobody here made (../shared/realdata) ---------------------------------------------------
 REAL_SCENES = {
     # folder/file: (rows, cols, band names, expected scale per band)
-    "landsat5-tucurui/LT05_224063_19880814_B1-7.tif": (310, 287, ("B1", "B2", "B3", "B4", "B5", "B6", "B7"), 1.0),
+    # Landsat-5 (its MTL file says so) and Sentinel-2 (B8A, B11, B12) get geonb's shared band names
+    "landsat5-tucurui/LT05_224063_19880814_B1-7.tif":
+        (310, 287, ("blue", "green", "red", "nir", "swir1", "thermal", "swir2"), 1.0),
     "landsat7-olinda/L7_ETMs.tif": (352, 349, tuple(f"band_{i}" for i in range(1, 7)), 1.0),
     "modis-mod09a1-h18v04/MOD09A1.A2017193.h18v04_sur_refl_b01-b07.tif":
         (73, 66, ("red", "nir", "blue", "green", "nir2", "swir1", "swir2"), 0.0001),
     "sentinel2-obidos/S2_obidos_B1-B12_reflectance.tif":
-        (237, 247, ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B11", "B12"), 1.0),
+        (237, 247, ("coastal", "blue", "green", "red", "rededge1", "rededge2", "rededge3", "nir", "nir_narrow",
+                    "watervapour", "swir1", "swir2"), 1.0),
     "spacenet-atlanta-nadir10/SN4_Atlanta_nadir10_sample_RGB.tif": (900, 900, ("red", "green", "blue"), 1.0),
 }
 
