@@ -26,6 +26,12 @@ Conventions
   never silently dropped: a model whose water channel was mapped to code 0 scores a water F1
   near 0, not a perfect one. Pixels that have no prediction because the *image* has no data must
   be passed as ``mask=`` (or come with a ``Prediction``, whose ``nodata_mask`` is used).
+* **A prediction's class codes are its own.** A ``Prediction`` (anything with ``class_codes``)
+  is scored only when every one of its codes is among the scored ``classes``: a buildings
+  prediction (codes 0, 1) is never scored with the lakes defaults, where 0 would mean "no
+  prediction" and 1 water. Pass its codes, e.g. ``classes=(0, 1), positive=1, exclude=()``.
+  The codes are not switched to the prediction's silently (``positive`` and ``exclude`` depend
+  on them), the error says what to pass.
 * **F1 can be undefined.** When the truth has no positive pixel and none is predicted, precision,
   recall and F1 are 0/0: geonb returns ``NaN`` and says why in :attr:`Scores.note` (no
   ``ZeroDivisionError``, no warnings). When the truth has no positive pixel but some are
@@ -45,8 +51,8 @@ import numpy as np
 import pandas as pd
 
 from geonb.errors import ClassCodeError, GeonbError, InvalidParameterError, ShapeMismatchError
+from geonb.io import atomic_path
 from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, LAND, NODATA, UNCLASSIFIED, WATER
-from geonb.scene import atomic_path
 
 __all__ = [
     "Confusion",
@@ -284,6 +290,38 @@ def _check_codes(arr: np.ndarray, allowed: Iterable[int], name: str) -> None:
         )
 
 
+def _prediction_codes(pred) -> tuple[int, ...] | None:
+    """The ``class_codes`` a Prediction-like object carries (None for a plain class map)."""
+    if isinstance(pred, np.ndarray):
+        return None
+    codes = getattr(pred, "class_codes", None)
+    return None if codes is None else tuple(int(c) for c in codes)
+
+
+def _check_prediction_codes(pred, classes: tuple[int, ...], name: str = "y_pred") -> None:
+    """Refuse a prediction whose own class codes are not all scored ``classes`` (no code is reinterpreted)."""
+    codes = _prediction_codes(pred)
+    if codes is None:
+        return
+    bad = [c for c in codes if c not in classes]
+    if bad:
+        zero = (" (0 is a class of this prediction, but for `classes` "
+                f"{classes} it would mean 'no prediction')") if NODATA in bad else ""
+        raise ClassCodeError(
+            f"`{name}` carries class codes {codes} (its model's), but {bad} are not among the scored "
+            f"`classes` {classes}{zero}; score it with its own codes, e.g. classes={codes}, "
+            f"positive=<one of {codes}>, exclude=() (and names= for the table)"
+        )
+
+
+def _masked_pred(p: np.ndarray, pred_mask: np.ndarray | None) -> np.ndarray:
+    # A Prediction's nodata pixels hold its class-map nodata value (0, or 255 when 0 is a class); they are
+    # not scored (its nodata_mask joins `mask`), so their value is set to NODATA only to pass the code check.
+    if pred_mask is None or not pred_mask.any():
+        return p
+    return np.where(pred_mask, NODATA, p)
+
+
 def _check_class_args(classes, positive, exclude) -> tuple[tuple[int, ...], int, tuple[int, ...]]:
     try:
         classes = tuple(int(c) for c in classes)
@@ -314,7 +352,9 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
     y_pred : ndarray of int, same shape, or an object with ``.classes`` (a ``Prediction``)
         Predicted class codes. A ``0`` (``NODATA``) on a scored pixel is a **wrong** prediction
         (counted in :attr:`Confusion.unpredicted`), unless ``0`` is one of ``classes``. A
-        ``Prediction``'s ``nodata_mask`` (if it has one) is added to ``mask``.
+        ``Prediction``'s ``nodata_mask`` (if it has one) is added to ``mask``, and its
+        ``class_codes`` must all be in ``classes`` (else :class:`ClassCodeError`: pass
+        ``classes=prediction.class_codes`` and a matching ``positive``/``exclude``).
     mask : ndarray of bool, same shape, optional
         True where a pixel must not be scored: the image has no data there (``scene.nodata_mask``).
     classes : sequence of int
@@ -333,7 +373,8 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
     ShapeMismatchError
         ``y_true``, ``y_pred`` (and ``mask``) differ in shape.
     ClassCodeError
-        A code outside ``classes``/``exclude`` appears, or a negative code.
+        A code outside ``classes``/``exclude`` appears, or a negative code, or ``y_pred`` carries
+        ``class_codes`` that are not all in ``classes``.
     InvalidParameterError
         A boolean, float (probabilities, NaN) or non-numeric array where a class map is expected.
 
@@ -348,6 +389,7 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
     (1, 1, 1, 4)
     """
     classes, positive, exclude = _check_class_args(classes, positive, exclude)
+    _check_prediction_codes(y_pred, classes)
     pred_mask = getattr(y_pred, "nodata_mask", None) if not isinstance(y_pred, np.ndarray) else None
     t = _as_class_map(y_true, "y_true")
     p = _as_class_map(y_pred)
@@ -365,6 +407,7 @@ def confusion(y_true, y_pred, *, mask: np.ndarray | None = None,
     if pred_mask is not None:
         pm = _as_mask(pred_mask, t.shape, "y_pred.nodata_mask")
         mask = pm if mask is None else (mask | pm)
+        p = _masked_pred(p, pm)
     t = t.ravel()
     p = p.ravel()
     _check_codes(t, set(classes) | set(exclude) | {NODATA}, "y_true")
@@ -568,7 +611,8 @@ def scores(y_true, y_pred=None, *, mask: np.ndarray | None = None, classes: Sequ
     y_true : ndarray of int, any shape, or Confusion
         True class codes; or an already computed :class:`Confusion` (then ``y_pred`` is not given).
     y_pred : ndarray of int, same shape, or an object with ``.classes``
-        Predicted class codes.
+        Predicted class codes. A ``Prediction``'s ``class_codes`` must all be in ``classes``
+        (see :func:`confusion`).
     mask, classes, positive, exclude
         As in :func:`confusion`.
     names : dict of int to str, optional
@@ -834,6 +878,39 @@ def _pred_masks(pred) -> np.ndarray | None:
     return np.concatenate(parts)
 
 
+def _absent_channel(probabilities, classes: tuple[int, ...], absent_class: int, n_pixels: int) -> np.ndarray:
+    """The probability of ``absent_class`` per pixel, flattened in ``_flat_concat`` order.
+
+    A Prediction-like item (with ``class_codes``) is read by its own codes; a plain array by ``classes``.
+    """
+    items = list(probabilities.values()) if isinstance(probabilities, Mapping) else \
+        list(probabilities) if isinstance(probabilities, (list, tuple)) else [probabilities]
+    if not items:
+        raise InvalidParameterError("`probabilities` is empty")
+    parts = []
+    for item in items:
+        codes = _prediction_codes(item)
+        arr = np.asarray(getattr(item, "probabilities", item) if codes is not None else item)
+        if arr.ndim < 1:
+            raise ShapeMismatchError(f"`probabilities` must hold arrays (..., channels), got shape {arr.shape}")
+        own = codes if codes is not None else classes
+        if arr.shape[-1] != len(own):
+            raise ShapeMismatchError(
+                f"`probabilities` must hold {len(own)} channels per pixel (one per class code {own}), "
+                f"got shape {arr.shape}")
+        if absent_class not in own:
+            raise ClassCodeError(
+                f"a prediction in `probabilities` has class codes {own} and no channel for `absent_class` "
+                f"{absent_class}; its model cannot give that class a probability (pass probabilities=None, or a "
+                f"prediction of a model with class {absent_class})")
+        parts.append(arr[..., own.index(absent_class)].ravel())
+    a = np.concatenate(parts)
+    if a.size != n_pixels:
+        raise ShapeMismatchError(
+            f"`probabilities` holds {a.size} pixels but `labels` has {n_pixels}; they must match")
+    return a
+
+
 def unclassified_breakdown(pred, labels, probabilities=None, *, mask=None, classes: Sequence[int] = LAKE_CLASSES,
                            absent_class: int = UNCLASSIFIED) -> UnclassifiedBreakdown:
     """Share of each true class predicted as each class, and the probability given to the absent class.
@@ -845,11 +922,14 @@ def unclassified_breakdown(pred, labels, probabilities=None, *, mask=None, class
     Parameters
     ----------
     pred : ndarray of int (rows, cols), or list/dict of them (one per lake), or Prediction(s)
-        Predicted class codes. A ``Prediction``'s ``nodata_mask`` is added to ``mask``.
+        Predicted class codes. A ``Prediction``'s ``nodata_mask`` is added to ``mask``, and its
+        ``class_codes`` must all be in ``classes``.
     labels : same layout as ``pred``
         True class codes (0 = no label, not counted).
-    probabilities : ndarray of float (rows, cols, k), or list/dict of them, optional
-        Class probabilities in the channel order of ``classes``.
+    probabilities : ndarray of float (rows, cols, k), or Prediction(s), or list/dict of them, optional
+        Class probabilities. A plain array's channels are in the order of ``classes``; a
+        ``Prediction``'s channels are found by its own ``class_codes`` (whatever their order), and
+        it must have a channel for ``absent_class`` (else :class:`ClassCodeError`).
     mask : ndarray of bool, or list/dict of them, same layout as ``labels``, optional
         True where the image has no data: those pixels are not counted.
     classes : sequence of int
@@ -872,14 +952,20 @@ def unclassified_breakdown(pred, labels, probabilities=None, *, mask=None, class
             raise InvalidParameterError(f"`labels` lacks lake ids {sorted(missing)[:5]} that `pred` has")
         labels = {k: labels[k] for k in pred}
         if isinstance(probabilities, Mapping):
-            probabilities = {k: getattr(probabilities[k], "probabilities", probabilities[k]) for k in pred}
+            probabilities = {k: probabilities[k] for k in pred}
         if isinstance(mask, Mapping):
             mask = {k: mask[k] for k in pred}
+    pred_items = list(pred.values()) if isinstance(pred, Mapping) else \
+        list(pred) if isinstance(pred, (list, tuple)) else [pred]
+    for item in pred_items:
+        _check_prediction_codes(item, classes, "pred")
     pmask = _pred_masks(pred)
     p = _as_class_map(_flat_concat(pred, "pred"), "pred")
     t = _as_class_map(_flat_concat(labels, "labels"), "labels")
     if p.shape != t.shape:
         raise ShapeMismatchError(f"`pred` has {p.size} pixels but `labels` has {t.size}; they must match")
+    if pmask is not None:
+        p = _masked_pred(p, pmask)
     _check_codes(t, set(classes) | {NODATA}, "labels")
     _check_codes(p, set(classes) | {NODATA}, "pred")
     skip = np.zeros(t.shape, bool)
@@ -904,12 +990,7 @@ def unclassified_breakdown(pred, labels, probabilities=None, *, mask=None, class
     table.index.name = "true class"
     out = {"table": table, "absent_class": _class_name(absent_class)}
     if probabilities is not None:
-        pr = _flat_concat(probabilities, "probabilities", trailing=1)
-        if pr.shape != (t.size, len(classes)):
-            raise ShapeMismatchError(
-                f"`probabilities` must hold {len(classes)} channels per pixel ({t.size} pixels), "
-                f"got shape {pr.shape}")
-        a = pr[:, classes.index(absent_class)]
+        a = _absent_channel(probabilities, classes, absent_class, t.size)
         # where nothing was predicted there is no probability to average (a Prediction holds 0 there)
         scored = valid & (p != NODATA)
         on = scored & (t == absent_class)

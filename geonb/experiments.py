@@ -215,13 +215,16 @@ class StoredPrediction:
     Attributes
     ----------
     classes : ndarray of uint8, shape (rows, cols)
-        Class codes (0 where the image has no data).
+        Class codes; where the image has no data, 0 (or 255 when 0 is one of ``class_codes``, see
+        :func:`geonb.prediction.class_map_nodata`).
     probabilities : ndarray of float32, shape (rows, cols, k)
         One channel per class code in ``class_codes`` (stored as float16 on disk).
     class_codes : tuple of int
         The class code of each probability channel (the model's; stored in the cache with it).
     nodata_mask : ndarray of bool, shape (rows, cols), optional
-        True where the image had no data (the pixels with class 0).
+        True where the image had no data. Default: the pixels with class 0, which is only allowed
+        when 0 is not a class code; with a class code 0 (buildings' background) the mask is required
+        (class 0 is then a real class, not "no data").
     """
 
     classes: np.ndarray
@@ -239,6 +242,11 @@ class StoredPrediction:
                 f"{len(self.class_codes)} class codes {self.class_codes}; give one code per channel"
             )
         if self.nodata_mask is None:
+            if NODATA in self.class_codes:
+                raise InvalidParameterError(
+                    f"`nodata_mask` is required: 0 is one of the class codes {self.class_codes}, so class 0 is a "
+                    "real class, not 'no data'; pass the prediction's nodata_mask (Prediction.nodata_mask)"
+                )
             self.nodata_mask = np.asarray(self.classes) == NODATA
 
 

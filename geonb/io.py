@@ -37,7 +37,8 @@ def check_output_path(path: str | os.PathLike, overwrite: bool, *, name: str = "
     path = Path(path)
     if path.is_dir():
         raise InvalidParameterError(f"`{name}` {str(path)!r} is a folder; give a file name")
-    if path.exists() and not overwrite:
+    # lexists: a dangling symbolic link is an existing entry too, and is not replaced without overwrite.
+    if os.path.lexists(path) and not overwrite:
         raise OutputExistsError(
             f"`{name}` {str(path)!r} already exists; pass overwrite=True to replace it, or choose another path"
         )
@@ -55,28 +56,66 @@ def check_output_paths(paths: dict[str, str | os.PathLike | None], overwrite: bo
     >>> check_output_paths({"image_path": "a.tif", "labels_path": "./a.tif"}, overwrite=True)
     Traceback (most recent call last):
     ...
-    geonb.errors.InvalidParameterError: `image_path` and `labels_path` name the same file 'a.tif'; ...
+    geonb.errors.InvalidParameterError: `image_path` 'a.tif' and `labels_path` './a.tif' name the same file; ...
     """
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, object]] = {}
+    seen_inode: dict[tuple[int, int], str] = {}
     out: dict[str, Path] = {}
     for arg, p in paths.items():
         if p is None:
             continue
         key = _same_file_key(Path(p))
         if key in seen:
+            first, first_p = seen[key]
             raise InvalidParameterError(
-                f"`{seen[key]}` and `{arg}` name the same file {str(p)!r}; give each output its own path "
-                "(nothing was written)"
+                f"`{first}` {str(first_p)!r} and `{arg}` {str(p)!r} name the same file; give each output its own "
+                "path (nothing was written)"
             )
-        seen[key] = arg
+        seen[key] = (arg, p)
+        # Two hard links to one existing file have different paths but one inode: writing both would leave
+        # one of the two outputs silently lost.
+        try:
+            st = os.stat(p)
+        except OSError:
+            continue
+        inode = (st.st_dev, st.st_ino)
+        if inode in seen_inode:
+            raise InvalidParameterError(
+                f"`{seen_inode[inode]}` and `{arg}` ({str(p)!r}) are two links to one existing file; give each "
+                "output its own file (nothing was written)"
+            )
+        seen_inode[inode] = arg
     for arg, p in paths.items():
         if p is not None:
             out[arg] = check_output_path(p, overwrite, name=arg)
     return out
 
 
+def _make_parents(path: Path, created: list[Path]) -> None:
+    """Create ``path``'s missing parent folders, appending each one made (outermost first) to ``created``."""
+    missing = []
+    parent = path.parent
+    while not parent.exists():
+        missing.append(parent)
+        if parent.parent == parent:
+            break
+        parent = parent.parent
+    for folder in reversed(missing):
+        try:
+            folder.mkdir()
+        except FileExistsError:  # made meanwhile by someone else: not ours to remove
+            continue
+        created.append(folder)
+
+
+def _remove_folders(created: list[Path]) -> None:
+    """Remove folders this module created (innermost first), if they are still empty."""
+    for folder in reversed(created):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
 def _temp_beside(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part" + path.suffix, dir=path.parent)
     os.close(fd)
     return Path(tmp)
@@ -113,10 +152,13 @@ def atomic_paths(paths: Sequence[str | os.PathLike], overwrite: bool = False,
                  names: Sequence[str] | None = None) -> Iterator[tuple[Path, ...]]:
     """Yield temporary paths for a *set* of outputs; on success all replace their targets, else none.
 
-    The set is checked first (distinct paths, none existing unless ``overwrite``). The body writes each
-    temporary file; when it returns, existing targets are moved aside, the new files moved in, and the
-    old ones deleted. If any step fails, every target is restored to what it was, and no temporary file
-    is left behind. (On a POSIX file system each rename is atomic; the set is as atomic as renames allow.)
+    The set is checked first (distinct paths and distinct files -- two hard links to one file count as
+    one --, none existing unless ``overwrite``; a dangling symbolic link counts as existing). Missing
+    parent folders are created. The body writes each temporary file; when it returns, existing targets
+    are moved aside, the new files moved in, and the old ones deleted. If any step fails, every target is
+    restored to what it was, and no temporary file, backup file or newly created folder is left behind.
+    (On a POSIX file system each rename is atomic; the set is as atomic as renames allow. Should putting
+    an original back itself fail, its backup ``.<name>.*.part`` file is kept rather than deleted.)
 
     Parameters
     ----------
@@ -141,21 +183,26 @@ def atomic_paths(paths: Sequence[str | os.PathLike], overwrite: bool = False,
     checked = check_output_paths(dict(zip(names, paths, strict=True)), overwrite)
     targets = [checked[n] for n in names]
     temps: list[Path] = []
+    placeholders: list[Path] = []  # backup names made by mkstemp, whether or not a target was moved there
     backups: list[tuple[Path, Path]] = []
     moved: list[Path] = []
+    created: list[Path] = []  # parent folders made here; removed again unless the set was written
+    done = False
     try:
         for t in targets:
+            _make_parents(t, created)
             temps.append(_temp_beside(t))
         yield tuple(temps)
         for t in targets:
-            if t.exists() and not overwrite:  # appeared while we were writing
+            if os.path.lexists(t) and not overwrite:  # appeared while we were writing
                 raise OutputExistsError(f"{str(t)!r} appeared while writing; pass overwrite=True to replace it")
         for tmp in temps:
             _plain_permissions(tmp)
         try:
             for t in targets:
-                if t.exists():
+                if os.path.lexists(t):
                     bak = _temp_beside(t)
+                    placeholders.append(bak)  # recorded before the rename, so a failed rename leaves no stray
                     os.replace(t, bak)
                     backups.append((t, bak))
             for tmp, t in zip(temps, targets, strict=True):
@@ -166,24 +213,26 @@ def atomic_paths(paths: Sequence[str | os.PathLike], overwrite: bool = False,
             for t in moved:
                 with contextlib.suppress(OSError):
                     t.unlink()
+            restored = set()
             for t, bak in backups:
                 with contextlib.suppress(OSError):
                     os.replace(bak, t)
-            backups = []
+                    restored.add(bak)
+            # an original that could not be put back keeps its backup file rather than being deleted
+            placeholders = [p for p in placeholders if p in restored or p not in {b for _, b in backups}]
             raise
-        for _, bak in backups:
-            with contextlib.suppress(OSError):
-                bak.unlink()
-        backups = []
+        done = True
     finally:
         for tmp in temps:
-            if tmp.exists():
+            if os.path.lexists(tmp):
                 with contextlib.suppress(OSError):
                     tmp.unlink()
-        for _, bak in backups:
-            if bak.exists():
+        for bak in placeholders:
+            if os.path.lexists(bak):
                 with contextlib.suppress(OSError):
                     bak.unlink()
+        if not done:
+            _remove_folders(created)
 
 
 def write_json_atomic(path: str | os.PathLike, obj, *, overwrite: bool = True, default=None) -> Path:

@@ -196,8 +196,10 @@ def remap_labels(values, label_map: dict | None = None, *, nodata=None, mask: np
 
     Without ``label_map`` the values must already be class codes: integers 0..255 (integer-valued
     floats such as 1.0 are accepted). Fractions (1.5, a water fraction 0.9), negative values,
-    values above 255 and infinities are a :class:`ClassCodeError` naming the values found and
-    suggesting ``label_map=``; nothing is cast silently.
+    values above 255, infinities and boolean masks (True/False are not codes: use
+    ``np.where(mask, WATER, LAND)``) are a :class:`ClassCodeError` naming the values found and
+    suggesting ``label_map=``; nothing is cast silently. With ``label_map``, a boolean mask's
+    values are the keys 1 (True) and 0 (False).
 
     With ``label_map`` (file value -> code) every value in the data must be a key; values not in
     it are an error listing them.
@@ -231,12 +233,15 @@ def remap_labels(values, label_map: dict | None = None, *, nodata=None, mask: np
     Raises
     ------
     ClassCodeError
-        Values that are not class codes (without ``label_map``) or not in ``label_map``.
+        Values that are not class codes (without ``label_map``: also a boolean mask) or not in
+        ``label_map``.
 
     Examples
     --------
     >>> remap_labels(np.array([[1, 0], [-1, 1]]), {1: WATER, 0: LAND, -1: NODATA}).tolist()
     [[1, 2], [0, 1]]
+    >>> remap_labels(np.array([True, False]), {1: WATER, 0: LAND}).tolist()
+    [1, 2]
     >>> remap_labels(np.array([0.9, 0.1]))
     Traceback (most recent call last):
     ...
@@ -245,6 +250,13 @@ def remap_labels(values, label_map: dict | None = None, *, nodata=None, mask: np
     values = np.asarray(values)
     if values.dtype.kind not in "uifb":
         raise ClassCodeError(f"`{name}` must hold numbers (class codes), got dtype {values.dtype}")
+    if values.dtype.kind == "b" and label_map is None:
+        # True/False are not class codes: cast, True would become WATER (1) and False NODATA (0), silently
+        raise ClassCodeError(
+            f"`{name}` is a boolean mask (dtype bool), not class codes: True/False would become codes 1 (WATER) "
+            "and 0 (no label). Turn it into codes first, e.g. `np.where(mask, WATER, LAND)`, or say what True "
+            "and False mean with `label_map=` (e.g. label_map={1: WATER, 0: LAND})"
+        )
     if classes is not None and label_map is None:
         raise InvalidParameterError("`classes` names the codes of a `label_map`, but none was given; pass both")
     lmap = check_label_map(label_map, classes=classes) if label_map is not None else None

@@ -27,12 +27,13 @@ is self-contained (no separate scaler to lose).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from geonb.errors import BandMismatchError, ClassCodeError, InvalidParameterError, ModelError
+from geonb.errors import BandMismatchError, ClassCodeError, GeonbWarning, InvalidParameterError, ModelError
 from geonb.labels import BACKGROUND, BUILDING, BUILDING_CLASSES, LAKE_CLASSES, LAND, WATER
 from geonb.runtime import import_keras
 
@@ -719,7 +720,17 @@ def load_model(path: str | os.PathLike, *, compile: bool = True, classes: Sequen
         raise ModelError(f"{str(path)!r} could not be loaded as a Keras model: {exc}") from exc
     codes = saved or given
     if codes is not None:
-        set_class_codes(model, codes)
+        try:
+            set_class_codes(model, codes)
+        except ClassCodeError as exc:
+            if saved is None:
+                raise
+            # the codes came from the file, not from the caller: say so
+            raise ClassCodeError(
+                f"the geonb.json entry of {str(path)!r} lists {len(saved)} class codes {saved} but the model in it "
+                f"has {model_io(model)[1]} output channels; the file is damaged or was edited: save the model "
+                "again with geonb.models.save_model"
+            ) from exc
     if entry is not None and entry.get("info"):
         set_model_info(model, **entry["info"])
     return model
@@ -732,6 +743,39 @@ class _ModelFileNotFound(ModelError, FileNotFoundError):
 # -------------------------------------------------------------------------------------------
 # Baselines with the same interface
 # -------------------------------------------------------------------------------------------
+#: Codes geonb knows without being told (lakes 1-3, buildings 0-2); others must be declared to fit silently.
+_KNOWN_LABEL_CODES = frozenset({*LAKE_CLASSES, *BUILDING_CLASSES})
+
+
+def _codes_from_labels(y: np.ndarray) -> tuple[int, ...]:
+    """The class codes present in integer labels (0 = no label left out), for a baseline fitted without ``classes``.
+
+    255 is refused (it is almost always a file's nodata/fill value, and would silently become a class);
+    other codes outside the lakes/buildings codes are accepted with a :class:`GeonbWarning`.
+    """
+    codes = tuple(int(c) for c in np.unique(y) if c != 0)
+    if 255 in codes:
+        raise ClassCodeError(
+            f"the labels hold code 255 (codes found: {codes}); 255 is usually a file's nodata/fill value, not a "
+            "class. Read labels with geonb.scene.read_labels (which maps the declared nodata to 0), map it with "
+            "geonb.labels.remap_labels(labels, label_map={..., 255: NODATA}), or, if 255 is a class, pass "
+            "classes=(...) with every class code"
+        )
+    if len(codes) < 2:
+        raise ClassCodeError(
+            f"the labels hold fewer than 2 class codes ({codes}); pass classes=(...) with every class"
+        )
+    unknown = [c for c in codes if c not in _KNOWN_LABEL_CODES]
+    if unknown:
+        warnings.warn(
+            f"the class codes {codes} were taken from the labels, and {unknown} are not lakes or buildings "
+            "codes; if they are a fill value, map them to 0 (no label) first, else pass classes=(...) to "
+            "declare the codes (this also silences this warning)",
+            GeonbWarning, stacklevel=4,
+        )
+    return codes
+
+
 def _xy_arrays(data, y=None, classes=None) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
     """Images, one-hot targets and the class code of each target channel, from what ``fit`` was given."""
     from geonb.labels import one_hot
@@ -761,11 +805,7 @@ def _xy_arrays(data, y=None, classes=None) -> tuple[np.ndarray, np.ndarray, tupl
     if y.ndim == 3 and y.dtype.kind in "iu" and x.ndim == 4:
         # class codes: the classes are the codes present (sorted), unless given - as scikit-learn does
         if codes is None:
-            codes = tuple(int(c) for c in np.unique(y) if c != 0)
-            if len(codes) < 2:
-                raise ClassCodeError(
-                    f"the labels hold fewer than 2 class codes ({codes}); pass classes=(...) with every class"
-                )
+            codes = _codes_from_labels(y)
         y = one_hot(y, codes)
     if x.ndim != 4 or y.ndim != 4 or x.shape[:3] != y.shape[:3]:
         raise InvalidParameterError(

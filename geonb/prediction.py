@@ -9,7 +9,9 @@ Here nothing is lost:
 2. Each tile's class probabilities are weighted by a window that falls off towards the tile edges
    (where a convolution sees less context) and blended: the result is the weighted mean over the
    tiles covering each pixel, so there are no seams.
-3. Nodata pixels get class 0 and probability 0.
+3. Nodata pixels get probability 0 and, in the class map, the value :func:`class_map_nodata` gives:
+   ``NODATA`` (0), or 255 for a model whose class codes include 0 (buildings: background is 0), so that
+   a real class is never mistaken for "no data". ``Prediction.nodata_mask`` is the authority.
 
 Tile size: a model built for one input size uses that size. The geonb models take any size, so
 they predict large tiles (256 x 256 by default): a pixel well inside a tile sees the same
@@ -31,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geonb.errors import BandMismatchError, InvalidParameterError, ModelError, ShapeMismatchError
+from geonb.errors import BandMismatchError, ClassCodeError, InvalidParameterError, ModelError, ShapeMismatchError
 from geonb.io import atomic_paths, check_output_paths, open_raster
 from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, NODATA
 from geonb.models import band_axis_hint, is_keras_model, model_io
@@ -43,6 +45,58 @@ from geonb.training import resolve_codes
 DEFAULT_TILE = 256
 #: Overlap (pixels) between large tiles: about twice the lakes FCN's 13-pixel receptive field.
 DEFAULT_MARGIN = 32
+#: Class-map value at nodata pixels when 0 is one of the class codes (so 0 cannot mean "no data").
+NODATA_WHEN_ZERO_IS_A_CLASS = 255
+
+
+def class_map_nodata(codes: Sequence[int]) -> int:
+    """The value a class map holds at nodata pixels for a model with class codes ``codes``.
+
+    ``NODATA`` (0) unless 0 is one of the codes (buildings: ``BACKGROUND = 0``); then 255, which a
+    written class map also declares as its nodata value. Whether a pixel has data is told by the
+    nodata mask (``Prediction.nodata_mask``; the file's nodata value or mask), never by this value alone.
+
+    Raises
+    ------
+    ClassCodeError
+        Both 0 and 255 are class codes: no uint8 value is left to mean "no data".
+
+    Examples
+    --------
+    >>> class_map_nodata((1, 2, 3)), class_map_nodata((0, 1))
+    (0, 255)
+    """
+    codes = {int(c) for c in codes}
+    if NODATA not in codes:
+        return NODATA
+    if NODATA_WHEN_ZERO_IS_A_CLASS not in codes:
+        return NODATA_WHEN_ZERO_IS_A_CLASS
+    raise ClassCodeError(
+        f"the class codes include both 0 and 255 ({sorted(codes)[:4]}...{sorted(codes)[-2:]}), so no uint8 value is "
+        "left to mark nodata pixels in a class map; recode the classes so that 0 or 255 is free (e.g. with "
+        "geonb.labels.remap_labels and a label_map), and build the model with those codes"
+    )
+
+
+def _check_class_values(classes: np.ndarray, codes: tuple[int, ...], fill: int, name: str) -> None:
+    """Refuse class-map values other than ``codes`` and ``fill`` (cheap: a bincount for uint8/small codes)."""
+    if not classes.size:
+        return
+    if classes.dtype.kind not in "iu":
+        raise InvalidParameterError(
+            f"`{name}` must be an integer class map (uint8 class codes), got dtype {classes.dtype}; "
+            "pass class codes, e.g. np.asarray(codes, np.uint8)[probabilities.argmax(-1)], not probabilities or a mask"
+        )
+    lo, hi = int(classes.min()), int(classes.max())
+    present = np.flatnonzero(np.bincount(classes.ravel().astype(np.int64) - lo)) + lo if hi - lo < 65536 \
+        else np.unique(classes)
+    bad = sorted(set(present.tolist()) - {*codes, fill})
+    if bad:
+        raise ClassCodeError(
+            f"`{name}` holds values {bad[:10]} that are neither the prediction's class codes {codes} nor its "
+            f"nodata value {fill}; give the class code of each channel as `class_codes` (the model's: "
+            "geonb.models.class_codes(model)) and mark no-data pixels in `nodata_mask`"
+        )
 
 
 @dataclass
@@ -54,10 +108,15 @@ class Prediction:
     probabilities : ndarray float32 (rows, cols, classes)
         Softmax output blended over tiles; 0 at nodata pixels.
     classes : ndarray uint8 (rows, cols)
-        Class codes (``class_codes[argmax]``); ``NODATA`` (0) at nodata pixels.
+        Class codes (``class_codes[argmax]``); at nodata pixels :func:`class_map_nodata` of the codes:
+        ``NODATA`` (0), or 255 when 0 is one of ``class_codes`` (buildings). Every value is one of
+        ``class_codes`` or that nodata value (checked).
     class_codes : tuple of int
         Code of each probability channel.
     nodata_mask : ndarray bool (rows, cols)
+        True where the image has no data: **the authority** on which pixels have a prediction (a
+        class value equal to the nodata value is a real class wherever the mask is False, e.g.
+        background 0 for buildings).
     name : str
     """
 
@@ -86,6 +145,7 @@ class Prediction:
                 f"{self.class_codes} on a {self.classes.shape} grid need "
                 f"{self.classes.shape + (len(self.class_codes),)}"
             )
+        _check_class_values(self.classes, self.class_codes, class_map_nodata(self.class_codes), "classes")
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -292,7 +352,8 @@ def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | N
     -------
     Prediction
         ``probabilities`` ``(rows, cols, classes)`` float32 and ``classes`` ``(rows, cols)`` uint8,
-        both on the scene's grid; nodata pixels are class 0 with probability 0.
+        both on the scene's grid; nodata pixels have probability 0 and class :func:`class_map_nodata`
+        (0, or 255 for a model with class code 0); ``nodata_mask`` tells them apart.
 
     Raises
     ------
@@ -309,7 +370,7 @@ def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | N
 def _finish(probs: np.ndarray, codes: tuple[int, ...], mask: np.ndarray, name: str = "") -> Prediction:
     lookup = np.asarray(codes, dtype=np.uint8)
     cls = lookup[np.argmax(probs, axis=-1)]
-    cls[mask] = NODATA
+    cls[mask] = class_map_nodata(codes)  # never 0 when 0 is a class: background must not read as nodata
     probs[mask] = 0.0
     return Prediction(probabilities=probs, classes=cls, class_codes=codes, nodata_mask=mask, name=name)
 
@@ -363,7 +424,10 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
                    patch_size: int | None = None, overlap: float | None = None, batch_size: int | None = None,
                    bands: Sequence[str] | None = None, classes: Sequence[int] | None = None,
                    probabilities: bool | str | os.PathLike = False, overwrite: bool = False,
-                   class_names: Mapping[int, str] | None = None, progress: bool = True) -> RasterPrediction:
+                   class_names: Mapping[int, str] | None = None, progress: bool = True,
+                   scale: float | Sequence[float] | str | None = "auto",
+                   nodata: float | str | None = "auto", sensor: str | None = "auto",
+                   band_ids: Sequence[str] | None = None, product: str | None = None) -> RasterPrediction:
     """Predict a GeoTIFF block by block and write a georeferenced class GeoTIFF (QGIS-ready).
 
     Only one block plus a halo of context (the model's measured context rounded up to 16 px, or
@@ -375,9 +439,12 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
     ----------
     model : keras.Model or baseline
     image_path : path-like
-        Input raster (MODIS int16 scaling undone as in :func:`geonb.scene.read_image`).
+        Input raster, read block by block with :func:`geonb.scene.read_image` (``scale`` and
+        ``nodata`` as there).
     out_path : path-like
-        Class map: uint8 class codes, nodata 0, same CRS and transform as the input, deflate.
+        Class map: uint8 class codes, same CRS and transform as the input, deflate. Its nodata value
+        is :func:`class_map_nodata` of the model's codes: 0, or 255 when 0 is a class code (buildings'
+        background), so that a real class is never tagged nodata.
     block : int
         Block side in pixels (memory ~ ``(block + 2 * halo)^2 * (bands + classes) * 4`` bytes
         plus the model's activations for one batch of tiles).
@@ -396,10 +463,24 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
     class_names : dict of class code to name, optional
         Names stored in the class map's tags and the probability bands' descriptions (default: the
         lake names for lake codes, else ``class <code>``).
+    scale : "auto", float, sequence of float or None
+        Passed to :func:`geonb.scene.read_image`: give the **same** value the training scenes were
+        read with (e.g. ``scale=0.0001`` for an untagged MODIS int16 file read with
+        ``read_scene(..., scale=0.0001)``), else the model sees numbers on another scale.
+    nodata : "auto", float or None
+        Passed to :func:`geonb.scene.read_image` (the input's nodata value), as for training.
+    sensor, band_ids, product
+        Passed to :func:`geonb.scene.read_image` (which sensor, which band is which, which product's
+        scaling), as for the training scenes (:func:`geonb.scene.read_scene` takes the same).
 
     Returns
     -------
     RasterPrediction
+
+    Raises
+    ------
+    ClassCodeError
+        The model's codes include both 0 and 255 (no value left for nodata in the class map).
     """
     import rasterio
 
@@ -427,6 +508,7 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
             )
     _, n_out, fixed = model_io(model)
     codes = resolve_codes(model, classes)
+    fill = class_map_nodata(codes)
 
     # Metadata only; pixels are read through geonb.scene.read_image.
     with open_raster(image_path, "image") as src:
@@ -452,11 +534,16 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
         class_names = LAKE_CLASS_NAMES if set(codes) <= set(LAKE_CLASSES) else {}
     names = [str(class_names.get(c, f"class {c}")) for c in codes]
 
+    read_kw = {"scale": scale, "nodata": nodata}
+    # passed only when set, so that the defaults work with any read_image (the sensor arguments are newer)
+    if not (isinstance(sensor, str) and sensor == "auto"):
+        read_kw["sensor"] = sensor  # None too: detection off
+    read_kw.update({k: v for k, v in (("band_ids", band_ids), ("product", product)) if v is not None})
     outputs = [out_path] + ([prob_path] if prob_path is not None else [])
     # the class map and its probabilities are one set: both are moved into place, or neither
     with atomic_paths(outputs, overwrite, names=["out_path", "probabilities"][:len(outputs)]) as temps:
         tmp_cls, tmp_prob = temps[0], (temps[1] if prob_path is not None else None)
-        with rasterio.open(tmp_cls, "w", count=1, dtype="uint8", nodata=NODATA, **profile) as dst, \
+        with rasterio.open(tmp_cls, "w", count=1, dtype="uint8", nodata=fill, **profile) as dst, \
                 _maybe_open(tmp_prob, count=n_out, dtype="float32", nodata=float("nan"), **profile) as pdst:
             dst.set_band_description(1, "class")
             dst.update_tags(classes=",".join(f"{c}={n}" for c, n in zip(codes, names, strict=True)),
@@ -467,7 +554,7 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
             for r, c, h, w in _progress(blocks, len(blocks), progress, "blocks"):
                 r0, c0 = max(0, r - halo), max(0, c - halo)
                 r1, c1 = min(rows, r + h + halo), min(cols, c + w + halo)
-                image, mask, _ = read_image(image_path, window=((r0, r1), (c0, c1)), bands=bands)
+                image, mask, _ = read_image(image_path, window=((r0, r1), (c0, c1)), bands=bands, **read_kw)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", UserWarning)
                     probs = predict_array(model, image, nodata_mask=mask, patch_size=patch_size,
@@ -499,9 +586,11 @@ def _maybe_open(path, **profile):
 
 __all__ = [
     "DEFAULT_TILE",
+    "NODATA_WHEN_ZERO_IS_A_CLASS",
     "Prediction",
     "RasterPrediction",
     "blend_weights",
+    "class_map_nodata",
     "predict_array",
     "predict_raster",
     "predict_scene",

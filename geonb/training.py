@@ -184,7 +184,10 @@ def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
     model : keras.Model or baseline
     classes : sequence of int, optional
         Class codes of the model's output channels, for a model that carries none (see
-        :func:`resolve_codes`); they must match the model's and the patches' classes.
+        :func:`resolve_codes`); they must match the model's and the patches' classes. **Required**
+        for a tuple ``(images, one-hot targets)``: a one-hot array does not say which class code each
+        channel is, so it is never assumed to be the model's (integer class codes ``(n, s, s)`` and
+        PatchSets carry their codes and need none).
 
     Returns
     -------
@@ -220,6 +223,14 @@ def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
             f"`{name}` has {x.shape[-1]} bands but the model takes {bands}; select the model's bands "
             "(e.g. scene.select_bands(...)) or build the model with bands={x.shape[-1]}"
         )
+    if isinstance(patches, tuple) and y.ndim == 4 and classes is None:
+        # One-hot channels carry no codes: taking the model's would silently train water on a land channel
+        # whenever the caller's order differs. The baselines require the same (geonb.models._xy_arrays).
+        raise ClassCodeError(
+            f"`{name}` is a tuple (images, one-hot targets) with {y.shape[-1]} target channels, and nothing says "
+            f"which class code each channel is; pass classes=(...) in channel order (they must equal the model's "
+            f"codes {codes}), or give integer class codes (n, rows, cols) instead of one-hot targets, or a PatchSet"
+        )
     if y.ndim == 3:  # class codes -> one-hot (raises ClassCodeError for codes not in `codes`)
         try:
             y = one_hot(y, codes)
@@ -233,8 +244,9 @@ def as_training_arrays(patches, model, *, classes: Sequence[int] | None = None,
         )
     if y.shape[-1] != n_out:
         raise ClassCodeError(
-            f"`{name}` targets have {y.shape[-1]} classes but the model outputs {n_out}; "
-            f"build the model with classes={y.shape[-1]} or one-hot the labels with the model's classes"
+            f"`{name}` targets have {y.shape[-1]} classes but the model outputs {n_out} (class codes {codes}); "
+            f"one-hot the labels with the model's codes (geonb.labels.one_hot(labels, {codes})), or build the "
+            "model with one class code per target channel, in channel order, e.g. classes=(WATER, LAND)"
         )
     nodata = getattr(patches, "nodata", None)
     if nodata is not None and np.shape(nodata) == x.shape[:3] and np.any(nodata):
@@ -440,7 +452,8 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
           class_weight: str | Mapping[int, float] | None = "balanced", early_stopping: int | None = None,
           checkpoint_dir: str | os.PathLike | None = None, resume: bool = False, overwrite: bool = False,
           classes: Sequence[int] | None = None, seed: int | None = 0, verbose: str | int = "auto",
-          callbacks: Sequence | None = None, augment: str | None = None) -> TrainingResult:
+          callbacks: Sequence | None = None, augment: str | None = None,
+          stop_on: str = "loss") -> TrainingResult:
     """Train a compiled Keras model on patches with ``model.fit``; return a :class:`TrainingResult`.
 
     Parameters
@@ -449,7 +462,8 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         Compiled (the geonb builders compile).
     train_patches : PatchSet or (images, targets)
         Images ``(n, s, s, bands)`` float32 and one-hot targets ``(n, s, s, classes)`` (or class
-        codes ``(n, s, s)``). Pixels without a label weigh 0.
+        codes ``(n, s, s)``). Pixels without a label weigh 0. One-hot targets in a tuple need
+        ``classes=`` (their channels' codes; see below).
     val_patches : PatchSet or (images, targets), optional
         Validation patches (from other lakes than training); their loss is reported each epoch
         and drives early stopping.
@@ -468,8 +482,10 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
     overwrite : bool
         Start over even though ``checkpoint_dir`` holds a checkpoint.
     classes : sequence of int, optional
-        Class codes of the output channels, only needed for a model that carries none (the geonb
-        builders record them); must agree with the model's and the patches' classes. Recorded on the
+        Class codes of the output channels, needed for a model that carries none (the geonb
+        builders record them) and for one-hot targets given as a tuple ``(images, one_hot)`` (the
+        class code of each target channel, in order); must agree with the model's and the patches'
+        classes. Recorded on the
         model, saved with it and used by :func:`geonb.prediction.predict_scene`.
     seed : int or None
         ``keras.utils.set_random_seed(seed)``: on CPU the same seed gives the same weights.
@@ -477,6 +493,10 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         Keras' progress output (``"auto"``: a progress bar).
     callbacks : sequence of keras callbacks, optional
         Run after geonb's own (the checkpoint is written before any of them).
+    stop_on : {"loss", "accuracy"}
+        What early stopping watches on the validation patches: the (class-weighted) loss, or the
+        class-weighted pixel accuracy. With few validation polygons the loss is dominated by a few
+        confident mistakes and can stop far too early; the accuracy is the steadier choice there.
     augment : None or "d4"
         ``"d4"``: every training patch is seen under a random one of the 8 flips/rotations of the square
         (drawn anew each epoch, seeded), so the model learns that water is water whichever way the scene
@@ -492,7 +512,8 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
     BandMismatchError
         The patches' band count differs from the model's input.
     ClassCodeError
-        The labels hold classes the model does not output.
+        The labels hold classes the model does not output, or one-hot targets in a tuple come
+        without ``classes=``.
     ModelError
         A patch size the model cannot take, or resuming from another architecture's checkpoint.
     OutputExistsError
@@ -508,6 +529,8 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         raise InvalidParameterError(f"`epochs` must be an int >= 1, got {epochs!r}")
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise InvalidParameterError(f"`batch_size` must be an int >= 1, got {batch_size!r}")
+    if stop_on not in ("loss", "accuracy"):
+        raise InvalidParameterError(f"`stop_on` must be 'loss' or 'accuracy', got {stop_on!r}")
     if augment not in AUGMENTATIONS:
         raise InvalidParameterError(f"`augment` must be None or 'd4' (the 8 flips/rotations), got {augment!r}")
     if verbose not in ("auto", 0, 1, 2) or isinstance(verbose, bool):
@@ -518,13 +541,14 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         )
     keras = import_keras()
     codes = resolve_codes(model, classes, train_patches)
-    x, y = as_training_arrays(train_patches, model, classes=codes, name="train_patches")
+    # the caller's `classes`, not the resolved codes: a one-hot tuple must say its codes itself
+    x, y = as_training_arrays(train_patches, model, classes=classes, name="train_patches")
     set_class_codes(model, codes)  # the model carries its codes from here on (saved, checkpointed, predicted)
     cw = compute_class_weights(y, class_weight, codes)
     sw = pixel_weights(y, cw)
     validation_data = None
     if val_patches is not None:
-        xv, yv = as_training_arrays(val_patches, model, classes=codes, name="val_patches")
+        xv, yv = as_training_arrays(val_patches, model, classes=classes, name="val_patches")
         validation_data = (xv, yv, pixel_weights(yv, cw))
     monitor = "val_loss" if validation_data is not None else "loss"
 
@@ -569,7 +593,9 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
 
     stopper = None
     if early_stopping is not None:
-        stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=int(early_stopping),
+        stop_monitor = monitor if stop_on == "loss" else monitor.replace("loss", "accuracy")
+        stopper = keras.callbacks.EarlyStopping(monitor=stop_monitor, mode="min" if stop_on == "loss" else "max",
+                                                patience=int(early_stopping),
                                                 restore_best_weights=True)
         cbs.append(stopper)
     timer = _make_timer(keras)

@@ -641,6 +641,8 @@ case("Scene-labels-over-255", A, ClassCodeError, "`labels`",
      lambda fx, out: _S(image=np.zeros((4, 5, 7)), labels=np.full((4, 5), 300)))
 case("Scene-labels-nan", A, ClassCodeError, "`labels`",
      lambda fx, out: _S(image=np.zeros((4, 5, 7)), labels=np.full((4, 5), np.nan)))
+case("Scene-labels-bool-mask", A, ClassCodeError, r"boolean mask.*np\.where\(mask, WATER, LAND\)",
+     lambda fx, out: _S(image=np.zeros((4, 5, 7)), labels=np.ones((4, 5), bool)))
 case("Scene-band_names-count", A, BandMismatchError, "`band_names`",
      lambda fx, out: _S(image=np.zeros((4, 5, 7)), band_names=("red", "green")))
 case("Scene-band_names-duplicate", A, BandMismatchError, "`band_names`",
@@ -780,6 +782,8 @@ case("one_hot-duplicate-classes", A, InvalidParameterError, "`classes`",
      lambda fx, out: _labels().one_hot(np.ones((3, 3), np.uint8), classes=(1, 1)))
 case("one_hot-no-classes", A, InvalidParameterError, "`classes`",
      lambda fx, out: _labels().one_hot(np.ones((3, 3), np.uint8), classes=()))
+case("remap_labels-bool-mask", A, ClassCodeError, r"boolean mask.*np\.where\(mask, WATER, LAND\)",
+     lambda fx, out: _labels().remap_labels(fx.labels == 1))
 case("parse_footprints-not-json", A, GeoJSONError, "GeoJSON|JSON",
      lambda fx, out: _labels().parse_footprints("{not json"))
 case("parse_footprints-empty-dict", A, GeoJSONError, "GeoJSON|type",
@@ -1008,6 +1012,23 @@ case("unclassified_breakdown-wrong-shape", A, ShapeMismatchError, "must match|sh
      lambda fx, out: _ev().unclassified_breakdown(np.ones((4, 4), np.uint8), _T))
 
 
+def _codes_prediction(codes, classes=None):
+    """A Prediction on the 3 x 3 grid of ``_T`` with channel codes ``codes`` (one-hot of ``classes``)."""
+    classes = np.full(_T.shape, codes[-1], np.uint8) if classes is None else classes
+    probs = (classes[..., None] == np.asarray(codes)).astype(np.float32)
+    return _pred().Prediction(probs, classes, tuple(codes), np.zeros(_T.shape, bool))
+
+
+case("scores-buildings-prediction-with-lakes-classes", A, ClassCodeError, r"class codes \(0, 1\).*classes=\(0, 1\)",
+     lambda fx, out: _ev().scores(_T, _codes_prediction((0, 1), (_T == 1).astype(np.uint8))))
+case("confusion-prediction-codes-not-scored", A, ClassCodeError, r"\[3\] are not among the scored `classes`",
+     lambda fx, out: _ev().confusion(_T, _codes_prediction((1, 2, 3), _T), classes=(1, 2)))
+case("unclassified_breakdown-buildings-prediction", A, ClassCodeError, r"`pred` carries class codes \(0, 1\)",
+     lambda fx, out: _ev().unclassified_breakdown(_codes_prediction((0, 1), (_T == 1).astype(np.uint8)), _T))
+case("unclassified_breakdown-prediction-without-absent-class", A, ClassCodeError, "no channel for `absent_class`",
+     lambda fx, out: _ev().unclassified_breakdown(_T, _T, _codes_prediction((1, 2), _T)))
+
+
 def _runs():
     import pandas as pd
 
@@ -1087,6 +1108,23 @@ case("load_model-text-file", A, ModelError, "keras|model file",
      lambda fx, out: _models().load_model(fx.text_keras))
 case("load_model-folder", A, ModelError, "folder", lambda fx, out: _models().load_model(fx.folder))
 case("load_model-a-tif", A, ModelError, "keras", lambda fx, out: _models().load_model(fx.image))
+
+
+def _keras_with_codes_entry(fx, codes) -> Path:
+    """A plain-saved water/land model with a geonb.json entry naming ``codes`` (as if edited by hand)."""
+    import zipfile
+
+    p = fx.root / f"codes_{'_'.join(map(str, codes))}.keras"
+    if not p.exists():
+        fx.model.save(fx.root / "plain_for_codes.keras")
+        shutil.copy(fx.root / "plain_for_codes.keras", p)
+        with zipfile.ZipFile(p, "a") as zf:
+            zf.writestr("geonb.json", json.dumps({"class_codes": list(codes)}))
+    return p
+
+
+case("load_model-file-codes-wrong-count", A, ClassCodeError, r"geonb.json entry of .* lists 3 class codes",
+     lambda fx, out: _models().load_model(_keras_with_codes_entry(fx, (1, 2, 3))))
 case("LogisticRegressionBaseline-predict-before-fit", A, ModelError, "fit",
      lambda fx, out: _models().LogisticRegressionBaseline().predict_proba(np.zeros((1, 8, 8, 7), np.float32)))
 case("AllLandBaseline-predict-before-fit", A, ModelError, "fit",
@@ -1094,6 +1132,13 @@ case("AllLandBaseline-predict-before-fit", A, ModelError, "fit",
 case("LogisticRegressionBaseline-fit-empty", A, InvalidParameterError, "data|empty|2 classes",
      lambda fx, out: _models().LogisticRegressionBaseline().fit(fx.patches.subset(np.zeros(
          len(fx.patches.images), bool))))
+case("LogisticRegressionBaseline-fit-labels-with-255", A, ClassCodeError, r"code 255.*nodata",
+     lambda fx, out: _models().LogisticRegressionBaseline().fit(
+         (fx.patches.images, np.where(np.arange(fx.patches.labels.size).reshape(fx.patches.labels.shape) % 7 == 0,
+                                      255, fx.patches.labels).astype(np.uint8))))
+case("AllLandBaseline-fit-labels-with-255", A, ClassCodeError, r"code 255.*nodata",
+     lambda fx, out: _models().AllLandBaseline().fit(
+         (fx.patches.images, np.where(fx.patches.labels == 1, 255, fx.patches.labels).astype(np.uint8))))
 case("LogisticRegressionBaseline-wrong-bands", A, BandMismatchError, "band",
      lambda fx, out: _models().LogisticRegressionBaseline().fit(fx.patches).predict_proba(
          np.zeros((1, 8, 8, 3), np.float32)))
@@ -1130,6 +1175,14 @@ case("predict_scene-wrong-bands", A, BandMismatchError, "band",
      lambda fx, out: _pred().predict_scene(fx.model, fx.scene.select_bands(("red", "green", "blue")),
                                            progress=False))
 case("context_radius-not-a-model", A, ModelError, "model", lambda fx, out: _pred().context_radius("abc"))
+case("Prediction-class-not-a-code", A, ClassCodeError, r"values \[7\].*class codes \(1, 2\)",
+     lambda fx, out: _pred().Prediction(np.zeros((2, 2, 2), np.float32), np.full((2, 2), 7, np.uint8), (1, 2),
+                                        np.zeros((2, 2), bool)))
+case("Prediction-probabilities-as-classes", A, InvalidParameterError, "integer class map",
+     lambda fx, out: _pred().Prediction(np.zeros((2, 2, 2), np.float32), np.full((2, 2), 0.5), (1, 2),
+                                        np.zeros((2, 2), bool)))
+case("class_map_nodata-0-and-255-are-codes", A, ClassCodeError, "both 0 and 255",
+     lambda fx, out: _pred().class_map_nodata(tuple(range(256))))
 
 
 def _train(fx, patches=None, **kw):
@@ -1161,6 +1214,15 @@ case("compute_class_weights-unknown-word", A, InvalidParameterError, "class_weig
 case("as_training_arrays-not-patches", A, InvalidParameterError, "train_patches",
      lambda fx, out: _training().as_training_arrays("abc", fx.model))
 case("default_classes-zero", A, ModelError, "classes=", lambda fx, out: _training().default_classes(0))
+case("train-one-hot-tuple-without-classes", A, ClassCodeError, r"one-hot targets.*pass classes=",
+     lambda fx, out: _train(fx, patches=(fx.patches.images, fx.patches.targets)))
+case("train-one-hot-tuple-classes-disagree", A, ClassCodeError, r"`classes`=\(2, 1\) disagrees",
+     lambda fx, out: _train(fx, patches=(fx.patches.images, fx.patches.targets), classes=(2, 1)))
+case("train-one-hot-val-tuple-without-classes", A, ClassCodeError, r"`val_patches` is a tuple",
+     lambda fx, out: _training().train(fx.model, fx.patches, (fx.patches.images, fx.patches.targets), epochs=1,
+                                       batch_size=4, verbose=0))
+case("StoredPrediction-class-0-without-nodata-mask", A, InvalidParameterError, r"`nodata_mask` is required",
+     lambda fx, out: _exp().StoredPrediction(np.zeros((2, 2), np.uint8), np.zeros((2, 2, 2), np.float32), (0, 1)))
 case("patch_size_sweep-size-zero", A, InvalidParameterError, "patch_size",
      lambda fx, out: _exp().patch_size_sweep(fx.dataset, [0], cache_dir=False, progress=False))
 case("patch_size_sweep-no-sizes", A, InvalidParameterError, "patch_sizes",
@@ -1334,6 +1396,10 @@ case("predict_raster-model-without-codes", A, ModelError, "classes=",
      lambda fx, out: _pr(fx, out, model=fx.plain_model), output=True)
 case("predict_raster-probabilities-folder", A, InvalidParameterError, "folder",
      lambda fx, out: _pr(fx, out, probabilities=out / "sub"), output=True)
+case("predict_raster-scale-word", A, InvalidParameterError, "`scale`",
+     lambda fx, out: _pr(fx, out, scale="big"), output=True)
+case("predict_raster-nodata-word", A, InvalidParameterError, "`nodata`",
+     lambda fx, out: _pr(fx, out, nodata="none"), output=True)
 case("train-checkpoint-dir-is-a-file", A, InvalidParameterError, "checkpoint_dir",
      lambda fx, out: _train(fx, checkpoint_dir=out / "old.json"), output=True)
 case("ExperimentResults-save-existing", A, (OutputExistsError, InvalidParameterError), "overwrite=True|folder",

@@ -430,3 +430,80 @@ def test_names_for_codes_that_are_not_scored_are_an_error():
         scores(t, t, names={7: "forest"})
     assert list(scores(t, t, names={0: "none", 1: "lake", 2: "shore"}).per_class.index) == [
         "lake", "shore", "class 3"]
+
+
+# -------------------------------------------------------------------------------------------
+# A prediction's own class codes (never reinterpreted as lakes codes)
+# -------------------------------------------------------------------------------------------
+def _buildings_prediction():
+    from geonb.prediction import Prediction
+
+    pb = np.array([[1, 1, 1, 0, 1, 1, 0, 0]], np.uint8)
+    pr = np.zeros((1, 8, 2), np.float32)
+    pr[0, np.arange(8), pb[0]] = 1
+    return Prediction(probabilities=pr, classes=pb, class_codes=(0, 1), nodata_mask=np.zeros((1, 8), bool))
+
+
+def test_a_buildings_prediction_is_not_scored_with_the_lakes_codes():
+    t = np.array([[0, 0, 0, 0, 1, 1, 1, 1]], np.uint8)
+    p = _buildings_prediction()
+    for f in (confusion, scores):
+        with pytest.raises(ClassCodeError, match=r"class codes \(0, 1\).*\[0\] are not among the scored `classes` "
+                                                 r"\(1, 2, 3\).*classes=\(0, 1\)"):
+            f(t, p)
+    with pytest.raises(ClassCodeError, match="lake 'a'.*not among the scored"):
+        per_lake_scores({"a": p}, {"a": t})
+    # with its own codes the numbers are scikit-learn's
+    s = scores(t, p, classes=(0, 1), positive=1, exclude=())
+    assert s.f1 == pytest.approx(f1_score(t.ravel(), p.classes.ravel()))  # 4/9, not the lakes reading's 2/3
+    assert s.f1 == pytest.approx(4 / 9)
+
+
+def test_prediction_codes_must_be_scored_classes_but_a_subset_is_fine():
+    from geonb.prediction import Prediction
+
+    t = np.array([[W, L, U]], np.uint8)
+    two = Prediction(np.zeros((1, 3, 2), np.float32), np.array([[W, L, L]], np.uint8), (W, L), np.zeros((1, 3), bool))
+    assert scores(t, two).confusion.tp == 1  # (1, 2) within the default (1, 2, 3)
+    three = Prediction(np.zeros((1, 3, 3), np.float32), np.array([[W, L, L]], np.uint8), (W, L, U),
+                       np.zeros((1, 3), bool))
+    with pytest.raises(ClassCodeError, match=r"\[3\] are not among the scored `classes` \(1, 2\)"):
+        scores(t, three, classes=(W, L))
+
+
+def test_a_prediction_with_class_0_scores_its_nodata_pixels_as_masked():
+    from geonb.prediction import Prediction
+
+    # buildings: nodata pixels hold 255 in the class map (0 is background); the mask says they are not scored
+    t = np.array([[0, 1, 1, 0]], np.uint8)
+    p = Prediction(np.zeros((1, 4, 2), np.float32), np.array([[0, 1, 255, 255]], np.uint8), (0, 1),
+                   np.array([[False, False, True, True]]))
+    c = confusion(t, p, classes=(0, 1), positive=1, exclude=())
+    assert c.excluded == {"masked": 2} and c.n_pixels == 2 and c.tp == 1 and c.tn == 1
+
+
+def test_unclassified_breakdown_reads_probabilities_by_the_predictions_own_codes():
+    from geonb.prediction import Prediction
+
+    labels = np.array([[W, L, U, U]], np.uint8)
+    probs = np.array([[[0.0, 0.9, 0.1], [0.0, 0.1, 0.9], [0.0, 0.8, 0.2], [0.0, 0.2, 0.8]]], np.float32)
+    codes = (U, W, L)  # channel 0 is unclassified, and the model never gives it any probability
+    cls = np.array(codes, np.uint8)[probs.argmax(-1)]
+    p = Prediction(probabilities=probs, classes=cls, class_codes=codes, nodata_mask=np.zeros((1, 4), bool))
+    for probabilities in ({"a": p}, [p], p):
+        pred = {"a": p} if isinstance(probabilities, dict) else ([p] if isinstance(probabilities, list) else p)
+        labs = {"a": labels} if isinstance(probabilities, dict) else ([labels] if isinstance(probabilities, list)
+                                                                      else labels)
+        b = unclassified_breakdown(pred, labs, probabilities)
+        assert b.absent_probability_mean == 0.0 and b.absent_probability_on_absent == 0.0
+    # a plain array is in `classes` order: the same numbers reordered give the same answer
+    b = unclassified_breakdown(cls, labels, probs[..., [1, 2, 0]])
+    assert b.absent_probability_mean == 0.0
+    # a prediction without a channel for the absent class cannot say what probability it gave it
+    two = Prediction(probs[..., 1:], np.array(codes[1:], np.uint8)[probs[..., 1:].argmax(-1)], (W, L),
+                     np.zeros((1, 4), bool))
+    with pytest.raises(ClassCodeError, match=r"class codes \(1, 2\) and no channel for `absent_class` 3"):
+        unclassified_breakdown(two, labels, two)
+    # a buildings prediction is not read as lakes codes
+    with pytest.raises(ClassCodeError, match=r"`pred` carries class codes \(0, 1\)"):
+        unclassified_breakdown(_buildings_prediction(), np.array([[1] * 8], np.uint8))

@@ -183,3 +183,15 @@ def test_a_patch_larger_than_every_validation_lake_trains_without_validation(lak
                                   cache_dir=tmp_path, progress=False)
     row = res.table.iloc[0]
     assert row["n_val_patches"] == 0 and row["n_train_patches"] > 0 and row["n_test_lakes"] > 0
+
+
+def test_stored_prediction_needs_the_nodata_mask_when_0_is_a_class():
+    probs = np.zeros((1, 3, 2), np.float32)
+    classes = np.array([[0, 1, 0]], np.uint8)
+    with pytest.raises(InvalidParameterError, match=r"`nodata_mask` is required: 0 is one of the class codes \(0, 1\)"):
+        ex.StoredPrediction(classes, probs, (0, 1))
+    mask = np.array([[False, False, True]])
+    assert ex.StoredPrediction(classes, probs, (0, 1), mask).nodata_mask.tolist() == mask.tolist()
+    # lakes codes: class 0 is no data, as before
+    lakes = ex.StoredPrediction(np.array([[NODATA, 1, 2]], np.uint8), probs, (1, 2))
+    assert lakes.nodata_mask.tolist() == [[True, False, False]]

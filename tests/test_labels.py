@@ -62,6 +62,21 @@ def test_remap_labels_refuses_values_that_are_not_codes(values, shown):
     assert shown in msg and "label_map=" in msg and "label_map={-1: NODATA, 0: LAND, 1: WATER}" in msg
 
 
+def test_remap_labels_refuses_a_boolean_mask_without_a_label_map():
+    from geonb.scene import Scene
+
+    mask = np.array([[True, False], [False, True]])
+    with pytest.raises(ClassCodeError, match=r"boolean mask.*np\.where\(mask, WATER, LAND\)"):
+        remap_labels(mask)
+    # Scene takes its labels through remap_labels: True must not become WATER and False "no label"
+    with pytest.raises(ClassCodeError, match=r"`labels` is a boolean mask"):
+        Scene(np.zeros((2, 2, 3), np.float32), labels=mask)
+    # said explicitly, it is fine
+    assert remap_labels(mask, {1: WATER, 0: LAND}).tolist() == [[WATER, LAND], [LAND, WATER]]
+    assert Scene(np.zeros((2, 2, 3), np.float32), labels=np.where(mask, WATER, LAND)).labels.tolist() == \
+        [[WATER, LAND], [LAND, WATER]]
+
+
 def test_remap_labels_integer_valued_floats_are_codes():
     assert remap_labels(np.array([[1.0, 2.0], [3.0, 0.0]], np.float64)).tolist() == [[1, 2], [3, 0]]
 

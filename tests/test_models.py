@@ -335,6 +335,46 @@ def test_fitting_one_hot_arrays_needs_the_codes():
     assert LogisticRegressionBaseline().fit((ps.images, ps.labels)).classes_ == (WATER, LAND)
 
 
+def test_codes_taken_from_integer_labels_refuse_255_and_warn_on_unknown_codes():
+    import warnings
+
+    from geonb.errors import GeonbWarning
+
+    ps = _patchset((WATER, LAND))
+    filled = ps.labels.copy()
+    filled[:, 0, 0] = 255  # an undeclared fill value: must not become a third class
+    for baseline in (LogisticRegressionBaseline(), AllLandBaseline()):
+        with pytest.raises(ClassCodeError, match=r"code 255.*usually a file's nodata.*255: NODATA"):
+            baseline.fit((ps.images, filled))
+    odd = ps.labels.copy()
+    odd[odd == LAND] = 7  # a code no geonb scheme has: accepted, but said
+    with pytest.warns(GeonbWarning, match=r"\(1, 7\) were taken from the labels.*\[7\].*classes="):
+        lr = LogisticRegressionBaseline().fit((ps.images, odd))
+    assert lr.classes_ == (WATER, 7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # declared codes, or lakes codes: no warning
+        assert LogisticRegressionBaseline().fit((ps.images, odd), classes=(WATER, 7)).classes_ == (WATER, 7)
+        assert LogisticRegressionBaseline().fit((ps.images, ps.labels)).classes_ == (WATER, LAND)
+
+
+def test_load_model_says_when_wrong_codes_came_from_the_file(tmp_path):
+    import json
+    import shutil
+    import zipfile
+
+    model = build_lakes_fcn(8, bands=3, classes=(WATER, LAND))
+    model.save(tmp_path / "plain.keras")
+    shutil.copy(tmp_path / "plain.keras", tmp_path / "bad.keras")
+    with zipfile.ZipFile(tmp_path / "bad.keras", "a") as zf:
+        zf.writestr("geonb.json", json.dumps({"class_codes": [1, 2, 3]}))
+    with pytest.raises(ClassCodeError, match=r"geonb.json entry of .*bad.keras' lists 3 class codes \(1, 2, 3\) but "
+                                             r"the model in it has 2 output channels") as info:
+        load_model(tmp_path / "bad.keras")
+    assert "`classes` lists" not in str(info.value)  # the caller passed no classes
+    with pytest.raises(ClassCodeError, match=r"`classes` lists 3 codes"):  # the caller's own codes: said so
+        load_model(tmp_path / "plain.keras", classes=(1, 2, 3))
+
+
 # ---- Real files nobody here made: geonb's LR baseline equals plain scikit-learn on the same pixels ------
 def _split_by_polygon(features, seed=0):
     """Half of each class's polygons (seeded) for training, the rest for testing."""

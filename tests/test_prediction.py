@@ -190,3 +190,91 @@ def test_predict_raster_bad_input_file_is_a_geonb_error(tmp_path, fcn):
     (tmp_path / "junk.tif").write_bytes(b"not a raster")
     with pytest.raises(RasterReadError, match="cannot be opened"):
         predict_raster(fcn, tmp_path / "junk.tif", tmp_path / "p.tif", progress=False)
+
+
+# -------------------------------------------------------------------------------------------
+# Trusting data we did not make: class code 0 of a model, scale/nodata of the input raster
+# -------------------------------------------------------------------------------------------
+def _buildings_scene(nodata_rows=2):
+    """A float scene coded like buildings (0 background, 1 building), a nodata stripe at the top."""
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0, 0.3, (20, 20, 3)).astype(np.float32)
+    lab = (img[..., 0] > 0.15).astype(np.uint8)
+    img[lab == 1] += 0.5
+    mask = np.zeros(lab.shape, bool)
+    mask[:nodata_rows] = True
+    img[mask] = 0
+    return Scene(img, labels=lab, nodata_mask=mask, crs="EPSG:32633", transform=TRANSFORM,
+                 band_names=("red", "green", "blue"))
+
+
+def test_class_code_0_of_a_model_is_never_read_as_nodata(tmp_path):
+    from geonb.prediction import class_map_nodata
+
+    sc = _buildings_scene()
+    lr = LogisticRegressionBaseline().fit((sc.image[None], sc.labels[None]), classes=(0, 1))
+    p = predict_scene(lr, sc, progress=False)
+    assert p.class_codes == (0, 1)
+    assert (p.classes[sc.nodata_mask] == 255).all()  # not 0: 0 is background here
+    valid = ~sc.nodata_mask
+    assert (p.classes[valid] == sc.labels[valid]).all() and (p.classes[valid] == 0).sum() > 50
+    write_scene(sc, tmp_path / "img.tif", modis_int16=False)
+    predict_raster(lr, tmp_path / "img.tif", tmp_path / "pred.tif", progress=False)
+    with rasterio.open(tmp_path / "pred.tif") as ds:
+        classes, file_mask = ds.read(1), ds.read_masks(1) == 0
+        assert ds.nodata == 255
+    assert (file_mask == sc.nodata_mask).all()  # background pixels are data, nodata pixels are not
+    assert (classes == p.classes).all()
+    # a lakes model keeps 0 as the class map's nodata
+    assert class_map_nodata(LAKE_CLASSES) == NODATA == 0
+    with pytest.raises(ClassCodeError, match="both 0 and 255"):
+        class_map_nodata(tuple(range(256)))
+
+
+def test_prediction_refuses_class_values_it_does_not_have():
+    from geonb.prediction import Prediction
+
+    probs = np.zeros((1, 2, 2), np.float32)
+    with pytest.raises(ClassCodeError, match=r"values \[7\].*class codes \(1, 2\) nor its nodata value 0"):
+        Prediction(probs, np.array([[7, 1]], np.uint8), (1, 2), np.zeros((1, 2), bool))
+    with pytest.raises(ClassCodeError, match=r"values \[2\].*class codes \(0, 1\) nor its nodata value 255"):
+        Prediction(probs, np.array([[2, 1]], np.uint8), (0, 1), np.zeros((1, 2), bool))
+    with pytest.raises(InvalidParameterError, match="integer class map"):
+        Prediction(probs, np.array([[0.5, 1.0]]), (1, 2), np.zeros((1, 2), bool))
+    # the nodata value of the codes is accepted: 0 for lakes, 255 when 0 is a class
+    Prediction(probs, np.array([[0, 1]], np.uint8), (1, 2), np.array([[True, False]]))
+    Prediction(probs, np.array([[255, 0]], np.uint8), (0, 1), np.array([[True, False]]))
+
+
+def test_predict_raster_reads_with_the_training_scale(tmp_path):
+    """A model trained on read_scene(..., scale=0.0001) gets the same numbers through predict_raster."""
+    from rasterio.transform import from_origin
+
+    from geonb.scene import read_scene
+
+    rng = np.random.default_rng(0)
+    lab = np.full((24, 24), WATER, np.uint8)
+    lab[:, 12:] = LAND
+    img = (np.where(lab[None] == WATER, 300, 2500) + rng.integers(-100, 100, (3, 24, 24))).astype(np.int16)
+    img[0, 0, 0] = -28672  # an untagged MODIS fill value: masked, not a scale tag
+    tr = from_origin(0, 24, 1, 1)
+    prof = dict(driver="GTiff", height=24, width=24, crs="EPSG:32633", transform=tr)
+    with rasterio.open(tmp_path / "i.tif", "w", count=3, dtype="int16", **prof) as ds:
+        ds.write(img)
+    with rasterio.open(tmp_path / "l.tif", "w", count=1, dtype="uint8", **prof) as ds:
+        ds.write(lab[None])
+    with pytest.warns(UserWarning):
+        sc = read_scene(tmp_path / "i.tif", tmp_path / "l.tif", scale=0.0001)
+    lr = LogisticRegressionBaseline().fit((sc.image[None], sc.labels[None]))
+    with pytest.warns(UserWarning):
+        predict_raster(lr, tmp_path / "i.tif", tmp_path / "p.tif", progress=False, scale=0.0001)
+    with rasterio.open(tmp_path / "p.tif") as ds:
+        pred = ds.read(1)
+    expected = predict_scene(lr, sc, progress=False).classes
+    assert (pred == expected).all()
+    valid = ~sc.nodata_mask
+    assert (pred[valid] == lab[valid]).all() and (pred[sc.nodata_mask] == NODATA).all()
+    # nodata= reaches read_image too: declaring no nodata value keeps the fill pixel as data
+    predict_raster(lr, tmp_path / "i.tif", tmp_path / "p2.tif", progress=False, scale=0.0001, nodata=-1)
+    with rasterio.open(tmp_path / "p2.tif") as ds:
+        assert ds.read(1)[0, 0] != NODATA

@@ -95,8 +95,28 @@ def test_labels_with_classes_the_model_lacks(data):
     bad[0, 1, 1] = 5
     with pytest.raises(ClassCodeError, match="classes the model does not have"):
         train(build_lakes_fcn(8), (x, bad), verbose=0)
-    with pytest.raises(ClassCodeError, match="4 classes but the model outputs 3"):
-        train(build_lakes_fcn(8), (x, np.zeros(x.shape[:3] + (4,), np.float32)), verbose=0)
+    with pytest.raises(ClassCodeError, match=r"4 classes but the model outputs 3 \(class codes \(1, 2, 3\)\)"
+                                             r".*one_hot\(labels, \(1, 2, 3\)\)"):
+        train(build_lakes_fcn(8), (x, np.zeros(x.shape[:3] + (4,), np.float32)), classes=(1, 2, 3), verbose=0)
+
+
+def test_one_hot_tuple_needs_its_class_codes(data):
+    x, labels = data
+    model = build_lakes_fcn(8, classes=(WATER, LAND))
+    swapped = one_hot(labels, (LAND, WATER))  # channel 0 is land: taking the model's (WATER, LAND) would invert
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(ClassCodeError, match=r"one-hot targets.*pass classes=\(\.\.\.\).*\(1, 2\)"):
+        train(model, (x, swapped), epochs=1, verbose=0)
+    with pytest.raises(ClassCodeError, match=r"`classes`=\(2, 1\) disagrees with the model's own class codes"):
+        train(model, (x, swapped), epochs=1, verbose=0, classes=(LAND, WATER))
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights(), strict=True))  # not trained
+    # a one-hot validation tuple needs them too
+    with pytest.raises(ClassCodeError, match="`val_patches` is a tuple"):
+        train(model, (x, labels), (x, one_hot(labels, (WATER, LAND))), epochs=1, verbose=0)
+    # declared: trains, and the codes are the model's
+    result = train(model, (x, one_hot(labels, (WATER, LAND))), (x[:4], labels[:4]), epochs=1, batch_size=4,
+                   verbose=0, classes=(WATER, LAND))
+    assert result.epochs_run == 1 and model.geonb_class_codes == (WATER, LAND)
 
 
 def test_patch_size_the_model_cannot_take():

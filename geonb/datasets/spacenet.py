@@ -40,6 +40,7 @@ from geonb.errors import (
     InvalidParameterError,
     OutputExistsError,
 )
+from geonb.io import atomic_path
 from geonb.labels import (
     Footprints,
     _polygonal_part,
@@ -48,7 +49,7 @@ from geonb.labels import (
     polygons_to_geojson,
     rasterize_footprints,
 )
-from geonb.scene import Scene, atomic_path, read_image, write_raster
+from geonb.scene import Scene, read_image, write_raster
 
 #: Name of the generated sample dataset (folder under ``data/buildings/``).
 SAMPLE_NAME = "buildings-synthetic"

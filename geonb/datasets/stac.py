@@ -893,7 +893,7 @@ def _label_chip(remote: _Remote, lake: LakeRequest, grid: _Grid, chip_wgs84, cfg
 # Files: cache, dataset layout, catalog
 # -------------------------------------------------------------------------------------------
 def _write_json(path: Path, obj: Any, overwrite: bool = True) -> None:
-    from geonb.scene import atomic_path
+    from geonb.io import atomic_path
 
     with atomic_path(path, overwrite=overwrite) as tmp:
         tmp.write_text(json.dumps(obj, indent=1, sort_keys=False, default=str))

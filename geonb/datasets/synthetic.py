@@ -45,8 +45,9 @@ from scipy import ndimage
 
 from geonb.bands import MODIS_BAND_NAMES
 from geonb.errors import InvalidParameterError, OutputExistsError
+from geonb.io import atomic_path
 from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER, as_crs, grid_shape
-from geonb.scene import Scene, atomic_path, write_scene
+from geonb.scene import Scene, write_scene
 
 from .places import CLIMATES, PLACES, Place
 
