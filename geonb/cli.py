@@ -6,6 +6,8 @@ Commands
 ``geonb data fetch``      fetch real MODIS lakes from a STAC API (see README)
 ``geonb kernels install`` register the ``geonb`` and ``geonb (GPU)`` Jupyter kernels
 ``geonb info``            versions, backend, device report
+``geonb train``           train a model on your own raster and training polygons (split by polygon)
+``geonb predict``         predict a raster with a saved model: class map, probabilities, polygons
 
 Each subcommand is a small function that parses nothing itself and calls into geonb.
 """
@@ -66,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _register_data_fetch(data_sub)
     _register_kernels(sub)
+    _register_train_predict(sub)
     return parser
 
 
@@ -135,6 +138,117 @@ def _register_kernels(sub) -> None:
     pi.add_argument("--sys-prefix", action="store_true",
                     help="install into this environment (sys.prefix) instead of the user's folder")
     pi.set_defaults(func=_cmd_kernels_install)
+
+
+# ---- train / predict on your own raster (geonb.workflow, geonb.export) -----------------------
+def _cmd_train(args: argparse.Namespace) -> int:
+    from geonb.io import check_output_path
+    from geonb.models import save_model, set_model_info
+    from geonb.scene import read_scene
+    from geonb.workflow import add_indices, label_scene, score_on_scene, train_on_scene
+
+    out = Path(args.out)
+    if out.suffix != ".keras":
+        raise InvalidParameterError(f"`--out` must end with '.keras', got {str(out)!r}")
+    check_output_path(out, args.overwrite, name="--out")  # before the minutes of training
+    scene = read_scene(args.image, sensor=_sensor_arg(args.sensor))
+    print(f"read {scene!r}; bands {', '.join(scene.band_names)}"
+          f" (sensor: {scene.properties.get('sensor') or 'unknown'})")
+    if args.indices:
+        scene = add_indices(scene, args.indices)
+    labelled = label_scene(scene, args.labels, field=args.class_field, seed=args.seed)
+    print("classes:", ", ".join(f"{c}={n}" for c, n in zip(labelled.scheme.codes, labelled.scheme.names,
+                                                         strict=True)))
+    print(labelled.counts().to_string())
+    fitted = train_on_scene(labelled, model=args.model, patch_size=args.patch_size, epochs=args.epochs,
+                            seed=args.seed, augment=None if args.no_augment else "d4", verbose=2)
+    print(f"trained {args.model} in {fitted.seconds:.0f} s ({fitted.epochs_run} epochs)")
+    test = score_on_scene(fitted, labelled, "test")
+    print("held-out polygons (test):")
+    print(test.per_class[["precision", "recall", "f1", "support"]].round(3).to_string())
+    set_model_info(fitted.model, sensor=scene.properties.get("sensor"), indices=list(args.indices or ()),
+                   class_field=args.class_field)
+    save_model(fitted.model, out, overwrite=args.overwrite)
+    print(f"saved {out}")
+    return 0
+
+
+def _sensor_arg(value: str | None):
+    return None if value in (None, "none") else value
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from geonb.classes import ClassScheme, scheme_for_codes
+    from geonb.export import export_prediction
+    from geonb.io import check_output_paths
+    from geonb.models import class_codes, load_model, model_info
+    from geonb.prediction import predict_scene
+    from geonb.scene import read_scene
+    from geonb.workflow import add_indices
+
+    outputs = {"classes": args.out, "probabilities": args.probabilities, "polygons": args.polygons}
+    check_output_paths({f"--{'out' if k == 'classes' else k}": v for k, v in outputs.items()}, args.overwrite)
+    model = load_model(args.model)
+    info = model_info(model)
+    scheme = ClassScheme.from_dict(info["scheme"]) if "scheme" in info else scheme_for_codes(class_codes(model))
+    indices = tuple(info.get("indices") or ())
+    wanted = [b for b in info.get("input_bands", []) if b not in indices] or None
+    sensor = _sensor_arg(args.sensor) if args.sensor != "auto" else (info.get("sensor") or "auto")
+    scene = read_scene(args.image, bands=wanted, sensor=sensor)
+    if indices:
+        scene = add_indices(scene, indices)
+    print(f"read {scene!r}; predicting {', '.join(scheme.names)}")
+    prediction = predict_scene(model, scene, progress=not args.quiet)
+    kinds = {k: v for k, v in outputs.items() if v is not None}
+    classes_wanted = None
+    if args.polygon_classes:
+        classes_wanted = [scheme.code(n) for n in args.polygon_classes]
+    written = export_prediction(prediction, scene, kinds, scheme=scheme, probabilities="probabilities" in kinds,
+                                polygons="polygons" in kinds, classes_wanted=classes_wanted,
+                                overwrite=args.overwrite)
+    counts = {scheme.name(c): int((prediction.classes == c).sum()) for c in scheme.codes}
+    print("pixels per class:", ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    for kind, path in written.items():
+        print(f"wrote {kind}: {path}")
+    return 0
+
+
+def _register_train_predict(sub) -> None:
+    from geonb.workflow import INDICES
+
+    p = sub.add_parser("train", help="train on your own raster and training polygons (split by polygon)",
+                       description="Train a model on IMAGE with the polygons in --labels (GeoJSON, any CRS; the "
+                                   "class in --class-field). Polygons are split 60/20/20 into train/val/test by "
+                                   "polygon; the test polygons' scores are printed; the model is saved with its "
+                                   "classes, bands and sensor.")
+    p.add_argument("image", help="a GeoTIFF (Landsat, Sentinel-2, MODIS or any raster)")
+    p.add_argument("--labels", required=True, help="training polygons (GeoJSON)")
+    p.add_argument("--class-field", default="class", help="the polygons' property holding the class name")
+    p.add_argument("--out", required=True, help="model file to write (.keras)")
+    p.add_argument("--model", choices=("fcn", "unet"), default="fcn", help="architecture (default: the study's FCN)")
+    p.add_argument("--patch-size", type=int, default=8, help="training patch side in pixels (default 8)")
+    p.add_argument("--epochs", type=int, default=60, help="most epochs (early stopping on the val polygons)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the polygon split, weights and augmentation")
+    p.add_argument("--sensor", default="auto", help="landsat5, landsat7, landsat8, sentinel2, modis, auto or none")
+    p.add_argument("--indices", nargs="*", choices=INDICES, default=(), help="spectral indices as extra inputs")
+    p.add_argument("--no-augment", action="store_true", help="no flips/rotations (D4) of the training patches")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing model file")
+    p.set_defaults(func=_cmd_train)
+
+    q = sub.add_parser("predict", help="predict a raster with a saved model: class map, probabilities, polygons",
+                       description="Predict IMAGE with MODEL (a .keras file saved by geonb train or save_model) and "
+                                   "write a Cloud-Optimized GeoTIFF class map with a colour table (and optionally "
+                                   "probabilities and class polygons with areas in km2), all or nothing.")
+    q.add_argument("model", help="the .keras model file")
+    q.add_argument("image", help="the GeoTIFF to predict (same sensor and bands as the training image)")
+    q.add_argument("--out", required=True, help="class map to write (.tif, a COG)")
+    q.add_argument("--probabilities", default=None, help="also write class probabilities to this .tif")
+    q.add_argument("--polygons", default=None, help="also write class polygons to this .geojson")
+    q.add_argument("--polygon-classes", nargs="*", default=None, help="classes to polygonise (default all)")
+    q.add_argument("--sensor", default="auto", help="sensor of IMAGE (default: the training image's)")
+    q.add_argument("--quiet", action="store_true", help="no progress bar")
+    q.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    q.set_defaults(func=_cmd_predict)
 
 
 def main(argv: list[str] | None = None) -> int:
