@@ -886,3 +886,87 @@ __all__ = [
     "lonlat_to_sinusoidal", "make_scene", "modis_transform", "plan_dataset", "smooth_field", "split_counts",
     "write_dataset",
 ]
+
+
+# -------------------------------------------------------------------------------------------
+# An own-raster example: one larger scene + hand-drawn-like training polygons (notebook 09)
+# -------------------------------------------------------------------------------------------
+#: File names of :func:`write_polygon_example`.
+EXAMPLE_IMAGE = "example_scene.tif"
+EXAMPLE_POLYGONS = "training_polygons.geojson"
+
+
+def example_polygons(scene: Scene, *, n_per_class: int = 12, seed: int = 0, names: dict | None = None):
+    """Small rectangles inside each class of ``scene.labels``, as a researcher draws training polygons.
+
+    Each rectangle (3-9 px a side) lies wholly inside one class, at least 2 px from other classes and
+    from nodata, and rectangles do not touch each other. Returns Footprints in the scene's CRS with a
+    ``class`` property (``names`` maps codes to names; default water/land).
+    """
+    from shapely.geometry import box
+
+    from geonb.labels import Footprints
+
+    if scene.labels is None:
+        raise InvalidParameterError("`scene` has no labels to draw polygons in")
+    names = names or {WATER: "water", LAND: "land"}
+    rng = np.random.default_rng(seed)
+    taken = np.zeros(scene.shape, bool)
+    geoms, props = [], []
+    t = scene.transform
+    for code, name in names.items():
+        inside = ndimage.binary_erosion((scene.labels == code) & ~scene.nodata_mask, iterations=2)
+        rr, cc = np.nonzero(inside)
+        placed, tries = 0, 0
+        while placed < n_per_class and tries < 2000 and len(rr):
+            tries += 1
+            k = rng.integers(len(rr))
+            h, w = rng.integers(3, 10, 2)
+            r0, c0 = rr[k] - h // 2, cc[k] - w // 2
+            if r0 < 0 or c0 < 0 or r0 + h > scene.shape[0] or c0 + w > scene.shape[1]:
+                continue
+            win = (slice(r0, r0 + h), slice(c0, c0 + w))
+            grown = (slice(max(0, r0 - 1), r0 + h + 1), slice(max(0, c0 - 1), c0 + w + 1))
+            if not inside[win].all() or taken[grown].any():
+                continue
+            taken[win] = True
+            x0, y0 = t * (c0, r0)
+            x1, y1 = t * (c0 + w, r0 + h)
+            geoms.append(box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+            props.append({"class": name})
+            placed += 1
+    return Footprints(geoms, props, crs=scene.crs)
+
+
+def write_polygon_example(folder: str | os.PathLike, *, seed: int = 0, size: int = 160,
+                          overwrite: bool = False) -> tuple[Path, Path]:
+    """Write a synthetic scene and training polygons to ``folder``: the offline default of notebook 09.
+
+    The scene is a synthetic MODIS lake (7 bands, int16 x 0.0001, sinusoidal CRS) near Lake Mälaren;
+    the polygons (GeoJSON, lon/lat, property ``class`` = ``water``/``land``) are small rectangles inside
+    each class, like polygons drawn by hand in QGIS. Both files are written as one set.
+
+    Returns
+    -------
+    (image path, polygons path)
+    """
+    from geonb.io import atomic_paths
+    from geonb.labels import polygons_to_geojson
+    from geonb.scene import write_scene as _write_scene
+
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 32 <= size <= 2048:
+        raise InvalidParameterError(f"`size` must be an int in 32..2048 pixels, got {size!r}")
+    folder = Path(folder)
+    image_path, poly_path = folder / EXAMPLE_IMAGE, folder / EXAMPLE_POLYGONS
+    recipe = SceneRecipe(int(size), int(size), climate="temperate", condition="clear", layout="lake",
+                         water_target=0.3)
+    scene = make_scene(recipe, seed=seed, transform=modis_transform(17.2, 59.4, int(size), int(size)),
+                       name="synthetic lake (example)")
+    fp = example_polygons(scene, seed=seed)
+    geojson = json.dumps(polygons_to_geojson(fp))
+    with atomic_paths([image_path, poly_path], overwrite, names=["image", "polygons"]) as (tmp_img, tmp_poly):
+        tmp_img.unlink()
+        _write_scene(Scene(scene.image, band_names=scene.band_names, crs=scene.crs, transform=scene.transform,
+                           nodata_mask=scene.nodata_mask, name=scene.name), tmp_img)
+        tmp_poly.write_text(geojson)
+    return image_path, poly_path
