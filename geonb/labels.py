@@ -883,6 +883,8 @@ def split_polygons(polygons, *, field: str = "class", fractions=None, seed: int 
             counts[k] += 1
             rest -= 1
         wanted = [k for k in order if fractions[k] > 0]
+        if n < len(wanted):  # too few polygons for every split: train first, then test, then val
+            counts = {k: int(k in wanted[:n]) for k in names}
         for k in wanted:  # at least one polygon per split when the class has enough
             if counts[k] == 0 and n >= len(wanted):
                 donor = max(wanted, key=lambda d: counts[d])

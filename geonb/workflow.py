@@ -94,7 +94,11 @@ def scheme_from_polygons(polygons: Footprints, field: str = "class") -> ClassSch
     WATER), then the others in alphabetical order, numbered 1, 2, 3..."""
     names = sorted({str(p[field]) for p in polygons.properties if p.get(field) is not None})
     if not names:
-        raise InvalidParameterError(f"no polygon has a {field!r} property, so there are no classes")
+        found = sorted({k for p in polygons.properties for k in p})
+        raise InvalidParameterError(
+            f"`field` {field!r} is not a property of the polygons (their properties: {found}), so there are no "
+            "classes; pass the property that holds the class name as field="
+        )
     names.sort(key=lambda n: (n.lower() != "water", n))
     return ClassScheme.from_names(names)
 
@@ -229,9 +233,9 @@ def _patches(labelled: LabelledScene, split: str, size: int, stride: int):
                                min_labelled=1)
 
 
-def train_on_scene(labelled: LabelledScene, *, model: str = "fcn", patch_size: int = 16, stride: int | None = None,
-                   epochs: int = 40, batch_size: int = 32, seed: int = 0, augment: str | None = "d4",
-                   early_stopping: int | None = 10, stop_on: str = "accuracy", class_weight="balanced",
+def train_on_scene(labelled: LabelledScene, *, model: str = "fcn", patch_size: int = 8, stride: int | None = None,
+                   epochs: int = 60, batch_size: int = 32, seed: int = 0, augment: str | None = "d4",
+                   early_stopping: int | None = 20, stop_on: str = "accuracy", class_weight="balanced",
                    learning_rate: float = 3e-4, verbose: str | int = 0) -> SceneModel:
     """Train one model on the training polygons of a :class:`LabelledScene`.
 
@@ -244,8 +248,9 @@ def train_on_scene(labelled: LabelledScene, *, model: str = "fcn", patch_size: i
         Windows cut around the labelled pixels (default stride: half a patch); windows without a
         labelled pixel are left out (sparse labels).
     epochs, batch_size, learning_rate : training settings (Keras models)
-        Defaults measured on the real Landsat-5 and Sentinel-2 scenes: a learning rate of 3e-4 (1e-3
-        overfits a few polygons within a few epochs), at most 40 epochs.
+        Defaults measured on the real Landsat-5 and Sentinel-2 scenes (``benchmarks/bench_own_raster.py``):
+        a learning rate of 3e-4 (1e-3 overfits a few polygons within a few epochs), at most 60 epochs,
+        8 x 8 patches (16 x 16 did worse on the held-out polygons of both scenes).
     seed : int
         Seeds the weights, the batches and the augmentation.
     augment : "d4" or None
@@ -320,7 +325,7 @@ def score_on_scene(model, labelled: LabelledScene, split: str = "test", *, predi
 
 
 def compare_on_scene(scene: Scene, polygons, *, field: str = "class", models: Sequence[str] = SCENE_MODELS,
-                     seeds: Sequence[int] = (0, 1, 2), patch_size: int = 16, epochs: int = 40,
+                     seeds: Sequence[int] = (0, 1, 2), patch_size: int = 8, epochs: int = 60,
                      indices: Sequence[str] = (), augment: str | None = "d4", progress: bool = True,
                      **train_kwargs) -> pd.DataFrame:
     """Per-class F1 on held-out polygons for several models and seeds (each seed: a new polygon split).

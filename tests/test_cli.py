@@ -54,3 +54,64 @@ def test_data_generate_keeps_present_lakes_and_makes_what_is_missing(tmp_path, c
     assert "lakes datasets already in" in out
     assert list((tmp_path / "lakes" / "lakes-synthetic").iterdir()) == []  # untouched
     assert list((tmp_path / "buildings").rglob("*.geojson"))  # the buildings sample was missing: written
+
+
+# ---- geonb train / geonb predict on your own raster ---------------------------------------------------
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    from geonb.datasets.synthetic import write_polygon_example
+
+    return write_polygon_example(tmp_path_factory.mktemp("example"), size=64, seed=1)
+
+
+def test_train_then_predict_from_the_command_line(tmp_path, example, capsys):
+    import json
+
+    import rasterio
+
+    image, polygons = example
+    model = tmp_path / "m.keras"
+    assert main(["train", str(image), "--labels", str(polygons), "--out", str(model), "--epochs", "2",
+                 "--patch-size", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "1=water, 2=land" in out and "held-out polygons (test)" in out and model.exists()
+    outs = {"--out": tmp_path / "classes.tif", "--probabilities": tmp_path / "p.tif",
+            "--polygons": tmp_path / "water.geojson"}
+    args = ["predict", str(model), str(image), "--polygon-classes", "water", "--quiet"]
+    assert main(args + [x for kv in outs.items() for x in (kv[0], str(kv[1]))]) == 0
+    with rasterio.open(outs["--out"]) as ds, rasterio.open(image) as src:
+        assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        assert ds.crs == src.crs and ds.transform == src.transform
+        assert ds.tags()["CLASS_1"] == "water" and ds.colormap(1)[1][:3] == (0x1f, 0x5f, 0xbf)
+        classes = ds.read(1)
+    with rasterio.open(outs["--probabilities"]) as ds:
+        assert ds.count == 2
+    features = json.loads(outs["--polygons"].read_text())["features"]
+    assert features and {f["properties"]["class"] for f in features} == {"water"}
+    assert sum(f["properties"]["pixels"] for f in features) == int((classes == 1).sum())
+    # the same outputs again: refused as a set, nothing changed
+    before = {k: v.read_bytes() for k, v in outs.items()}
+    assert main(args + [x for kv in outs.items() for x in (kv[0], str(kv[1]))]) == 2
+    assert "overwrite" in capsys.readouterr().err
+    assert {k: v.read_bytes() for k, v in outs.items()} == before
+
+
+def test_train_refuses_bad_arguments_before_training(tmp_path, example, capsys):
+    image, polygons = example
+    (tmp_path / "old.keras").write_bytes(b"mine")
+    assert main(["train", str(image), "--labels", str(polygons), "--out", str(tmp_path / "old.keras")]) == 2
+    assert "overwrite" in capsys.readouterr().err and (tmp_path / "old.keras").read_bytes() == b"mine"
+    assert main(["train", str(image), "--labels", str(polygons), "--out", str(tmp_path / "m.h5")]) == 2
+    assert ".keras" in capsys.readouterr().err
+    assert main(["train", str(image), "--labels", str(polygons), "--class-field", "kind",
+                 "--out", str(tmp_path / "m.keras")]) == 2
+    assert "kind" in capsys.readouterr().err
+    assert not (tmp_path / "m.keras").exists()
+
+
+def test_predict_refuses_one_path_twice(tmp_path, example, capsys):
+    image, _ = example
+    assert main(["predict", str(tmp_path / "none.keras"), str(image), "--out", str(tmp_path / "a.tif"),
+                 "--probabilities", str(tmp_path / "a.tif")]) == 2
+    assert "same file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

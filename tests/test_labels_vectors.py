@@ -551,3 +551,28 @@ def test_footprint_inputs_that_would_be_truncated_or_thresholded_are_refused():
     fc_bad_crs = fc(feat(SQUARE), crs_member={"type": "name", "properties": {"name": "EPSG:99999"}})
     with pytest.raises(CRSError, match="'EPSG:99999'"):
         parse_footprints(fc_bad_crs)
+
+
+def test_split_polygons_is_by_polygon_seeded_and_stratified():
+    from shapely.geometry import box
+
+    from geonb.labels import Footprints, split_polygons
+
+    names = ["water"] * 5 + ["land"] * 10 + ["rare"] * 2
+    fp = Footprints([box(i, 0, i + 1, 1) for i in range(len(names))], [{"class": n} for n in names],
+                    crs="EPSG:32633")
+    parts = split_polygons(fp, seed=3)
+    assert sum(len(p) for p in parts.values()) == len(names)
+    seen = [g.wkb for p in parts.values() for g in p.geometries]
+    assert len(seen) == len(set(seen))  # no polygon in two splits
+    for split in ("train", "val", "test"):  # a class with >= 3 polygons is in every split
+        assert {"water", "land"} <= {p["class"] for p in parts[split].properties}
+        assert all(p["split"] == split for p in parts[split].properties)
+    rare = {s for s, p in parts.items() for q in p.properties if q["class"] == "rare"}
+    assert rare == {"train", "test"}  # 2 polygons: train first, then test
+    assert [g.wkb for g in split_polygons(fp, seed=3)["test"].geometries] == \
+        [g.wkb for g in parts["test"].geometries]
+    with pytest.raises(InvalidParameterError, match="summing to 1"):
+        split_polygons(fp, fractions={"train": 0.9, "test": 0.2})
+    with pytest.raises(GeoJSONError, match="no 'kind' property"):
+        split_polygons(fp, field="kind")

@@ -509,3 +509,17 @@ def test_band_subsets_by_a_single_name():
     assert full.select_bands("nir").band_names == ("nir",)  # not ('n', 'i', 'r')
     with pytest.raises(BandMismatchError, match="twice"):
         extract_patches(scene, 8, bands=("red", "red"))
+
+
+def test_min_labelled_keeps_every_window_holding_a_labelled_pixel():
+    scene = make_scene(32, 32)
+    sparse = np.zeros((32, 32), np.uint8)
+    sparse[2, 3] = WATER  # one labelled pixel in the first window, one in the last
+    sparse[30, 29] = LAND
+    from dataclasses import replace
+
+    ps = extract_patches(replace(scene, labels=sparse), 8, min_labelled=1)
+    assert len(ps) == 2 and ps.pruned == {0: 14}
+    assert (ps.labels > 0).sum(axis=(1, 2)).tolist() == [1, 1]
+    with pytest.raises(InvalidParameterError, match="min_labelled"):
+        extract_patches(scene, 8, min_labelled=-1)

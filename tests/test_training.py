@@ -225,3 +225,25 @@ def test_class_codes_follow_the_patches_and_reach_prediction():
     assert set(np.unique(pred.classes)) <= {WATER, LAND}  # not codes 0/1 (no data / water)
     with pytest.raises(ClassCodeError, match=r"disagrees with the model's own class codes \(1, 2\)"):
         train(build_lakes_fcn(8, classes=2), ps, classes=(LAND, WATER), epochs=1, verbose=0)
+
+
+def test_d4_is_the_eight_symmetries_of_the_square():
+    from geonb.training import d4
+
+    a = np.arange(9).reshape(1, 3, 3)
+    images = {d4(a, k).tobytes() for k in range(8)}
+    assert len(images) == 8  # all different
+    assert (d4(a, 0) == a).all()
+    for k in range(8):  # each has an inverse among them, and sums and shapes are kept
+        assert d4(a, k).shape == a.shape and d4(a, k).sum() == a.sum()
+        assert any((d4(d4(a, k), j) == a).all() for j in range(8))
+
+
+def test_d4_augmentation_trains_and_is_refused_when_unknown(data):
+    x, labels = data
+    result = train(build_lakes_fcn(8), (x, labels), epochs=2, augment="d4", verbose=0)
+    assert result.epochs_run == 2 and np.isfinite(result.history["loss"]).all()
+    with pytest.raises(InvalidParameterError, match="augment"):
+        train(build_lakes_fcn(8), (x, labels), epochs=1, augment="flip", verbose=0)
+    with pytest.raises(InvalidParameterError, match="stop_on"):
+        train(build_lakes_fcn(8), (x, labels), epochs=1, stop_on="f1", verbose=0)
