@@ -805,6 +805,40 @@ def rasterize_footprints(footprints, shape: tuple[int, int], transform, crs=None
 _OTHER_VECTOR_SUFFIXES = (".gpkg", ".shp", ".kml", ".gml", ".fgb", ".sqlite", ".zip", ".parquet", ".geoparquet")
 
 
+def _read_vector_file(path) -> Footprints:
+    """Polygons and their attributes from a GeoPackage, shapefile, FlatGeobuf... with pyogrio (GDAL/OGR)."""
+    import shapely
+
+    if not path.exists():
+        raise InvalidParameterError(f"`polygons` file {str(path)!r} does not exist; check the path")
+    try:
+        from pyogrio.errors import DataSourceError
+        from pyogrio.raw import read
+    except ImportError as exc:  # pragma: no cover - a declared dependency
+        raise InvalidParameterError(
+            f"reading {path.suffix} files needs pyogrio (pip install pyogrio), or convert to GeoJSON"
+        ) from exc
+    try:
+        meta, _, wkb, fields = read(path)
+    except DataSourceError as exc:
+        raise GeoJSONError(f"`polygons` file {str(path)!r} cannot be read as vector data ({exc})") from exc
+    names = list(meta.get("fields") or [])
+    geoms, props, skipped = [], [], 0
+    for i, blob in enumerate(wkb):
+        g = shapely.from_wkb(blob) if blob is not None else None
+        if g is None or g.is_empty or g.geom_type not in ("Polygon", "MultiPolygon"):
+            skipped += 1
+            continue
+        if not g.is_valid:
+            g = _polygonal_part(shapely.make_valid(g))
+        geoms.append(shapely.force_2d(g))
+        props.append({n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, (f[i] for f in fields),
+                                                                                    strict=True)})
+    if skipped:
+        warnings.warn(f"{skipped} features of {str(path)!r} are not polygons and were skipped", stacklevel=3)
+    return Footprints(geoms, props, crs=meta.get("crs") or None, n_skipped=skipped)
+
+
 def load_polygons(polygons, *, crs=None) -> Footprints:
     """Training polygons with their properties, from Footprints, a GeoJSON object/text or a GeoJSON path.
 
@@ -828,7 +862,7 @@ def split_polygons(polygons, *, field: str = "class", fractions=None, seed: int 
     Parameters
     ----------
     polygons : Footprints, GeoJSON dict/text or path
-        Polygons with a class in property ``field``.
+        Polygons with a class in property ``field`` (also a GeoPackage, shapefile or FlatGeobuf path).
     field : str
         The property holding the class (name or code).
     fractions : dict of split name to share, optional
@@ -918,10 +952,7 @@ def _label_polygons(polygons, crs) -> Footprints:
             return parse_footprints(text)
         path = Path(polygons)
         if path.suffix.lower() in _OTHER_VECTOR_SUFFIXES:
-            raise InvalidParameterError(
-                f"`polygons` {text!r} is a {path.suffix} file; geonb reads vector labels from GeoJSON only "
-                f"(no fiona/pyogrio). Convert it first, e.g. `ogr2ogr -f GeoJSON labels.geojson {path.name}`"
-            )
+            return _read_vector_file(path)
         from geonb.datasets.spacenet import read_footprints
 
         return read_footprints(path)

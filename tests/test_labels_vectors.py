@@ -463,8 +463,11 @@ def test_rasterize_labels_outside_the_scene_and_other_formats(tmp_path):
     with pytest.raises(CRSError, match="none of the 1 polygons overlaps the raster"):
         rasterize_labels(far, (10, 10), T1, UTM, label_map=CLASSES)
     assert not rasterize_labels(far, (10, 10), T1, UTM, label_map=CLASSES, require_overlap=False).any()
-    with pytest.raises(InvalidParameterError, match="ogr2ogr -f GeoJSON"):
+    with pytest.raises(InvalidParameterError, match="does not exist"):
         rasterize_labels(tmp_path / "train.gpkg", (10, 10), T1, UTM, label_map=CLASSES)
+    (tmp_path / "broken.gpkg").write_text("not a database")
+    with pytest.raises(GeoJSONError, match="cannot be read"):
+        rasterize_labels(tmp_path / "broken.gpkg", (10, 10), T1, UTM, label_map=CLASSES)
     with pytest.raises(InvalidParameterError, match="no polygons"):
         rasterize_labels(fc(), (10, 10), T1, UTM, label_map=CLASSES)
     with pytest.raises(CRSError, match="`crs` 'EPSG:99999'"):
@@ -576,3 +579,22 @@ def test_split_polygons_is_by_polygon_seeded_and_stratified():
         split_polygons(fp, fractions={"train": 0.9, "test": 0.2})
     with pytest.raises(GeoJSONError, match="no 'kind' property"):
         split_polygons(fp, field="kind")
+
+
+def test_geopackage_polygons_rasterize_as_their_geojson(realdata, tmp_path):
+    """A GeoPackage (QGIS' default) written from the real Sentinel-2 polygons gives the same labels."""
+    from pyogrio.raw import read, write
+
+    from geonb.scene import read_scene
+
+    folder = realdata / "sentinel2-obidos"
+    meta, _, geom, fields = read(folder / "training_polygons.geojson")
+    gpkg = tmp_path / "training.gpkg"
+    write(gpkg, geometry=geom, field_data=fields, fields=meta["fields"], crs="EPSG:4326", geometry_type="Polygon",
+          driver="GPKG")
+    scene = read_scene(folder / "S2_obidos_B1-B12_reflectance.tif")
+    lmap = {"water": 1, "forest": 2, "village": 3, "dryout": 4}
+    a = rasterize_labels(folder / "training_polygons.geojson", scene.shape, scene.transform, scene.crs,
+                         label_map=lmap, classes=(1, 2, 3, 4))
+    b = rasterize_labels(gpkg, scene.shape, scene.transform, scene.crs, label_map=lmap, classes=(1, 2, 3, 4))
+    assert (a == b).all() and (a > 0).sum() > 1000
