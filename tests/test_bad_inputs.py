@@ -1442,7 +1442,9 @@ case("install_kernels-unknown-backend", A, InvalidParameterError, "gpu_backend",
 # =============================================================================================
 A = "cli"
 case("cli-no-command", A, CLIFailure, "required", lambda fx, out: _run_cli([]))
-case("cli-unknown-command", A, CLIFailure, "invalid choice", lambda fx, out: _run_cli(["train"]))
+case("cli-unknown-command", A, CLIFailure, "invalid choice", lambda fx, out: _run_cli(["train-all"]))
+case("cli-train-without-arguments", A, CLIFailure, "required: image, --labels, --out",
+     lambda fx, out: _run_cli(["train"]))
 case("cli-info-extra-argument", A, CLIFailure, "unrecognized", lambda fx, out: _run_cli(["info", "--gpu"]))
 case("cli-generate-seed-word", A, CLIFailure, "--seed", lambda fx, out: _run_cli(
     ["data", "generate", "--root", str(out / "d"), "--seed", "abc"]), output=True)
@@ -1467,7 +1469,7 @@ case("cli-fetch-water-min-word", A, CLIFailure, "--water-min", lambda fx, out: _
 case("cli-kernels-unknown-backend", A, CLIFailure, "--gpu-backend",
      lambda fx, out: _run_cli(["kernels", "install", "--gpu-backend", "tf"]))
 case("cli-subprocess-unknown-command", A, CLIFailure, "invalid choice",
-     lambda fx, out: _subprocess_cli(["train"], out), output=True)
+     lambda fx, out: _subprocess_cli(["train-all"], out), output=True)
 case("cli-subprocess-generate-root-file", A, CLIFailure, "--root",
      lambda fx, out: _subprocess_cli(["data", "generate", "--root", str(out / "old.csv")], out), output=True)
 
