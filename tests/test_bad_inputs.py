@@ -1719,6 +1719,98 @@ def _tiny_prediction(fx):
     return _pred().Prediction(probs, fx.labels.copy(), (1, 2), np.zeros(fx.labels.shape, bool), name="tiny")
 
 
+A = "own raster"
+
+
+def _wf():
+    import geonb.workflow as m
+
+    return m
+
+
+def _cls():
+    import geonb.classes as m
+
+    return m
+
+
+def _exp_mod():
+    import geonb.export as m
+
+    return m
+
+
+def _polys(fx, props=None, shift=0.0):
+    """Two small squares (one water, one land) inside the tiny scene, in its CRS, as a GeoJSON dict."""
+    t = fx.transform
+    feats = []
+    for k, (r, c, name) in enumerate(((5, 5, "water"), (30, 30, "land"))):
+        x0, y0 = t * (c, r)
+        x1, y1 = t * (c + 4, r + 4)
+        x0, x1 = x0 + shift, x1 + shift
+        ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+        feats.append({"type": "Feature", "properties": (props or {}).get(k, {"class": name}),
+                      "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    return {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": fx.crs}}, "features": feats}
+
+
+case("ClassScheme-duplicate-codes", A, ClassCodeError, "distinct",
+     lambda fx, out: _cls().ClassScheme((1, 1), ("a", "b"), ("#000000", "#ffffff")))
+case("ClassScheme-colour-word", A, InvalidParameterError, "rrggbb",
+     lambda fx, out: _cls().ClassScheme((1, 2), ("a", "b"), ("blue", "#ffffff")))
+case("ClassScheme-names-string", A, InvalidParameterError, "sequence of class names",
+     lambda fx, out: _cls().ClassScheme.from_names("water"))
+case("ClassScheme-unknown-name", A, ClassCodeError, "not in this scheme",
+     lambda fx, out: _cls().LAKES.code("forest"))
+case("split_polygons-fractions-over-1", A, InvalidParameterError, "summing to 1",
+     lambda fx, out: _labels().split_polygons(_polys(fx), fractions={"train": 0.8, "test": 0.5}))
+case("split_polygons-missing-field", A, GeoJSONError, "no 'kind' property",
+     lambda fx, out: _labels().split_polygons(_polys(fx), field="kind"))
+case("split_polygons-seed-word", A, InvalidParameterError, "`seed`",
+     lambda fx, out: _labels().split_polygons(_polys(fx), seed="abc"))
+case("label_scene-not-a-scene", A, InvalidParameterError, "`scene`",
+     lambda fx, out: _wf().label_scene(fx.image_f, _polys(fx)))
+case("label_scene-polygons-elsewhere", A, CRSError, "overlap",
+     lambda fx, out: _wf().label_scene(fx.scene, _polys(fx, shift=5e6)))
+case("label_scene-field-missing", A, InvalidParameterError, "field",
+     lambda fx, out: _wf().label_scene(fx.scene, _polys(fx), field="kind"))
+case("label_scene-class-not-in-scheme", A, InvalidParameterError, "not in `scheme`",
+     lambda fx, out: _wf().label_scene(fx.scene, _polys(fx), scheme=_cls().ClassScheme.from_names(["water"])))
+case("label_scene-no-crs", A, InvalidParameterError, "no CRS",
+     lambda fx, out: _wf().label_scene(fx.scene_with(crs=None), _polys(fx)))
+case("add_indices-unknown", A, InvalidParameterError, "known indices",
+     lambda fx, out: _wf().add_indices(fx.scene, ("ndvi",)))
+case("add_indices-twice", A, InvalidParameterError, "already has a band",
+     lambda fx, out: _wf().add_indices(_wf().add_indices(fx.scene, ("ndwi",)), ("ndwi",)))
+case("train_on_scene-unknown-model", A, InvalidParameterError, "`model`",
+     lambda fx, out: _wf().train_on_scene(_wf().label_scene(fx.scene, _polys(fx)), model="random_forest"))
+case("train_on_scene-not-labelled", A, InvalidParameterError, "LabelledScene",
+     lambda fx, out: _wf().train_on_scene(fx.scene))
+case("compare_on_scene-no-seeds", A, InvalidParameterError, "`seeds`",
+     lambda fx, out: _wf().compare_on_scene(fx.scene, _polys(fx), seeds=(), progress=False))
+case("compare_on_scene-unknown-model", A, InvalidParameterError, "`models`",
+     lambda fx, out: _wf().compare_on_scene(fx.scene, _polys(fx), models=("svm",), progress=False))
+case("export-existing-class-map", A, OutputExistsError, "overwrite=True",
+     lambda fx, out: _exp_mod().export_prediction(_tiny_prediction(fx), fx.scene, {"classes": out / "old.tif"}),
+     output=True)
+case("export-same-path-twice", A, InvalidParameterError, "same file",
+     lambda fx, out: _exp_mod().export_prediction(_tiny_prediction(fx), fx.scene,
+                                                 {"classes": out / "a.tif", "probabilities": out / "a.tif"}),
+     output=True)
+case("cli-train-out-not-keras", A, CLIFailure, ".keras",
+     lambda fx, out: _run_cli(["train", str(fx.image), "--labels", str(fx.root / "none.geojson"),
+                               "--out", str(out / "model.h5")]), output=True)
+case("cli-train-existing-model", A, CLIFailure, "overwrite",
+     lambda fx, out: _run_cli(["train", str(fx.image), "--labels", str(fx.root / "none.geojson"),
+                               "--out", str(out / "old.keras")]), output=True)
+case("cli-predict-missing-model", A, CLIFailure, "does not exist",
+     lambda fx, out: _run_cli(["predict", str(out / "none.keras"), str(fx.image), "--out", str(out / "c.tif")]),
+     output=True)
+case("cli-predict-same-outputs", A, CLIFailure, "same file",
+     lambda fx, out: _run_cli(["predict", str(out / "none.keras"), str(fx.image), "--out", str(out / "c.tif"),
+                               "--polygons", str(out / "c.tif")]), output=True)
+
+
 A = "runtime"
 
 
