@@ -1151,3 +1151,254 @@ def plot_side_by_side(scene, prediction, axes=None, *, composite=("red", "green"
     if n == 5:
         plot_probability(water_score(prediction), ax=axes[4], threshold=threshold)
     return axes
+
+
+# ---- Your own raster: any class scheme (notebook 09) -----------------------------------------
+def _check_scheme(scheme, name: str = "scheme"):
+    from geonb.classes import ClassScheme
+    from geonb.errors import InvalidParameterError
+
+    if not isinstance(scheme, ClassScheme):
+        raise InvalidParameterError(
+            f"`{name}` must be a geonb.classes.ClassScheme (names and colours of the codes), got "
+            f"{type(scheme).__name__}; e.g. labelled.scheme or ClassScheme.from_names(['water', 'forest'])")
+    return scheme
+
+
+def plot_classes(classes, scheme, ax=None, *, title: str = "Classes", legend: bool = True):
+    """Draw a class map of any classes in its scheme's colours, with a legend of the scheme's names.
+
+    Parameters
+    ----------
+    classes : ndarray (rows, cols) of class codes, or a Prediction
+        Codes of ``scheme``; "no label / no data" pixels (0, or 255 when 0 is a class, as in
+        :func:`geonb.prediction.class_map_nodata`) are white.
+    scheme : geonb.classes.ClassScheme
+        The one source of names and colours (the same as maps and exported colour tables).
+    legend : bool
+        A legend of the classes present (all of the scheme's classes when none is).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> from geonb.classes import ClassScheme
+    >>> ax = plot_classes(np.array([[1, 2], [3, 0]], np.uint8), ClassScheme.from_names(["water", "forest", "cleared"]))
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['water', 'forest', 'cleared']
+    """
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    from geonb.classes import NODATA_COLOR
+    from geonb.prediction import class_map_nodata
+
+    scheme = _check_scheme(scheme)
+    if hasattr(classes, "classes") and not isinstance(classes, np.ndarray):
+        classes = classes.classes
+    fill = class_map_nodata(scheme.codes)
+    arr = _class_codes(classes, "classes", sorted({*scheme.codes, fill}))
+    # One colour per code 0..max (codes need not be contiguous): unused codes are white, never shown.
+    top = int(max(*scheme.codes, fill))
+    lut = [NODATA_COLOR] * (top + 1)
+    for code, color in zip(scheme.codes, scheme.colors, strict=True):
+        lut[code] = color
+    cmap = ListedColormap(lut, name="geonb_scheme")
+    norm = BoundaryNorm(np.arange(-0.5, top + 1.5), cmap.N)
+    ax = _get_ax(ax)
+    ax.imshow(np.asarray(arr, dtype=np.int32), cmap=cmap, norm=norm, interpolation="nearest")
+    _pixel_axes(ax, title)
+    if legend:
+        present = [c for c in scheme.codes if np.any(arr == c)] or list(scheme.codes)
+        # Beside the map, not on it: a class map has no empty corner to spare.
+        class_legend(ax, present, colors=scheme.colors_by_code, names=scheme.names_by_code, loc="upper left",
+                     bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+    return ax
+
+
+def plot_polygons(rgb, polygons, transform, crs=None, ax=None, *, by: str = "class", colors=None,
+                  title: str = "Training polygons", linewidth: float = 1.5, alpha: float = 0.35):
+    """Draw polygons over an image, filled and outlined in one colour per value of a property.
+
+    Parameters
+    ----------
+    rgb : ndarray (rows, cols, 3) in [0, 1], or None
+        The image (``geonb.bands.composite``); None draws the polygons only.
+    polygons : Footprints, or a sequence of Footprints (drawn together)
+        E.g. ``labelled.polygons.values()`` (each polygon carries its ``split``). Reprojected to ``crs``.
+    transform, crs
+        The image's grid.
+    by : str
+        The property that picks the colour: ``"class"`` (or the polygons' class field), ``"split"``.
+    colors : dict of value to "#rrggbb", optional
+        E.g. ``dict(zip(scheme.names, scheme.colors))`` or :data:`SPLIT_COLORS`; values without a
+        colour are drawn grey. Default: :data:`SPLIT_COLORS` for ``by="split"``, else grey.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        With a legend of each value and its number of polygons.
+    """
+    from affine import Affine
+    from matplotlib.collections import PolyCollection
+    from matplotlib.patches import Patch
+
+    from geonb.errors import InvalidParameterError
+    from geonb.labels import Footprints, footprints_to_pixels
+
+    if not isinstance(transform, Affine):
+        raise InvalidParameterError(f"`transform` must be an affine.Affine (scene.transform), got {transform!r}")
+    parts = [polygons] if isinstance(polygons, Footprints) else list(polygons) if polygons is not None else []
+    if not parts or not all(isinstance(p, Footprints) for p in parts):
+        raise InvalidParameterError("`polygons` must be Footprints (geonb.labels.load_polygons) or a sequence of "
+                                    f"them, got {type(polygons).__name__}")
+    colors = dict(SPLIT_COLORS if colors is None and by == "split" else colors or {})
+    alpha = _check_fraction(alpha, "alpha")
+    if rgb is not None:
+        rgb = _check_rgb(rgb)
+    groups: dict[str, list] = {}
+    for part in parts:
+        pixels = footprints_to_pixels(part, transform, crs)
+        for geom, props in zip(pixels, part.properties, strict=True):
+            groups.setdefault(str(props.get(by)), []).append(geom)
+    # Known values in the order of `colors` (class scheme or split order), then the others.
+    order = [v for v in map(str, colors) if v in groups] + sorted(v for v in groups if v not in map(str, colors))
+    ax = _get_ax(ax, figsize=(6, 6))
+    if rgb is not None:
+        ax.imshow(np.clip(np.asarray(rgb), 0, 1), interpolation="nearest")
+    handles = []
+    for value in order:
+        color = colors.get(value, "#808080")
+        # Pixel (0, 0) spans -0.5..0.5 in imshow: shift the pixel-corner coordinates by half a pixel.
+        rings = [r - 0.5 for r in _outline_segments(groups[value])]
+        ax.add_collection(PolyCollection(rings, facecolors=[_with_alpha(color, alpha)], edgecolors=[color],
+                                         linewidths=linewidth))
+        handles.append(Patch(facecolor=_with_alpha(color, alpha), edgecolor=color,
+                             label=f"{value} ({len(groups[value])})"))
+    if rgb is None:
+        ax.autoscale_view()
+        ax.invert_yaxis()
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize="small",
+              title=by)
+    _pixel_axes(ax, title)
+    return ax
+
+
+def _with_alpha(color: str, alpha: float) -> tuple[float, float, float, float]:
+    from matplotlib.colors import to_rgba
+
+    return to_rgba(color, alpha)
+
+
+def plot_class_histograms(pixel_table, scheme, bands=None, *, axes=None, bins: int = 60, xlabel: str | None = None,
+                          max_pixels: int = 200_000, seed: int = 0):
+    """Histograms of band values per class, in a class scheme's colours (any sensor, any classes).
+
+    Parameters
+    ----------
+    pixel_table : pandas.DataFrame
+        One row per labelled pixel: a ``label`` column of the scheme's codes and one column per band
+        (:func:`geonb.bands.pixel_table`).
+    scheme : geonb.classes.ClassScheme
+    bands : sequence of str, optional
+        Columns to draw (default every column but ``lake_id`` and ``label``).
+    xlabel : str, optional
+        What the values are (``"reflectance"``, ``"DN"``); index columns (``ndwi``, ``mndwi``) are
+        always labelled "index value". Default ``"value"``.
+    max_pixels : int
+        A random sample (seeded) of at most this many pixels is drawn.
+
+    Returns
+    -------
+    ndarray of Axes
+        One per band; each histogram is a density, so small classes stay visible.
+    """
+    from geonb.errors import BandMismatchError, InvalidParameterError
+
+    scheme = _check_scheme(scheme)
+    if not hasattr(pixel_table, "columns"):
+        raise InvalidParameterError(f"`pixel_table` must be a DataFrame (geonb.bands.pixel_table), "
+                                    f"got {type(pixel_table).__name__}")
+    _check_columns(pixel_table, ("label",), "pixel_table", "column")
+    available = [c for c in pixel_table.columns if c not in ("lake_id", "label")]
+    bands = list(available if bands is None else ([bands] if isinstance(bands, str) else bands))
+    missing = [b for b in bands if b not in pixel_table.columns]
+    if missing or not bands:
+        raise BandMismatchError(f"`bands` {missing or bands} are not band columns of the pixel table; it has "
+                                f"{available}")
+    if len(pixel_table) > max_pixels:
+        pixel_table = pixel_table.sample(max_pixels, random_state=seed)
+    if axes is None:
+        ncols = min(4, len(bands))
+        nrows = int(np.ceil(len(bands) / ncols))
+        fig, axes = _plt().subplots(nrows, ncols, figsize=(3.6 * ncols, 2.8 * nrows), squeeze=False,
+                                    constrained_layout=True)
+        for ax in axes.ravel()[len(bands):]:
+            ax.set_visible(False)
+        fig.suptitle("Values per band and class (labelled pixels)")
+    axes = np.atleast_1d(np.asarray(axes)).ravel()
+    labels = pixel_table["label"].to_numpy()
+    for ax, band in zip(axes, bands, strict=False):
+        values = pixel_table[band].to_numpy(dtype=float)
+        values_ok = values[np.isfinite(values)]
+        lo, hi = (np.percentile(values_ok, (0.5, 99.5)) if len(values_ok) else (0.0, 1.0))
+        edges = np.linspace(float(lo), float(hi) if hi > lo else float(lo) + 1e-3, bins + 1)
+        for code, name, color in zip(scheme.codes, scheme.names, scheme.colors, strict=True):
+            sel = values[(labels == code) & np.isfinite(values)]
+            if len(sel):
+                ax.hist(np.clip(sel, edges[0], edges[-1]), bins=edges, density=True, histtype="stepfilled",
+                        alpha=0.5, color=color, edgecolor=color, label=f"{name} ({len(sel):,} px)")
+        ax.set_title(band)
+        ax.set_xlabel("index value" if band in ("ndwi", "mndwi") else (xlabel or "value"))
+        ax.set_ylabel("density")
+    axes[0].legend(fontsize="small")
+    return axes
+
+
+def plot_scores_by_class(table, ax=None, *, metric: str = "f1", by: str = "model", title: str | None = None):
+    """A metric per class and model: bars = mean over seeds, error bars = ± 1 std, dots = each seed.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy, with columns ``class``, ``by`` (e.g. ``model``), ``metric`` and optionally ``seed``
+        (:func:`geonb.workflow.compare_on_scene`).
+    metric : str
+    by : str
+        One bar colour per value of this column (in the table's order).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    _check_columns(table, ("class",), "table", "column")
+    _check_columns(table, (by,), "table", "by")
+    _check_columns(table, (metric,), "table", "metric")
+    ax = _get_ax(ax, figsize=(7, 3.8))
+    classes = list(dict.fromkeys(table["class"].astype(str)))
+    groups = list(dict.fromkeys(table[by].astype(str)))
+    width = 0.8 / max(1, len(groups))
+    x = np.arange(len(classes))
+    palette = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf")
+    for i, g in enumerate(groups):
+        color = palette[i % len(palette)]
+        offset = x - 0.4 + width * (i + 0.5)
+        sub = table[table[by].astype(str) == g]
+        vals = [sub.loc[sub["class"].astype(str) == c, metric].astype(float).to_numpy() for c in classes]
+        means = np.array([v[np.isfinite(v)].mean() if np.isfinite(v).any() else np.nan for v in vals])
+        stds = np.array([v[np.isfinite(v)].std(ddof=1) if np.isfinite(v).sum() > 1 else 0.0 for v in vals])
+        ax.bar(offset, np.nan_to_num(means), width=width * 0.9, color=color, alpha=0.4, edgecolor=color,
+               label=f"{g} (mean)")
+        ax.errorbar(offset, means, yerr=stds, fmt="none", ecolor="0.2", capsize=3)
+        for xo, v in zip(offset, vals, strict=True):
+            ax.plot(np.full(len(v), xo), v, "o", color=color, ms=3.5)
+    ax.set_xticks(x, classes)
+    if metric in ("f1", "iou", "accuracy", "precision", "recall"):
+        ax.set_ylim(0, 1.05)
+    ax.set_xlabel("class")
+    ax.set_ylabel(metric.upper() if metric in ("f1", "iou") else metric)
+    ax.set_title(title or f"{metric.upper() if metric in ('f1', 'iou') else metric} per class on the held-out "
+                          "polygons")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=len(groups), frameon=False)
+    return ax

@@ -54,3 +54,45 @@ def test_notebook_executes_in_quick_profile(path, tmp_path, monkeypatch):
     out = ROOT / "build" / "notebooks"
     out.mkdir(parents=True, exist_ok=True)
     (out / "timings.txt").open("a").write(f"{path.stem}\t{elapsed:.1f} s\t{os.environ.get('GEONB_PROFILE')}\n")
+
+
+# ---- Notebook 09 on a real scene (parameters injected after the `parameters` cell, as papermill does) ----
+NOTEBOOK_09 = ROOT / "notebooks" / "09_your_own_raster.ipynb"
+
+
+def _inject_parameters(nb, values: dict) -> None:
+    """Insert a cell setting ``values`` right after the cell tagged ``parameters`` (papermill's convention)."""
+    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", []))
+    source = "\n".join(f"{name} = {value!r}" for name, value in values.items())
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(900)
+def test_notebook_09_runs_on_the_real_landsat5_scene(realdata, tmp_path, monkeypatch):
+    folder = realdata / "landsat5-tucurui"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent (the real Landsat-5 scene lives in ../shared/realdata)")
+    monkeypatch.setenv("GEONB_PROFILE", "quick")
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    monkeypatch.setenv("GEONB_BUILD", str(tmp_path / "build"))
+    nb = nbformat.read(NOTEBOOK_09, as_version=4)
+    _inject_parameters(nb, {"IMAGE": str(folder / "LT05_224063_19880814_B1-7.tif"),
+                            "LABELS": str(folder / "training_polygons.geojson"),
+                            "CLASS_FIELD": "class", "SENSOR": "landsat5"})
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
+    client.execute()
+    text = "\n".join(o.get("text", "") + json.dumps(o.get("data", {}))
+                     for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    errors = [o for c in nb.cells if c.cell_type == "code"
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors
+    # It really ran on the real scene: the sensor was taken as given, its four classes were found,
+    # and the exported files are the scene's (not the generated example's).
+    assert "landsat5" in text and "DN (Level-1 digital numbers" in text
+    assert all(name in text for name in ("water", "forest", "cleared", "fallen_dry"))
+    out = tmp_path / "build" / "09_your_own_raster"
+    assert (out / "LT05_224063_19880814_B1-7_classes.tif").is_file()
+    assert (out / "map.html").is_file()
+    assert not (tmp_path / "build" / "09_example").exists()
