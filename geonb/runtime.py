@@ -81,6 +81,13 @@ def import_keras():
         )
     import keras
 
+    if backend == "tensorflow":
+        # geonb predicts tiles of several sizes on purpose (scene edges, whole small scenes); TensorFlow's
+        # "triggered tf.function retracing" notes about that are noise in a notebook, so its Python logger
+        # shows errors only. Keras' own warnings are unaffected.
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
     return keras
 
 

@@ -968,5 +968,9 @@ def write_polygon_example(folder: str | os.PathLike, *, seed: int = 0, size: int
         tmp_img.unlink()
         _write_scene(Scene(scene.image, band_names=scene.band_names, crs=scene.crs, transform=scene.transform,
                            nodata_mask=scene.nodata_mask, name=scene.name), tmp_img)
+        import rasterio
+
+        with rasterio.open(tmp_img, "r+") as ds:  # say what it is, so sensor detection has a fact, not a guess
+            ds.update_tags(GEONB_SENSOR="modis", GEONB_SYNTHETIC="synthetic MODIS-like scene made by geonb")
         tmp_poly.write_text(geojson)
     return image_path, poly_path
