@@ -247,7 +247,9 @@ def predict_array(model, image: np.ndarray, *, nodata_mask: np.ndarray | None = 
                   desc: str = "tiles") -> np.ndarray:
     """Blended class probabilities ``(rows, cols, classes)`` float32 for an image ``(rows, cols, bands)``.
 
-    The workhorse of :func:`predict_scene` (see there for the parameters); nodata is not masked here.
+    The workhorse of :func:`predict_scene` and :func:`predict_raster` (see there for the parameters);
+    nodata is not masked here, but tiles without a valid pixel (all under ``nodata_mask``) are not sent
+    to the model: their pixels hold 0, and every valid pixel gets exactly what it would get otherwise.
     """
     bands, n_out, _ = model_io(model)
     image = np.asarray(image, dtype=np.float32)
@@ -291,6 +293,13 @@ def predict_array(model, image: np.ndarray, *, nodata_mask: np.ndarray | None = 
         padded = np.pad(padded, ((0, pr), (0, pc), (0, 0)), mode="reflect" if min(rows, cols) > 1 else "edge")
     prow, pcol = padded.shape[:2]
     windows = _tile_windows((prow, pcol), tile, stride)
+    if nodata_mask is not None and np.any(nodata_mask):
+        # a tile without one valid pixel only ever feeds nodata pixels: leave it out (identical result at
+        # every valid pixel; a mostly-fill tile over the ocean costs nothing)
+        valid = np.pad(~nodata_mask, ((0, pr), (0, pc)), constant_values=False)
+        windows = windows[[bool(valid[r:r + h, c:c + w].any()) for r, c, h, w in windows]]
+        if len(windows) == 0:
+            return np.zeros((rows, cols, n_out), dtype=np.float32)
     weight = blend_weights(tile[0], tile[1], ramp=max(1, min(tile) - stride))
     acc = np.zeros((prow, pcol, n_out), dtype=np.float32)
     wsum = np.zeros((prow, pcol), dtype=np.float32)
@@ -308,8 +317,9 @@ def predict_array(model, image: np.ndarray, *, nodata_mask: np.ndarray | None = 
         for k, (r, c, h, w) in enumerate(batch):
             acc[r:r + h, c:c + w] += probs[k] * weight[..., None]
             wsum[r:r + h, c:c + w] += weight
-    out = acc[:rows, :cols] / wsum[:rows, :cols, None]
-    return out
+    wsum = wsum[:rows, :cols, None]
+    # pixels no tile covered (nodata only, when tiles were skipped) get 0, not 0/0
+    return np.divide(acc[:rows, :cols], wsum, out=np.zeros((rows, cols, n_out), np.float32), where=wsum > 0)
 
 
 def _as_scene(scene) -> Scene:
@@ -387,12 +397,18 @@ def predict_scenes(model, scenes, **kwargs) -> Iterator[tuple[Scene, Prediction]
 # -------------------------------------------------------------------------------------------
 @dataclass
 class RasterPrediction:
-    """Paths written by :func:`predict_raster`."""
+    """Paths written by :func:`predict_raster`, and how much of the raster went through the model.
+
+    ``blocks_skipped`` blocks held no valid pixel and were not predicted; ``pixels_predicted`` counts
+    the pixels sent to the model (halos included), the work actually done.
+    """
 
     classes_path: Path
     probabilities_path: Path | None
     shape: tuple[int, int]
     blocks: int
+    blocks_skipped: int = 0
+    pixels_predicted: int = 0
 
 
 def context_radius(model, *, size: int = 96) -> int:
@@ -427,7 +443,8 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
                    class_names: Mapping[int, str] | None = None, progress: bool = True,
                    scale: float | Sequence[float] | str | None = "auto",
                    nodata: float | str | None = "auto", sensor: str | None = "auto",
-                   band_ids: Sequence[str] | None = None, product: str | None = None) -> RasterPrediction:
+                   band_ids: Sequence[str] | None = None, product: str | None = None,
+                   skip_nodata: bool = True) -> RasterPrediction:
     """Predict a GeoTIFF block by block and write a georeferenced class GeoTIFF (QGIS-ready).
 
     Only one block plus a halo of context (the model's measured context rounded up to 16 px, or
@@ -460,6 +477,10 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
     overwrite : bool
         Replace existing output files. The class map and the probabilities are written as a set:
         both are replaced, or neither.
+    skip_nodata : bool
+        Blocks (and, for size-free models, 128-px sub-tiles of a block) without a valid pixel are not
+        sent to the model; every valid pixel gets the same answer as with ``False`` (tested). A tile that
+        is mostly fill over the ocean then costs little more than its valid part.
     class_names : dict of class code to name, optional
         Names stored in the class map's tags and the probability bands' descriptions (default: the
         lake names for lake codes, else ``class <code>``).
@@ -551,23 +572,125 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
             if pdst is not None:
                 for i, n in enumerate(names, start=1):
                     pdst.set_band_description(i, f"probability of {n}")
-            for r, c, h, w in _progress(blocks, len(blocks), progress, "blocks"):
-                r0, c0 = max(0, r - halo), max(0, c - halo)
-                r1, c1 = min(rows, r + h + halo), min(cols, c + w + halo)
-                image, mask, _ = read_image(image_path, window=((r0, r1), (c0, c1)), bands=bands, **read_kw)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", UserWarning)
-                    probs = predict_array(model, image, nodata_mask=mask, patch_size=patch_size,
-                                          overlap=overlap, batch_size=batch_size)
-                sl = (slice(r - r0, r - r0 + h), slice(c - c0, c - c0 + w))
-                pred = _finish(probs[sl].copy(), codes, mask[sl])
-                win = rasterio.windows.Window(c, r, w, h)
-                dst.write(pred.classes, 1, window=win)
-                if pdst is not None:
-                    p = pred.probabilities
-                    p[pred.nodata_mask] = np.nan
-                    pdst.write(np.moveaxis(p, -1, 0), window=win)
-    return RasterPrediction(out_path, prob_path, (rows, cols), len(blocks))
+            stats = _run_blocks(
+                blocks, rows, cols, halo,
+                read=lambda r0, r1, c0, c1: read_image(image_path, window=((r0, r1), (c0, c1)), bands=bands,
+                                                       **read_kw)[:2],
+                predict=lambda image, mask: _predict_block(model, image, mask, patch_size, overlap, batch_size,
+                                                           whole_blocks, skip_nodata, halo),
+                write=lambda r, c, h, w, probs, mask: _write_block(dst, pdst, codes, r, c, h, w, probs, mask),
+                n_out=n_out, skip_nodata=skip_nodata, progress=progress)
+    return RasterPrediction(out_path, prob_path, (rows, cols), len(blocks), **stats)
+
+
+#: Side of the sub-tiles a partly valid block is cut into, so that its nodata parts are skipped too.
+SUB_TILE = 128
+
+
+def _aligned_start(lo: int, block_lo: int) -> int:
+    """``lo`` moved down to ``block_lo`` plus a multiple of 8: a sub-window then ends where the block's
+    window ends with the same size modulo 8, so the model pads it alike at the raster's far edges."""
+    return max(block_lo, block_lo + ((lo - block_lo) // 8) * 8)
+
+
+def _predict_block(model, image, mask, patch_size, overlap, batch_size, whole_blocks: bool, skip_nodata: bool,
+                   halo: int) -> tuple[np.ndarray, int]:
+    """Probabilities of one block window (core + halo) and the pixels sent to the model.
+
+    A size-free model predicts the whole window in one call; when ``skip_nodata`` and only some
+    ``SUB_TILE``-sized sub-tiles of the core hold valid pixels, each of those is predicted with its own
+    halo instead (the same context, so the same answer at every valid pixel) and the rest is skipped.
+    """
+    rows, cols = mask.shape
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        if not (whole_blocks and skip_nodata and mask.any()):
+            probs = predict_array(model, image, nodata_mask=mask, patch_size=patch_size, overlap=overlap,
+                                  batch_size=batch_size)
+            return probs, rows * cols
+        valid = ~mask
+        subs = [(r, c, min(SUB_TILE, rows - r), min(SUB_TILE, cols - c))
+                for r in range(0, rows, SUB_TILE) for c in range(0, cols, SUB_TILE)]
+        keep = [(r, c, h, w) for r, c, h, w in subs if valid[r:r + h, c:c + w].any()]
+        if len(keep) == len(subs):
+            probs = predict_array(model, image, nodata_mask=mask, patch_size=patch_size, overlap=overlap,
+                                  batch_size=batch_size)
+            return probs, rows * cols
+        windows = []
+        for r, c, h, w in keep:
+            r0, c0 = _aligned_start(r - halo, 0), _aligned_start(c - halo, 0)
+            windows.append((r, c, h, w, r0, c0, min(rows, r + h + halo), min(cols, c + w + halo)))
+        work = sum((r1 - r0) * (c1 - c0) for *_, r0, c0, r1, c1 in windows)
+        if work >= 0.8 * rows * cols:  # the halos would cost more than the skipped fill saves
+            probs = predict_array(model, image, nodata_mask=mask, patch_size=patch_size, overlap=overlap,
+                                  batch_size=batch_size)
+            return probs, rows * cols
+        n_out = model_io(model)[1]
+        probs = np.zeros((rows, cols, n_out), np.float32)
+        done = 0
+        for r, c, h, w, r0, c0, r1, c1 in windows:
+            sub = predict_array(model, image[r0:r1, c0:c1], nodata_mask=mask[r0:r1, c0:c1], patch_size="scene")
+            probs[r:r + h, c:c + w] = sub[r - r0:r - r0 + h, c - c0:c - c0 + w]
+            done += (r1 - r0) * (c1 - c0)
+        return probs, done
+
+
+def _write_block(dst, pdst, codes, r: int, c: int, h: int, w: int, probs, mask) -> None:
+    import rasterio
+
+    pred = _finish(probs, codes, mask)
+    win = rasterio.windows.Window(c, r, w, h)
+    dst.write(pred.classes, 1, window=win)
+    if pdst is not None:
+        p = pred.probabilities
+        p[pred.nodata_mask] = np.nan
+        pdst.write(np.moveaxis(p, -1, 0), window=win)
+
+
+def _run_blocks(blocks, rows: int, cols: int, halo: int, *, read, predict, write, n_out: int, skip_nodata: bool,
+                progress: bool) -> dict:
+    """Read, predict and write blocks as a pipeline: while the model works on one block, a reader thread
+    reads the next and a writer thread compresses and writes the last (GDAL releases the GIL for both),
+    so the cores do not wait for each other. Blocks are written in order, from one thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def window(block):
+        r, c, h, w = block
+        return max(0, r - halo), min(rows, r + h + halo), max(0, c - halo), min(cols, c + w + halo)
+
+    skipped, predicted = 0, 0
+    bar = _progress(None, len(blocks), progress, "blocks") if progress else None
+    with ThreadPoolExecutor(1, thread_name_prefix="geonb-read") as reader, \
+            ThreadPoolExecutor(1, thread_name_prefix="geonb-write") as writer:
+        pending_read = {}
+        for k in range(min(2, len(blocks))):
+            pending_read[k] = reader.submit(read, *window(blocks[k]))
+        last_write = None
+        for k, block in enumerate(blocks):
+            image, mask = pending_read.pop(k).result()
+            if k + 2 < len(blocks):
+                pending_read[k + 2] = reader.submit(read, *window(blocks[k + 2]))
+            r, c, h, w = block
+            r0, _, c0, _ = window(block)
+            sl = (slice(r - r0, r - r0 + h), slice(c - c0, c - c0 + w))
+            core_mask = np.ascontiguousarray(mask[sl])
+            if skip_nodata and core_mask.all():  # nothing valid: nodata and NaN are written, no model call
+                skipped += 1
+                probs = np.zeros(core_mask.shape + (n_out,), np.float32)
+            else:
+                full, done = predict(image, mask)
+                predicted += done
+                probs = np.ascontiguousarray(full[sl])
+            if last_write is not None:
+                last_write.result()  # surface a write error before going on
+            last_write = writer.submit(write, r, c, h, w, probs, core_mask)
+            if bar is not None:
+                bar.update(1)
+        if last_write is not None:
+            last_write.result()
+    if bar is not None:
+        bar.close()
+    return {"blocks_skipped": skipped, "pixels_predicted": predicted}
 
 
 class _Null:

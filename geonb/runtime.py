@@ -88,7 +88,45 @@ def import_keras():
         import logging
 
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
+        _match_tensorflow_threads()
     return keras
+
+
+#: Environment variables with which a user sets thread counts themselves (geonb then leaves them alone).
+THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+
+
+def available_cores() -> int:
+    """Cores this process may run on: its CPU affinity (``taskset``, a batch scheduler, a container), which
+    can be fewer than the machine's ``os.cpu_count()``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def _match_tensorflow_threads() -> dict:
+    """Size TensorFlow's thread pools to the cores this process may use, unless the user set them.
+
+    TensorFlow's default (0) sizes its intra-op pool from the machine's core count, which ignores a CPU
+    affinity set by a scheduler or container and then oversubscribes the allowed cores. One intra-op
+    thread per allowed core, and 2 inter-op threads (prediction runs one op graph at a time, while geonb's
+    reader and writer threads do the I/O). Returns what was set (empty when the user's settings stand or
+    TensorFlow had already started).
+    """
+    if any(os.environ.get(v) for v in THREAD_ENV):
+        return {}
+    import tensorflow as tf
+
+    cores = available_cores()
+    try:
+        if tf.config.threading.get_intra_op_parallelism_threads() == 0:
+            tf.config.threading.set_intra_op_parallelism_threads(cores)
+        if tf.config.threading.get_inter_op_parallelism_threads() == 0:
+            tf.config.threading.set_inter_op_parallelism_threads(min(2, cores))
+    except RuntimeError:  # TensorFlow already ran an op: its pools are fixed for this process
+        return {}
+    return {"intra_op": cores, "inter_op": min(2, cores)}
 
 
 @dataclass(frozen=True)

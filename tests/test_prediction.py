@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import rasterio
@@ -278,3 +280,67 @@ def test_predict_raster_reads_with_the_training_scale(tmp_path):
     predict_raster(lr, tmp_path / "i.tif", tmp_path / "p2.tif", progress=False, scale=0.0001, nodata=-1)
     with rasterio.open(tmp_path / "p2.tif") as ds:
         assert ds.read(1)[0, 0] != NODATA
+
+
+def _stripy_raster(tmp_path, rows=300, cols=280, seed=3):
+    """A raster with nodata stripes across block borders and halos, a fill 'ocean' and ragged land."""
+    rng = np.random.default_rng(seed)
+    img = rng.uniform(0.01, 0.4, (rows, cols, 7)).astype(np.float32)
+    mask = np.zeros((rows, cols), bool)
+    mask[:, 60:70] = True            # a stripe across the first block border (block 64)
+    mask[120:128, :] = True          # a horizontal stripe inside a halo
+    mask[200:, :150] = True          # a fill 'ocean' covering whole blocks and sub-tiles
+    rr, cc = np.mgrid[:rows, :cols]
+    mask |= ((rr - 250) ** 2 + (cc - 220) ** 2) < 20 ** 2  # a round hole
+    img[mask] = 0
+    path = tmp_path / "stripy.tif"
+    write_scene(Scene(img, nodata_mask=mask, crs="EPSG:32633", transform=TRANSFORM), path)
+    return path, mask
+
+
+@pytest.mark.parametrize("block", [64, 96, 512])
+def test_predict_raster_skipping_nodata_changes_no_valid_pixel(tmp_path, fcn, block):
+    src, mask = _stripy_raster(tmp_path)
+    a = predict_raster(fcn, src, tmp_path / "skip.tif", block=block, probabilities=True, progress=False)
+    b = predict_raster(fcn, src, tmp_path / "all.tif", block=block, probabilities=True, progress=False,
+                       skip_nodata=False)
+    assert a.pixels_predicted <= b.pixels_predicted  # never more work...
+    with rasterio.open(a.classes_path) as ca, rasterio.open(b.classes_path) as cb, \
+            rasterio.open(a.probabilities_path) as pa, rasterio.open(b.probabilities_path) as pb:
+        assert (ca.read(1) == cb.read(1)).all()  # ... the same class at every pixel
+        p, q = pa.read(), pb.read()
+    valid = ~mask
+    np.testing.assert_allclose(p[:, valid], q[:, valid], atol=1e-5)
+    assert np.isnan(p[:, mask]).all() and np.isnan(q[:, mask]).all()
+    if block == 64:
+        assert a.blocks_skipped > 0
+
+
+def test_predict_array_skips_tiles_without_valid_pixels(fcn):
+    sc = _scene(200, 180, nodata_rows=0)
+    mask = np.zeros(sc.shape, bool)
+    mask[:, :120] = True
+    zeroed = sc.image.copy()
+    zeroed[mask] = 0  # what the model sees under the mask either way
+    tiled = predict_scene(fcn, Scene(zeroed, nodata_mask=mask, crs=sc.crs, transform=sc.transform),
+                          patch_size=64, progress=False)
+    kept = predict_scene(fcn, Scene(zeroed, crs=sc.crs, transform=sc.transform), patch_size=64, progress=False)
+    valid = ~mask
+    np.testing.assert_allclose(tiled.probabilities[valid], kept.probabilities[valid], atol=1e-5)
+
+
+def test_tensorflow_threads_match_the_allowed_cores():
+    import subprocess
+    import sys
+
+    from geonb.runtime import THREAD_ENV, available_cores
+
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_ENV}
+    code = ("from geonb.runtime import import_keras; import_keras(); import tensorflow as tf; "
+            "print(tf.config.threading.get_intra_op_parallelism_threads(), "
+            "tf.config.threading.get_inter_op_parallelism_threads())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.split() == [str(available_cores()), str(min(2, available_cores()))]
+    env["OMP_NUM_THREADS"] = "1"  # a user's own setting stands
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert out.stdout.split() == ["0", "0"]
