@@ -151,12 +151,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if out.suffix != ".keras":
         raise InvalidParameterError(f"`--out` must end with '.keras', got {str(out)!r}")
     check_output_path(out, args.overwrite, name="--out")  # before the minutes of training
-    scene = read_scene(args.image, sensor=_sensor_arg(args.sensor))
+    extra = {k: v for k, v in (("band_ids", args.band_ids), ("product", args.product)) if v}
+    scene = read_scene(args.image, sensor=_sensor_arg(args.sensor), **extra)
     print(f"read {scene!r}; bands {', '.join(scene.band_names)}"
           f" (sensor: {scene.properties.get('sensor') or 'unknown'})")
     if args.indices:
         scene = add_indices(scene, args.indices)
-    labelled = label_scene(scene, args.labels, field=args.class_field, seed=args.seed)
+    from geonb.labels import load_polygons
+
+    polygons = load_polygons(args.labels, layer=args.layer) if args.layer else args.labels
+    labelled = label_scene(scene, polygons, field=args.class_field, seed=args.seed)
     print("classes:", ", ".join(f"{c}={n}" for c, n in zip(labelled.scheme.codes, labelled.scheme.names,
                                                          strict=True)))
     print(labelled.counts().to_string())
@@ -166,8 +170,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     test = score_on_scene(fitted, labelled, "test")
     print("held-out polygons (test):")
     print(test.per_class[["precision", "recall", "f1", "support"]].round(3).to_string())
-    set_model_info(fitted.model, sensor=scene.properties.get("sensor"), indices=list(args.indices or ()),
-                   class_field=args.class_field)
+    set_model_info(fitted.model, class_field=args.class_field)
     save_model(fitted.model, out, overwrite=args.overwrite)
     print(f"saved {out}")
     return 0
@@ -179,6 +182,7 @@ def _sensor_arg(value: str | None):
 
 def _cmd_predict(args: argparse.Namespace) -> int:
     from geonb.classes import ClassScheme, scheme_for_codes
+    from geonb.errors import BandMismatchError
     from geonb.export import export_prediction
     from geonb.io import check_output_paths
     from geonb.models import class_codes, load_model, model_info
@@ -188,21 +192,35 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     outputs = {"classes": args.out, "probabilities": args.probabilities, "polygons": args.polygons}
     check_output_paths({f"--{'out' if k == 'classes' else k}": v for k, v in outputs.items()}, args.overwrite)
+    for flag, path, suffixes in (("--out", args.out, (".tif", ".tiff")), ("--probabilities", args.probabilities,
+                                 (".tif", ".tiff")), ("--polygons", args.polygons, (".geojson", ".json"))):
+        if path is not None and Path(path).suffix.lower() not in suffixes:
+            raise InvalidParameterError(f"`{flag}` {path!r} must end with {' or '.join(suffixes)}")
     model = load_model(args.model)
     info = model_info(model)
     scheme = ClassScheme.from_dict(info["scheme"]) if "scheme" in info else scheme_for_codes(class_codes(model))
+    classes_wanted = [scheme.code(n) for n in args.polygon_classes] if args.polygon_classes else None
     indices = tuple(info.get("indices") or ())
     wanted = [b for b in info.get("input_bands", []) if b not in indices] or None
-    sensor = _sensor_arg(args.sensor) if args.sensor != "auto" else (info.get("sensor") or "auto")
-    scene = read_scene(args.image, bands=wanted, sensor=sensor)
+    # The new image's own sensor is detected (never assumed from the training image): the model's inputs are
+    # shared band names, found on any sensor that has them.
+    sensor = "auto" if args.sensor == "auto" and info.get("sensor") != "none" else _sensor_arg(
+        None if args.sensor == "auto" else args.sensor)
+    extra = {k: v for k, v in (("band_ids", args.band_ids), ("product", args.product)) if v}
+    scene = read_scene(args.image, bands=wanted, sensor=sensor, **extra)
+    trained_units, units = info.get("units"), scene.properties.get("units")
+    if trained_units and units and trained_units != units and not args.force:
+        raise BandMismatchError(
+            f"the model was trained on {trained_units!r} values but {args.image!r} reads as {units!r}; the model "
+            "would see numbers on another scale. Prepare the image like the training image (e.g. --product for "
+            "Collection-2 or Sentinel-2 scaling), or pass --force if you know they match"
+        )
     if indices:
         scene = add_indices(scene, indices)
-    print(f"read {scene!r}; predicting {', '.join(scheme.names)}")
+    print(f"read {scene!r} (sensor: {scene.properties.get('sensor') or 'unknown'}); predicting "
+          f"{', '.join(scheme.names)}")
     prediction = predict_scene(model, scene, progress=not args.quiet)
     kinds = {k: v for k, v in outputs.items() if v is not None}
-    classes_wanted = None
-    if args.polygon_classes:
-        classes_wanted = [scheme.code(n) for n in args.polygon_classes]
     written = export_prediction(prediction, scene, kinds, scheme=scheme, probabilities="probabilities" in kinds,
                                 polygons="polygons" in kinds, classes_wanted=classes_wanted,
                                 overwrite=args.overwrite)
@@ -224,12 +242,17 @@ def _register_train_predict(sub) -> None:
     p.add_argument("image", help="a GeoTIFF (Landsat, Sentinel-2, MODIS or any raster)")
     p.add_argument("--labels", required=True, help="training polygons (GeoJSON)")
     p.add_argument("--class-field", default="class", help="the polygons' property holding the class name")
+    p.add_argument("--layer", default=None, help="the layer of a GeoPackage that holds the polygons")
     p.add_argument("--out", required=True, help="model file to write (.keras)")
     p.add_argument("--model", choices=("fcn", "unet"), default="fcn", help="architecture (default: the study's FCN)")
     p.add_argument("--patch-size", type=int, default=8, help="training patch side in pixels (default 8)")
     p.add_argument("--epochs", type=int, default=60, help="most epochs (early stopping on the val polygons)")
     p.add_argument("--seed", type=int, default=0, help="seed of the polygon split, weights and augmentation")
     p.add_argument("--sensor", default="auto", help="landsat5, landsat7, landsat8, sentinel2, modis, auto or none")
+    p.add_argument("--band-ids", nargs="+", default=None, help="the file's bands as the sensor's ids, e.g. B1 B2 B3 "
+                                                                 "B4 B5 B7 (when they cannot be detected)")
+    p.add_argument("--product", default=None, help="the product's scaling, e.g. c2l2 (Landsat Collection-2 L2) or "
+                                                   "l2a (Sentinel-2), when the file does not say")
     p.add_argument("--indices", nargs="*", choices=INDICES, default=(), help="spectral indices as extra inputs")
     p.add_argument("--no-augment", action="store_true", help="no flips/rotations (D4) of the training patches")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model file")
@@ -245,7 +268,10 @@ def _register_train_predict(sub) -> None:
     q.add_argument("--probabilities", default=None, help="also write class probabilities to this .tif")
     q.add_argument("--polygons", default=None, help="also write class polygons to this .geojson")
     q.add_argument("--polygon-classes", nargs="*", default=None, help="classes to polygonise (default all)")
-    q.add_argument("--sensor", default="auto", help="sensor of IMAGE (default: the training image's)")
+    q.add_argument("--sensor", default="auto", help="sensor of IMAGE (default: detected from the file)")
+    q.add_argument("--band-ids", nargs="+", default=None, help="IMAGE's bands as the sensor's ids")
+    q.add_argument("--product", default=None, help="IMAGE's product scaling (c2l2, l2a, ...)")
+    q.add_argument("--force", action="store_true", help="predict even if IMAGE's units differ from the training")
     q.add_argument("--quiet", action="store_true", help="no progress bar")
     q.add_argument("--overwrite", action="store_true", help="replace existing output files")
     q.set_defaults(func=_cmd_predict)

@@ -805,8 +805,11 @@ def rasterize_footprints(footprints, shape: tuple[int, int], transform, crs=None
 _OTHER_VECTOR_SUFFIXES = (".gpkg", ".shp", ".kml", ".gml", ".fgb", ".sqlite", ".zip", ".parquet", ".geoparquet")
 
 
-def _read_vector_file(path) -> Footprints:
-    """Polygons and their attributes from a GeoPackage, shapefile, FlatGeobuf... with pyogrio (GDAL/OGR)."""
+def _read_vector_file(path, layer=None) -> Footprints:
+    """Polygons and their attributes from a GeoPackage, shapefile, FlatGeobuf... with pyogrio (GDAL/OGR).
+
+    A file with several layers needs ``layer`` (a GeoPackage often holds more than the training polygons).
+    """
     import shapely
 
     if not path.exists():
@@ -819,7 +822,17 @@ def _read_vector_file(path) -> Footprints:
             f"reading {path.suffix} files needs pyogrio (pip install pyogrio), or convert to GeoJSON"
         ) from exc
     try:
-        meta, _, wkb, fields = read(path)
+        from pyogrio import list_layers
+
+        layers = [str(name) for name, _ in list_layers(path)]
+        if layer is None and len(layers) > 1:
+            raise InvalidParameterError(
+                f"`polygons` file {str(path)!r} holds {len(layers)} layers {layers}; say which holds the training "
+                "polygons: geonb.labels.load_polygons(path, layer=...) (CLI: --layer)"
+            )
+        if layer is not None and str(layer) not in layers:
+            raise InvalidParameterError(f"`layer` {layer!r} is not in {str(path)!r}; its layers are {layers}")
+        meta, _, wkb, fields = read(path, layer=layer)
     except DataSourceError as exc:
         raise GeoJSONError(f"`polygons` file {str(path)!r} cannot be read as vector data ({exc})") from exc
     names = list(meta.get("fields") or [])
@@ -839,12 +852,21 @@ def _read_vector_file(path) -> Footprints:
     return Footprints(geoms, props, crs=meta.get("crs") or None, n_skipped=skipped)
 
 
-def load_polygons(polygons, *, crs=None) -> Footprints:
-    """Training polygons with their properties, from Footprints, a GeoJSON object/text or a GeoJSON path.
+def load_polygons(polygons, *, crs=None, layer: str | None = None) -> Footprints:
+    """Training polygons with their properties, from Footprints, a GeoJSON object/text or a vector file.
 
     ``crs`` reprojects them (:meth:`Footprints.to_crs`); GeoJSON without a ``crs`` member is lon/lat.
+    ``layer`` names the layer of a GeoPackage (or other multi-layer file) that holds them.
     """
-    fp = _label_polygons(polygons, None)
+    import os
+    from pathlib import Path
+
+    if layer is not None:
+        if not isinstance(polygons, (str, os.PathLike)) or Path(polygons).suffix.lower() not in _OTHER_VECTOR_SUFFIXES:
+            raise InvalidParameterError("`layer` is for a GeoPackage or other multi-layer vector file path")
+        fp = _read_vector_file(Path(polygons), layer)
+    else:
+        fp = _label_polygons(polygons, None)
     if crs is not None:
         crs = as_crs(crs, name="crs")
         fp = replace(fp, crs=crs) if fp.crs is None else fp.to_crs(crs)

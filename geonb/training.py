@@ -67,7 +67,8 @@ class TrainingResult:
         Epochs completed in total (including those before a resume).
     stopped_early : bool
     best_epoch : int or None
-        1-based epoch with the lowest monitored loss.
+        1-based epoch with the best monitored value (lowest loss, or highest accuracy with
+        ``stop_on="accuracy"``).
     epoch_seconds : list of float
         Wall time of each epoch run in this call.
     n_train : int
@@ -353,8 +354,10 @@ def _make_checkpoint_callback(keras, checkpoint_dir: Path, monitor: str, prior: 
             with atomic_path(checkpoint_dir / LAST_CHECKPOINT, overwrite=True) as tmp:
                 write_keras_file(self.model, tmp)
             value = logs.get(monitor)
-            if value is not None and value < self.best:
-                self.best = float(value)
+            # "best" is stored as a loss-like number: accuracy is negated, so smaller is better either way
+            score = None if value is None else (-float(value) if "accuracy" in monitor else float(value))
+            if score is not None and score < self.best:
+                self.best = score
                 with atomic_path(checkpoint_dir / BEST_CHECKPOINT, overwrite=True) as tmp:
                     write_keras_file(self.model, tmp)
             # state.json last: it only ever points at a checkpoint that is complete on disk.
@@ -551,6 +554,8 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         xv, yv = as_training_arrays(val_patches, model, classes=classes, name="val_patches")
         validation_data = (xv, yv, pixel_weights(yv, cw))
     monitor = "val_loss" if validation_data is not None else "loss"
+    if stop_on == "accuracy":  # early stopping, best.keras and best_epoch all follow the same quantity
+        monitor = monitor.replace("loss", "accuracy")
 
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
@@ -593,8 +598,7 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
 
     stopper = None
     if early_stopping is not None:
-        stop_monitor = monitor if stop_on == "loss" else monitor.replace("loss", "accuracy")
-        stopper = keras.callbacks.EarlyStopping(monitor=stop_monitor, mode="min" if stop_on == "loss" else "max",
+        stopper = keras.callbacks.EarlyStopping(monitor=monitor, mode="min" if stop_on == "loss" else "max",
                                                 patience=int(early_stopping),
                                                 restore_best_weights=True)
         cbs.append(stopper)
@@ -631,8 +635,12 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
 
 
 def _best_epoch(history: dict, monitor: str) -> int | None:
-    values = history.get(monitor) or history.get("loss")
-    return int(np.argmin(values)) + 1 if values else None
+    values = history.get(monitor)
+    if not values:
+        values, monitor = history.get("loss"), "loss"
+    if not values:
+        return None
+    return int(np.argmax(values) if "accuracy" in monitor else np.argmin(values)) + 1
 
 
 def _make_timer(keras):

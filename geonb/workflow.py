@@ -134,6 +134,10 @@ def label_scene(scene: Scene, polygons, *, field: str = "class", scheme: ClassSc
         raise InvalidParameterError("`scene` has no CRS, so polygons cannot be placed on it; read a georeferenced "
                                     "raster with geonb.scene.read_scene")
     fp = load_polygons(polygons, crs=scene.crs)
+    if any(p.get(field) is not None for p in fp.properties):
+        # class values are names from here on (a class field of integers 5, 9 becomes "5", "9")
+        fp = replace(fp, properties=[{**p, field: str(p[field])} if p.get(field) is not None else dict(p)
+                                     for p in fp.properties])
     scheme = scheme if scheme is not None else scheme_from_polygons(fp, field)
     if not isinstance(scheme, ClassScheme):
         raise InvalidParameterError(f"`scheme` must be a geonb.classes.ClassScheme, got {type(scheme).__name__}")
@@ -144,9 +148,15 @@ def label_scene(scene: Scene, polygons, *, field: str = "class", scheme: ClassSc
             f"the polygons' {field!r} classes {unknown} are not in `scheme` {list(scheme.names)}; add them, or "
             "leave scheme=None to make one from the polygons"
         )
-    # the whole set must overlap the scene (a clear error otherwise), before splitting
+    if len(found & set(scheme.names)) < 2:
+        raise InvalidParameterError(
+            f"the polygons hold {len(found)} class ({sorted(found)}); a segmentation model needs at least 2 — "
+            "draw polygons of the other classes too (e.g. land around the water)"
+        )
+    # the whole set must overlap the scene, and polygons of different classes must not overlap (a clear
+    # error otherwise), before splitting
     rasterize_labels(fp, scene.shape, scene.transform, scene.crs, field=field, label_map=scheme.label_map,
-                     classes=scheme.codes, overlap="last", all_touched=all_touched)
+                     classes=scheme.codes, overlap="error", all_touched=all_touched)
     parts = split_polygons(fp, field=field, fractions=fractions or DEFAULT_FRACTIONS, seed=seed)
     labels = {}
     for split, part in parts.items():
@@ -158,6 +168,25 @@ def label_scene(scene: Scene, polygons, *, field: str = "class", scheme: ClassSc
             lab = np.zeros(scene.shape, np.uint8)
         lab[scene.nodata_mask] = 0
         labels[split] = lab
+    # Nested or touching polygons that fell into different splits label the same pixels twice: such a
+    # pixel is kept for training only, never scored (no test pixel was seen in training).
+    held_out = [s for s in labels if s != "train"]
+    if "train" in labels:
+        shared_total = 0
+        for split in held_out:
+            shared = (labels[split] > 0) & (labels["train"] > 0)
+            shared_total += int(shared.sum())
+            labels[split][shared] = 0
+        if len(held_out) > 1:
+            for i, a in enumerate(held_out):
+                for b in held_out[i + 1:]:
+                    shared = (labels[a] > 0) & (labels[b] > 0)
+                    shared_total += int(shared.sum())
+                    labels[b][shared] = 0
+        if shared_total:
+            warnings.warn(f"{shared_total} pixels are labelled by polygons of two splits (nested or touching "
+                          "polygons); they were taken out of the held-out splits so that no scored pixel was "
+                          "trained on", stacklevel=2)
     for split in ("train", "test"):
         if split in labels:
             absent = [n for c, n in zip(scheme.codes, scheme.names, strict=True) if not (labels[split] == c).any()]
@@ -295,8 +324,12 @@ def train_on_scene(labelled: LabelledScene, *, model: str = "fcn", patch_size: i
                        class_weight=class_weight, early_stopping=early_stopping, seed=seed, augment=augment,
                        stop_on=stop_on, verbose=verbose)
         history, epochs_run = result.history, result.epochs_run
+        props = labelled.scene.properties
         models.set_model_info(net, scheme=labelled.scheme.to_dict(), input_bands=list(labelled.scene.band_names),
-                              patch_size=int(patch_size), kind=model)
+                              patch_size=int(patch_size), kind=model,
+                              indices=[b for b in labelled.scene.band_names if b in INDICES],
+                              sensor=props.get("sensor") or "none", units=props.get("units"),
+                              scale_rule=props.get("scale_rule"), product=props.get("product"))
     return SceneModel(net, model, labelled.scheme, tuple(labelled.scene.band_names), history,
                       time.perf_counter() - t0, {"train": len(tr), "val": 0 if va is None else len(va)}, epochs_run)
 

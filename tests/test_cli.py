@@ -115,3 +115,28 @@ def test_predict_refuses_one_path_twice(tmp_path, example, capsys):
                  "--probabilities", str(tmp_path / "a.tif")]) == 2
     assert "same file" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_predict_refuses_an_image_in_other_units(tmp_path, example, capsys):
+    """A model trained on reflectance must not silently predict raw counts of another file."""
+    import rasterio
+
+    image, polygons = example
+    model = tmp_path / "m.keras"
+    assert main(["train", str(image), "--labels", str(polygons), "--out", str(model), "--epochs", "1"]) == 0
+    with rasterio.open(image) as src:  # the same pixels as plain integers, without scale tags
+        profile = src.profile
+        data = src.read()
+        names = src.descriptions
+    profile.update(nodata=None)
+    raw = tmp_path / "raw.tif"
+    with rasterio.open(raw, "w", **profile) as dst:
+        dst.write(data)
+        for i, n in enumerate(names, start=1):
+            dst.set_band_description(i, n)
+    capsys.readouterr()
+    assert main(["predict", str(model), str(raw), "--out", str(tmp_path / "c.tif"), "--quiet"]) == 2
+    assert "trained on" in capsys.readouterr().err and not (tmp_path / "c.tif").exists()
+    assert main(["predict", str(model), str(image), "--out", str(tmp_path / "c.tif"), "--quiet",
+                 "--polygons", str(tmp_path / "p.tif")]) == 2
+    assert ".geojson" in capsys.readouterr().err

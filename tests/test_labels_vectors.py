@@ -598,3 +598,23 @@ def test_geopackage_polygons_rasterize_as_their_geojson(realdata, tmp_path):
                          label_map=lmap, classes=(1, 2, 3, 4))
     b = rasterize_labels(gpkg, scene.shape, scene.transform, scene.crs, label_map=lmap, classes=(1, 2, 3, 4))
     assert (a == b).all() and (a > 0).sum() > 1000
+
+
+def test_a_geopackage_with_several_layers_needs_the_layer(tmp_path):
+    import shapely
+    from pyogrio.raw import write
+
+    from geonb.labels import load_polygons
+
+    gpkg = tmp_path / "project.gpkg"
+    geom = np.array([shapely.to_wkb(shapely.box(0, 0, 1, 1))], dtype=object)
+    write(gpkg, geometry=geom, field_data=[np.array(["water"], dtype=object)], fields=["class"], crs="EPSG:32633",
+          geometry_type="Polygon", driver="GPKG", layer="training")
+    write(gpkg, geometry=geom, field_data=[np.array(["x"], dtype=object)], fields=["name"], crs="EPSG:32633",
+          geometry_type="Polygon", driver="GPKG", layer="decoy", append=False)
+    with pytest.raises(InvalidParameterError, match="2 layers"):
+        load_polygons(gpkg)
+    fp = load_polygons(gpkg, layer="training")
+    assert fp.properties == [{"class": "water"}]
+    with pytest.raises(InvalidParameterError, match="its layers are"):
+        load_polygons(gpkg, layer="nope")

@@ -121,3 +121,63 @@ def test_real_landsat5_polygons_split_and_counted(realdata):
     merged = np.maximum.reduce([lab.labels[s] for s in ("train", "val", "test")])
     assert (merged == whole).all()
     assert sum(len(fp) for fp in lab.polygons.values()) == 36
+
+
+def _square_fc(scene, squares):
+    """GeoJSON (scene CRS) of pixel squares (row, col, size, class)."""
+    t = scene.transform
+    feats = []
+    for r, c, n, cls in squares:
+        x0, y0 = t * (c, r)
+        x1, y1 = t * (c + n, r + n)
+        ring = [[x0, y0], [x1, y0], [x1, y1], [x0, y1], [x0, y0]]
+        feats.append({"type": "Feature", "properties": {"class": cls},
+                      "geometry": {"type": "Polygon", "coordinates": [ring]}})
+    return {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": scene.crs.to_wkt()}},
+            "features": feats}
+
+
+def test_nested_polygons_never_put_a_pixel_in_training_and_testing(example):
+    scene, _ = example
+    # same-class polygons nested inside each other: whichever splits they fall in, their pixels overlap
+    squares = [(10, 10, 20, "land"), (14, 14, 6, "land"), (12, 12, 10, "land"), (16, 16, 3, "land"),
+               (50, 50, 8, "water"), (60, 60, 8, "water"), (70, 70, 8, "water"), (52, 52, 4, "water")]
+    for seed in range(4):
+        with pytest.warns(UserWarning):
+            lab = label_scene(scene, _square_fc(scene, squares), seed=seed)
+        for a, b in (("train", "test"), ("train", "val"), ("val", "test")):
+            assert not ((lab.labels[a] > 0) & (lab.labels[b] > 0)).any()
+
+
+def test_overlapping_classes_integer_fields_and_a_single_class(example):
+    from geonb.errors import ClassCodeError
+
+    scene, _ = example
+    clash = [(10, 10, 10, "land"), (12, 12, 4, "water"), (40, 40, 5, "water")]
+    with pytest.raises(ClassCodeError, match="different classes"):
+        label_scene(scene, _square_fc(scene, clash))
+    numbers = [(10 + 12 * i, 10, 5, 5 if i % 2 else 9) for i in range(6)]
+    lab = label_scene(scene, _square_fc(scene, numbers))  # a class field of integers: names "5" and "9"
+    assert set(lab.scheme.names) == {"5", "9"}
+    with pytest.raises(InvalidParameterError, match="at least 2"):
+        label_scene(scene, _square_fc(scene, [(10, 10, 5, "water"), (30, 30, 5, "water")]))
+
+
+def test_d4_batches_move_image_labels_and_weights_together():
+    import keras
+
+    from geonb.training import _augmented_batches
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 4, 4, 1)).astype(np.float32)
+    y = np.concatenate([x, -x], axis=-1)  # targets computed from the image pixel by pixel
+    w = x[..., 0] * 10
+    batches = _augmented_batches(keras, x, y, w, 3, seed=0)
+    changed = 0
+    for _ in range(3):
+        for i in range(len(batches)):
+            xb, yb, wb = batches[i]
+            assert np.allclose(yb[..., 0], xb[..., 0]) and np.allclose(wb, xb[..., 0] * 10)
+            changed += not any(np.allclose(xb[0], xi) for xi in x)
+        batches.on_epoch_end()
+    assert changed > 0
