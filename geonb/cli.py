@@ -7,7 +7,8 @@ Commands
 ``geonb kernels install`` register the ``geonb`` and ``geonb (GPU)`` Jupyter kernels
 ``geonb info``            versions, backend, device report
 ``geonb train``           train a model on your own raster and training polygons (split by polygon)
-``geonb predict``         predict a raster with a saved model: class map, probabilities, polygons
+``geonb predict``         predict rasters with a saved model: class map, probabilities, polygons; many
+                          rasters on a Dask cluster (``--out DIR --workers N [--scheduler ADDR]``)
 
 Each subcommand is a small function that parses nothing itself and calls into geonb.
 """
@@ -180,7 +181,70 @@ def _sensor_arg(value: str | None):
     return None if value in (None, "none") else value
 
 
+def _is_batch(args: argparse.Namespace) -> bool:
+    """Several inputs, or ``--out`` a folder (existing, or a path without a suffix): the Dask batch."""
+    out = Path(args.out)
+    return len(args.inputs) > 1 or out.is_dir() or out.suffix == ""
+
+
+def _cmd_predict_batch(args: argparse.Namespace) -> int:
+    """``geonb predict MODEL INPUTS... --out DIR``: geonb.distributed.predict_rasters on a Dask cluster."""
+    import os
+
+    from geonb.distributed import SCHEDULER_ENV, get_client, predict_rasters
+    from geonb.models import load_model, model_info
+
+    for flag in ("probabilities", "polygons", "polygon_classes"):
+        if getattr(args, flag):
+            raise InvalidParameterError(
+                f"`--{flag.replace('_', '-')}` works for one raster written to a .tif; with several inputs or an "
+                "output folder geonb writes one class map per raster (predict them one by one for the others)")
+    if args.workers is not None and args.workers < 1:
+        raise InvalidParameterError(f"`--workers` must be >= 1, got {args.workers}")
+    model = load_model(args.model)
+    info = model_info(model)
+    if info.get("indices"):
+        raise InvalidParameterError(
+            f"the model takes spectral indices {info['indices']} as inputs; the batch mode reads bands only. "
+            "Predict each raster with `geonb predict MODEL IMAGE --out classes.tif`")
+    wanted = list(info.get("input_bands") or []) or None
+    sensor = "auto" if args.sensor == "auto" and info.get("sensor") != "none" else _sensor_arg(
+        None if args.sensor == "auto" else args.sensor)
+    extra = {k: v for k, v in (("band_ids", args.band_ids), ("product", args.product)) if v}
+    local = args.scheduler is None and not os.environ.get(SCHEDULER_ENV)
+    client = get_client(args.scheduler, n_workers=args.workers)
+    try:
+        if local:
+            print(f"local Dask cluster: {len(client.scheduler_info()['workers'])} workers x 1 thread")
+        table = predict_rasters(model, args.inputs, args.out, client=client, overwrite=args.overwrite,
+                                progress=not args.quiet, bands=wanted, sensor=sensor, **extra)
+    finally:
+        if local:
+            cluster = client.cluster
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        else:
+            client.close()
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", 60, "display.width", 200):
+        shown = table.drop(columns=["output"]).assign(input=[Path(p).name for p in table["input"]])
+        print(shown.to_string(index=False))
+    counts = table["status"].value_counts()
+    print(f"{int(counts.get('done', 0))} done, {int(counts.get('skipped', 0))} skipped, "
+          f"{int(counts.get('failed', 0))} failed; class maps in {args.out}")
+    return 1 if counts.get("failed", 0) else 0
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
+    if _is_batch(args):
+        return _cmd_predict_batch(args)
+    args.image = args.inputs[0]
+    return _cmd_predict_one(args)
+
+
+def _cmd_predict_one(args: argparse.Namespace) -> int:
     from geonb.classes import ClassScheme, scheme_for_codes
     from geonb.errors import BandMismatchError
     from geonb.export import export_prediction
@@ -258,13 +322,22 @@ def _register_train_predict(sub) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing model file")
     p.set_defaults(func=_cmd_train)
 
-    q = sub.add_parser("predict", help="predict a raster with a saved model: class map, probabilities, polygons",
+    q = sub.add_parser("predict", help="predict rasters with a saved model: class maps, probabilities, polygons",
                        description="Predict IMAGE with MODEL (a .keras file saved by geonb train or save_model) and "
                                    "write a Cloud-Optimized GeoTIFF class map with a colour table (and optionally "
-                                   "probabilities and class polygons with areas in km2), all or nothing.")
+                                   "probabilities and class polygons with areas in km2), all or nothing. With "
+                                   "several INPUTS or --out a folder, every raster is predicted on a Dask cluster "
+                                   "(--workers local processes, or --scheduler ADDR) into DIR/<name>_classes.tif, "
+                                   "finished rasters are skipped on a re-run, and a table per raster is printed.")
     q.add_argument("model", help="the .keras model file")
-    q.add_argument("image", help="the GeoTIFF to predict (same sensor and bands as the training image)")
-    q.add_argument("--out", required=True, help="class map to write (.tif, a COG)")
+    q.add_argument("inputs", nargs="+", metavar="IMAGE",
+                   help="the GeoTIFF(s) to predict (same sensor and bands as the training image)")
+    q.add_argument("--out", required=True, help="class map to write (.tif, a COG), or a folder for several inputs")
+    q.add_argument("--workers", type=int, default=None,
+                   help="local Dask worker processes for several inputs (default: one per core)")
+    q.add_argument("--scheduler", default=None,
+                   help="address of a running Dask scheduler (tcp://host:8786) to use instead of a local cluster "
+                        "(default: $GEONB_DASK_SCHEDULER if set)")
     q.add_argument("--probabilities", default=None, help="also write class probabilities to this .tif")
     q.add_argument("--polygons", default=None, help="also write class polygons to this .geojson")
     q.add_argument("--polygon-classes", nargs="*", default=None, help="classes to polygonise (default all)")

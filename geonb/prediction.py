@@ -436,6 +436,81 @@ def _block_windows(rows: int, cols: int, block: int) -> Iterator[tuple[int, int,
             yield r, c, min(block, rows - r), min(block, cols - c)
 
 
+def raster_block_plan(model, patch_size: int | str | None = None) -> tuple[int | str | None, int, bool]:
+    """``(patch_size, halo, whole_blocks)``: how :func:`predict_raster` tiles each block of a raster.
+
+    A size-free Keras model with ``patch_size=None`` predicts each block (with its halo) in one piece
+    (``whole_blocks``; ``patch_size`` becomes ``"scene"``); the halo covers the model's measured context
+    (:func:`context_radius`) rounded up to a multiple of 16, at most ``DEFAULT_MARGIN``. Otherwise blocks are
+    tiled with ``patch_size`` and the halo is half a tile (at least ``DEFAULT_MARGIN``). Shared with
+    :mod:`geonb.distributed`, whose chunks must get exactly the same context.
+    """
+    fixed = model_io(model)[2]
+    whole_blocks = patch_size is None and fixed is None and is_keras_model(model)
+    if whole_blocks:
+        # A size-free model predicts each block (with its halo) in one piece: the only repeated work is
+        # the halo, which need only cover the model's context (6 px each side for the lakes FCN), rounded
+        # up to a multiple of 16 so that blocks stay aligned with pooling strides; at most DEFAULT_MARGIN.
+        radius = context_radius(model)
+        return "scene", int(min(DEFAULT_MARGIN, max(16, -(-(radius + 2) // 16) * 16))), True
+    tile = fixed or (patch_size if isinstance(patch_size, (int, np.integer)) else DEFAULT_TILE)
+    return patch_size, int(max(DEFAULT_MARGIN, tile // 2)), False
+
+
+def raster_blocks(shape: tuple[int, int], block: int, halo: int) -> list[tuple[tuple[int, int, int, int],
+                                                                                tuple[int, int, int, int]]]:
+    """``[(core, window), ...]``: the blocks :func:`predict_raster` cuts a ``(rows, cols)`` raster into.
+
+    ``core`` is ``(row, col, height, width)`` of the block; ``window`` is ``(row0, row1, col0, col1)``, the
+    block plus ``halo`` pixels of context on each side, clipped to the raster (what is read for it).
+
+    Examples
+    --------
+    >>> raster_blocks((40, 20), 32, 16)
+    [((0, 0, 32, 20), (0, 40, 0, 20)), ((32, 0, 8, 20), (16, 40, 0, 20))]
+    """
+    rows, cols = (int(v) for v in shape)
+    return [((r, c, h, w), (max(0, r - halo), min(rows, r + h + halo), max(0, c - halo), min(cols, c + w + halo)))
+            for r, c, h, w in _block_windows(rows, cols, int(block))]
+
+
+def predict_block(model, image: np.ndarray, mask: np.ndarray, core: tuple[int, int, int, int],
+                  window: tuple[int, int, int, int], plan: tuple[int | str | None, int, bool], *,
+                  codes: Sequence[int], overlap: float | None = None, batch_size: int | None = None,
+                  skip_nodata: bool = True) -> tuple[Prediction, int]:
+    """Predict one block of a raster exactly as :func:`predict_raster` does, from its window's pixels.
+
+    Parameters
+    ----------
+    image : ndarray float32 (rows, cols, bands), mask : ndarray bool (rows, cols)
+        The block's ``window`` (core plus halo) as :func:`geonb.scene.read_image` returns it.
+    core, window
+        One entry of :func:`raster_blocks`.
+    plan
+        :func:`raster_block_plan` of the model.
+    codes
+        The model's class codes (:func:`geonb.training.resolve_codes`).
+
+    Returns
+    -------
+    (Prediction, int)
+        The core's probabilities and classes (as written by :func:`predict_raster`), and the pixels sent
+        to the model (0 when the core has no valid pixel and ``skip_nodata``).
+    """
+    patch_size, halo, whole_blocks = plan
+    r, c, h, w = core
+    r0, _, c0, _ = window
+    sl = (slice(r - r0, r - r0 + h), slice(c - c0, c - c0 + w))
+    core_mask = np.ascontiguousarray(mask[sl])
+    if skip_nodata and core_mask.all():
+        probs, done = np.zeros(core_mask.shape + (model_io(model)[1],), np.float32), 0
+    else:
+        full, done = _predict_block(model, image, mask, patch_size, overlap, batch_size, whole_blocks, skip_nodata,
+                                    halo)
+        probs = np.ascontiguousarray(full[sl])
+    return _finish(probs, tuple(codes), core_mask), done
+
+
 def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.PathLike, *, block: int = 512,
                    patch_size: int | None = None, overlap: float | None = None, batch_size: int | None = None,
                    bands: Sequence[str] | None = None, classes: Sequence[int] | None = None,
@@ -534,16 +609,7 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
     # Metadata only; pixels are read through geonb.scene.read_image.
     with open_raster(image_path, "image") as src:
         rows, cols, crs, transform = src.height, src.width, src.crs, src.transform
-    whole_blocks = patch_size is None and fixed is None and is_keras_model(model)
-    if whole_blocks:
-        # A size-free model predicts each block (with its halo) in one piece: the only repeated work is
-        # the halo, which need only cover the model's context (6 px each side for the lakes FCN), rounded
-        # up to a multiple of 16 so that blocks stay aligned with pooling strides; at most DEFAULT_MARGIN.
-        radius = context_radius(model)
-        patch_size, halo = "scene", int(min(DEFAULT_MARGIN, max(16, -(-(radius + 2) // 16) * 16)))
-    else:
-        tile = fixed or (patch_size if isinstance(patch_size, (int, np.integer)) else DEFAULT_TILE)
-        halo = int(max(DEFAULT_MARGIN, tile // 2))
+    patch_size, halo, whole_blocks = raster_block_plan(model, patch_size)
     blocks = list(_block_windows(rows, cols, int(block)))
     profile = {"driver": "GTiff", "height": rows, "width": cols, "crs": crs, "transform": transform,
                "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
@@ -715,7 +781,10 @@ __all__ = [
     "blend_weights",
     "class_map_nodata",
     "predict_array",
+    "predict_block",
     "predict_raster",
     "predict_scene",
     "predict_scenes",
+    "raster_block_plan",
+    "raster_blocks",
 ]

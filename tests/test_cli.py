@@ -140,3 +140,30 @@ def test_predict_refuses_an_image_in_other_units(tmp_path, example, capsys):
     assert main(["predict", str(model), str(image), "--out", str(tmp_path / "c.tif"), "--quiet",
                  "--polygons", str(tmp_path / "p.tif")]) == 2
     assert ".geojson" in capsys.readouterr().err
+
+
+# ---- geonb predict with several rasters (geonb.distributed; the run itself is in test_distributed.py) ------
+def test_predict_many_refuses_single_raster_outputs_before_any_work(tmp_path, example, capsys):
+    image, _ = example
+    other = tmp_path / "other.tif"
+    other.write_bytes(image.read_bytes())
+    out = tmp_path / "maps"
+    # checked before the model is even read: the model path does not exist
+    assert main(["predict", str(tmp_path / "none.keras"), str(image), str(other), "--out", str(out),
+                 "--probabilities", str(tmp_path / "p.tif"), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "--probabilities" in capsys.readouterr().err and not out.exists()
+    assert main(["predict", str(tmp_path / "none.keras"), str(image), str(other), "--out", str(out),
+                 "--workers", "0"]) == 2
+    assert "--workers" in capsys.readouterr().err and not out.exists()
+
+
+def test_predict_parser_takes_several_inputs_and_cluster_options():
+    args = build_parser().parse_args(["predict", "m.keras", "a.tif", "b.tif", "--out", "maps", "--workers", "2",
+                                      "--scheduler", "tcp://10.0.0.5:8786"])
+    assert args.inputs == ["a.tif", "b.tif"] and args.workers == 2 and args.scheduler == "tcp://10.0.0.5:8786"
+    from geonb.cli import _is_batch
+
+    assert _is_batch(args)
+    one = build_parser().parse_args(["predict", "m.keras", "a.tif", "--out", "classes.tif"])
+    assert not _is_batch(one) and one.workers is None and one.scheduler is None
+    assert _is_batch(build_parser().parse_args(["predict", "m.keras", "a.tif", "--out", "maps"]))
