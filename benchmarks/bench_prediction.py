@@ -12,9 +12,10 @@ What it measures, all in one run, each measurement in a fresh subprocess:
    MODIS-like tiles (7 bands, int16, scale tag 0.0001, nodata 32767, tiled 256 px, deflate):
    (a) a fully valid 2400^2 tile and (b) a 2400^2 coastal tile, 90 % fill (an ocean with ragged land
    patches); medians of ``--repeats`` runs each. For (b) also a reference run that predicts **only
-   its valid 512 px blocks** (the blocks predict_raster reads; read, ``predict_array``, write, nothing
-   else), the time that skipping nodata could reach. Then fully valid tiles of ``--sizes`` for the
-   time and memory scaling (sizes above 2400 run once).
+   its valid 512 px blocks** (each with predict_raster's halo: read, ``predict_array``, write, one block
+   after another), the yardstick of the goal for (b). Then fully valid tiles of ``--sizes`` for the
+   time and memory scaling (sizes above ``--tile`` run once; the time exponent is fitted from 1200^2 up,
+   since below that a couple of seconds of fixed cost dominate).
 
 Definitions (each child times only the ``predict_raster`` call, after building the model and two
 warm-up calls of other shapes, so that the traced predict function is the shape-free one):
@@ -64,6 +65,7 @@ TILE_PX = 2400  # a MODIS 500 m tile
 NODATA = 32767  # MCD43A4's fill value
 SCALE = 0.0001
 BLOCK_PX = 512  # predict_raster's default block
+SUB_TILE_PX = 128  # finer grid, for the ideal of skipping every all-fill 128 px tile (halos ignored)
 LIMIT_TILE_PX = 512
 NODATA_FRACTION = 0.90
 PROB_ATOL = 1e-4
@@ -158,7 +160,7 @@ def _child_limit(root: str, tiles: int, repeats: int) -> dict:
         c0, t0 = _cpu_seconds(), time.perf_counter()
         model.predict_on_batch(x)
         dt = time.perf_counter() - t0
-        runs.append({"seconds": dt, "cpu_seconds": _cpu_seconds() - c0})
+        runs.append({"seconds": dt, "cpu_seconds": _cpu_seconds() - c0, "cores": len(os.sched_getaffinity(0))})
     return {"runs": runs, "pixels": tiles * LIMIT_TILE_PX ** 2, "tiles": tiles, "tile_px": LIMIT_TILE_PX,
             "flops_batch": tiles * sum(r["flops"] for r in layers), "layers": layers,
             "flops_per_px_large": sum(r["flops"] for r in big) / (1 << 28),
@@ -293,21 +295,41 @@ def valid_blocks(mask: np.ndarray, block: int = BLOCK_PX) -> list[tuple[int, int
             if not mask[r:r + block, c:c + block].all()]
 
 
-def _run_child(root: Path, *args) -> dict:
+def _busy_cpu_seconds() -> float:
+    """CPU seconds all processes on the machine have used (``/proc/stat``), to see what else ran."""
+    with open("/proc/stat") as f:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in f.readline().split()[1:9])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _run_child(root: Path, mode: str, *args) -> dict:
     env = {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    res = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", *map(str, args)],
+    busy0, mine0, t0 = _busy_cpu_seconds(), _children_cpu_seconds(), time.perf_counter()
+    res = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", mode, str(root), *map(str, args)],
                          capture_output=True, text=True, env=env, cwd=tempfile.gettempdir())
     if res.returncode != 0:
-        raise RuntimeError(f"child {args[:1]} with PYTHONPATH={root} failed:\n{res.stderr[-3000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"child {mode!r} with PYTHONPATH={root} failed:\n{res.stderr[-3000:]}")
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    wall = time.perf_counter() - t0
+    others = _busy_cpu_seconds() - busy0 - (_children_cpu_seconds() - mine0)
+    # share of the machine's CPUs that other processes used while this child ran (0: an idle machine)
+    out["others_cpu_share"] = max(0.0, others) / (wall * (os.cpu_count() or 1))
+    return out
 
 
-def _describe(root: Path) -> str:
+def _describe(root: Path) -> tuple[str, list[str]]:
+    """The checkout's short commit, and its uncommitted files under geonb/ (what the runs import too)."""
     def git(*a):
-        return subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True).stdout.strip()
+        return subprocess.run(["git", "-C", str(root), *a], capture_output=True, text=True).stdout
 
-    rev = git("rev-parse", "--short", "HEAD") or "?"
-    return rev + ("+uncommitted" if git("status", "--porcelain", "--", "geonb") else "")
+    rev = git("rev-parse", "--short", "HEAD").strip() or "?"
+    dirty = [line[3:] for line in git("status", "--porcelain", "--", "geonb").splitlines()]
+    return rev, dirty
 
 
 def _wait_for_idle(max_load: float, wait_s: float) -> float:
@@ -325,6 +347,7 @@ def _summary(runs: list[dict], pixels: int) -> dict:
     wall = statistics.median(r["seconds"] for r in runs)
     util = statistics.median(r["cpu_seconds"] / (r["seconds"] * r["cores"]) for r in runs)
     return {"runs": runs, "seconds": wall, "seconds_all": [r["seconds"] for r in runs], "pixels": pixels,
+            "others_cpu_share_max": max(r.get("others_cpu_share", 0.0) for r in runs),
             "pixels_per_s": pixels / wall, "cpu_utilisation": util,
             "peak_rss_mib": max(r.get("peak_rss_mib", 0) for r in runs),
             "rss_before_mib": statistics.median(r.get("rss_before_mib", float("nan")) for r in runs)}
@@ -364,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--new", type=Path, default=ROOT, help="the geonb checkout under test (default: this one)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[600, 1200, 2400],
                         help="fully valid tile sides for the scaling rows (above 2400: one run)")
+    parser.add_argument("--tile", type=int, default=TILE_PX, help="side of tiles (a) and (b) (a quick check: 600)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement (median reported)")
     parser.add_argument("--limit-tiles", type=int, default=8,
                         help="512^2 tiles in the limit's one predict_on_batch call (8: 2.1 Mpx, ~4 GB; 22 ~ 2400^2, "
@@ -378,11 +402,14 @@ def main(argv: list[str] | None = None) -> int:
     versions = {"new": args.new.resolve()}
     if args.baseline is not None:
         versions = {"baseline": args.baseline.resolve(), **versions}
-    labels = {k: _describe(v) for k, v in versions.items()}
+    described = {k: _describe(v) for k, v in versions.items()}
+    labels = {k: rev + ("*" if dirty else "") for k, (rev, dirty) in described.items()}
     cores = len(os.sched_getaffinity(0))
     print(f"lakes FCN, predict_raster defaults; {cores} cores; "
           + ", ".join(f"{k} = {v} ({labels[k]})" for k, v in versions.items()), flush=True)
-    result: dict = {"cores": cores, "versions": {k: {"path": str(v), "commit": labels[k]} for k, v in versions.items()},
+    result: dict = {"cores": cores, "tile_px": args.tile,
+                    "versions": {k: {"path": str(v), "commit": labels[k], "uncommitted": described[k][1]}
+                                 for k, v in versions.items()},
                     "definitions": {
                         "fraction_of_limit": "raster pixels / wall s / limit pixels per s",
                         "cpu_utilisation": "(user+sys CPU s of the child during the call) / (wall s * cores)",
@@ -393,13 +420,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench_prediction_") as tmp:
         d = Path(tmp)
         tiles = {"a": d / "a_valid.tif", "b": d / "b_coastal.tif"}
-        masks = {"a": make_tile(tiles["a"], TILE_PX), "b": make_tile(tiles["b"], TILE_PX, NODATA_FRACTION, seed=1)}
+        masks = {"a": make_tile(tiles["a"], args.tile),
+                 "b": make_tile(tiles["b"], args.tile, NODATA_FRACTION, seed=1)}
         vblocks = valid_blocks(masks["b"])
         (d / "blocks.json").write_text(json.dumps(vblocks))
         all_blocks = valid_blocks(np.zeros_like(masks["b"]))
         vb_px = sum(h * w for _, _, h, w in vblocks)
+        sub_px = sum(h * w for _, _, h, w in valid_blocks(masks["b"], SUB_TILE_PX))
         tile_b = {"valid_fraction": float((~masks["b"]).mean()), "valid_blocks": len(vblocks),
-                  "blocks": len(all_blocks), "valid_block_pixel_fraction": vb_px / TILE_PX ** 2}
+                  "blocks": len(all_blocks), "valid_block_pixel_fraction": vb_px / args.tile ** 2,
+                  "valid_128px_tile_pixel_fraction": sub_px / args.tile ** 2}
         result["tile_b"] = tile_b
         print(f"  tile (b): {tile_b['valid_fraction']:.1%} valid pixels, {len(vblocks)}/{len(all_blocks)} "
               f"blocks of {BLOCK_PX} px hold valid pixels ({tile_b['valid_block_pixel_fraction']:.1%} of the pixels)",
@@ -408,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         result["load_before"] = _wait_for_idle(args.max_load, args.wait)
         lim = _run_child(versions["new"], "limit", args.limit_tiles, args.repeats)
         lim_s = _summary(lim.pop("runs"), lim["pixels"])
-        lim.update(lim_s)
+        lim.update(lim_s, others_cpu_share_max=lim["others_cpu_share"])
         lim["gflops_per_s"] = lim["flops_batch"] / lim["seconds"] / 1e9
         result["limit"] = lim
         limit_pps = lim["pixels_per_s"]
@@ -428,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
                                        d / "blocks.json"))
             print(f"    run {i + 1}: new, (b) valid blocks only {ref_runs[-1]['seconds']:.1f} s", flush=True)
 
-        px = TILE_PX ** 2
+        px = args.tile ** 2
         res_tiles: dict = {}
         for (v, t), rr in runs.items():
             s = _summary(rr, px)
@@ -444,39 +474,46 @@ def main(argv: list[str] | None = None) -> int:
         new["b"]["ratio_to_valid_blocks_only"] = new["b"]["seconds"] / ref["seconds"]
         new["b"]["ratio_to_a_scaled"] = new["b"]["seconds"] / (new["a"]["seconds"]
                                                                * tile_b["valid_block_pixel_fraction"])
+        new["b"]["ratio_to_a_scaled_128px"] = new["b"]["seconds"] / (new["a"]["seconds"]
+                                                                     * tile_b["valid_128px_tile_pixel_fraction"])
         if "baseline" in versions:
             for t in ("a", "b"):
                 new[t]["ratio_to_baseline"] = new[t]["seconds"] / res_tiles["baseline"][t]["seconds"]
-            # the timed outputs (classes only) of the first runs, then one run each with probabilities
-            cmp = {t: _compare(d / f"baseline_{t}_0", d / f"new_{t}_0", masks[t]) for t in ("a", "b")}
+            # the timed runs' class maps (every repeat against the baseline's first), then one run each
+            # with probabilities
+            cmp = {t: {"timed_class_differs": [
+                _compare(d / f"baseline_{t}_0", d / f"new_{t}_{i}", masks[t])["class_differs"]
+                for i in range(args.repeats)]} for t in ("a", "b")}
             if not args.no_check:
                 for t in ("a", "b"):
                     for v, root in versions.items():
                         (d / f"{v}_{t}_p").mkdir()
                         _run_child(root, "raster", tiles[t], d / f"{v}_{t}_p" / "classes.tif", 1)
-                    cmp[t] = _compare(d / f"baseline_{t}_p", d / f"new_{t}_p", masks[t])
+                    cmp[t].update(_compare(d / f"baseline_{t}_p", d / f"new_{t}_p", masks[t]))
             result["equality"] = cmp
 
         # scaling: fully valid tiles (2400 is tile (a))
         scaling = {}
         for size in sorted(set(args.sizes)):
-            if size == TILE_PX:
+            if size == args.tile:
                 scaling[size] = new["a"]
                 continue
             src = d / f"valid_{size}.tif"
             make_tile(src, size)
             rr = []
-            for i in range(1 if size > TILE_PX else args.repeats):
+            for i in range(1 if size > args.tile else args.repeats):
                 rr.append(_run_child(versions["new"], "raster", src, d / f"size_{size}_{i}.tif", 0))
                 Path(d / f"size_{size}_{i}.tif").unlink()
             scaling[size] = _summary(rr, size * size)
             scaling[size]["fraction_of_limit"] = scaling[size]["pixels_per_s"] / limit_pps
             print(f"    size {size}^2: {scaling[size]['seconds']:.1f} s", flush=True)
         result["scaling"] = {str(k): v for k, v in scaling.items()}
-        if len(scaling) >= 2:
-            xs = np.log([s * s for s in scaling])
-            ys = np.log([v["seconds"] for v in scaling.values()])
+        fit = {s: v for s, v in scaling.items() if s >= 1200} if sum(s >= 1200 for s in scaling) >= 2 else scaling
+        if len(fit) >= 2:
+            xs = np.log([s * s for s in fit])
+            ys = np.log([v["seconds"] for v in fit.values()])
             result["time_exponent"] = float(np.polyfit(xs, ys, 1)[0])
+            result["time_exponent_sizes"] = sorted(fit)
     result["load_after"] = os.getloadavg()[0]
     result["total_seconds"] = time.perf_counter() - t_start
     _report(result, args)
@@ -510,9 +547,11 @@ def _report(res: dict, args) -> None:
           f"{lim['cpu_utilisation']:.0%} of {lim['cores']} cores (TensorFlow intra/inter-op threads "
           f"{lim['intra_op_threads']}/{lim['inter_op_threads']}, 0 = its default).")
     print(f"\nTile (b): {tb['valid_fraction']:.1%} valid pixels; {tb['valid_blocks']} of {tb['blocks']} blocks of "
-          f"{BLOCK_PX} px hold valid pixels ({tb['valid_block_pixel_fraction']:.1%} of the tile's pixels).")
+          f"{BLOCK_PX} px hold valid pixels ({tb['valid_block_pixel_fraction']:.1%} of the tile's pixels; tiles of "
+          f"{SUB_TILE_PX} px with a valid pixel: {tb['valid_128px_tile_pixel_fraction']:.1%}).")
     vers = [v for v in ("baseline", "new") if v in tiles]
-    print(f"\n### predict_raster, {TILE_PX}^2 x 7 int16 (medians of {args.repeats} runs, each a fresh process)\n")
+    print(f"\n### predict_raster, {res['tile_px']}^2 x 7 int16 (medians of {args.repeats} runs, each a fresh "
+          "process)\n")
     print("| tile | code | wall s | Mpx/s | fraction of limit | CPU utilisation | peak RSS MiB | new / baseline |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     names = {"a": "(a) fully valid", "b": "(b) 90 % nodata, coastal"}
@@ -535,22 +574,28 @@ def _report(res: dict, args) -> None:
         print(f"| {size}^2 | {len(s['seconds_all'])} | {s['seconds']:.1f} | {s['seconds'] / (s['pixels'] / 1e6):.2f} | "
               f"{s['fraction_of_limit']:.0%} | {s['cpu_utilisation']:.0%} | {s['peak_rss_mib']:.0f} |")
     if "time_exponent" in res:
-        print(f"\nTime ~ pixels^{res['time_exponent']:.2f} over these sizes (1 = linear).")
+        print(f"\nTime ~ pixels^{res['time_exponent']:.2f} from {res['time_exponent_sizes'][0]}^2 to "
+              f"{res['time_exponent_sizes'][-1]}^2 (1 = linear).")
     if "equality" in res:
         print("\n### Same output as the baseline\n")
         for t, c in res["equality"].items():
-            p = (f", probabilities differ by > {PROB_ATOL:g} at {c['prob_differs']} (max |diff| "
-                 f"{c['prob_max_abs_diff']:.1e})") if "prob_differs" in c else " (classes only)"
-            print(f"- {names[t]}: of {c['valid_pixels']} valid pixels, classes differ at {c['class_differs']}{p}; "
-                  f"nodata pixels with another class value: {c['nodata_class_differs']}")
+            timed = f"in the timed runs' class maps at {c['timed_class_differs']} valid pixels"
+            if "prob_differs" not in c:
+                print(f"- {names[t]}: classes differ {timed}")
+                continue
+            print(f"- {names[t]}: of {c['valid_pixels']} valid pixels, classes differ at {c['class_differs']} "
+                  f"and probabilities by > {PROB_ATOL:g} at {c['prob_differs']} (max |diff| "
+                  f"{c['prob_max_abs_diff']:.1e}); nodata pixels with another class value: "
+                  f"{c['nodata_class_differs']}; classes differ {timed}")
     new = tiles["new"]
     peak = max([new[t]["peak_rss_mib"] for t in ("a", "b")] + [s["peak_rss_mib"] for s in res["scaling"].values()])
     goals = [
         (f"(a) >= {GOAL_FRACTION_A:.0%} of the limit", f"{new['a']['fraction_of_limit']:.0%}",
          new["a"]["fraction_of_limit"] >= GOAL_FRACTION_A),
         (f"(b) <= {GOAL_RATIO_B} x predicting only its valid blocks",
-         f"{new['b']['ratio_to_valid_blocks_only']:.2f} x the measured reference "
-         f"({new['b']['ratio_to_a_scaled']:.2f} x (a)'s time scaled to the valid blocks' pixels)",
+         f"{new['b']['ratio_to_valid_blocks_only']:.2f} x the measured reference (and "
+         f"{new['b']['ratio_to_a_scaled']:.2f} x (a)'s time scaled to the valid blocks' pixels, "
+         f"{new['b']['ratio_to_a_scaled_128px']:.2f} x scaled to the valid {SUB_TILE_PX} px tiles' pixels)",
          new["b"]["ratio_to_valid_blocks_only"] <= GOAL_RATIO_B),
         (f"peak RSS <= {GOAL_PEAK_MIB} MiB", f"{peak:.0f} MiB", peak <= GOAL_PEAK_MIB),
     ]
@@ -561,7 +606,17 @@ def _report(res: dict, args) -> None:
     print("\n### Goals (issue 14)\n")
     for g, v, ok in goals:
         print(f"- {'met' if ok else '**not met**'}: {g}: {v}")
-    print(f"\n(1-minute load {res['load_before']:.2f} before, {res['load_after']:.2f} after; {res['cores']} cores.)")
+    shares = [r.get("others_cpu_share", 0.0) for t in tiles.values() for s in t.values() for r in s["runs"]]
+    shares += [r.get("others_cpu_share", 0.0) for s in res["scaling"].values() for r in s["runs"]]
+    shares += [lim["others_cpu_share_max"]] + [r.get("others_cpu_share", 0.0) for r in ref["runs"]]
+    res["others_cpu_share"] = {"median": float(np.median(shares)), "max": float(max(shares))}
+    print(f"\nOther processes used {np.median(shares):.0%} of the machine's CPUs during the median run, "
+          f"{max(shares):.0%} at most (0 % = an idle machine); 1-minute load {res['load_before']:.2f} before, "
+          f"{res['load_after']:.2f} after; {res['cores']} cores.")
+    for v, info in res["versions"].items():
+        if info["uncommitted"]:
+            print(f"{info['commit']}: {v} = commit {info['commit'][:-1]} plus uncommitted changes in "
+                  + ", ".join(info["uncommitted"]))
 
 
 if __name__ == "__main__":
