@@ -211,6 +211,7 @@ def _cmd_predict_batch(args: argparse.Namespace) -> int:
     sensor = "auto" if args.sensor == "auto" and info.get("sensor") != "none" else _sensor_arg(
         None if args.sensor == "auto" else args.sensor)
     extra = {k: v for k, v in (("band_ids", args.band_ids), ("product", args.product)) if v}
+    _check_units(info, args, wanted, sensor, extra)  # before any cluster starts
     local = args.scheduler is None and not os.environ.get(SCHEDULER_ENV)
     client = get_client(args.scheduler, n_workers=args.workers)
     try:
@@ -242,6 +243,31 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         return _cmd_predict_batch(args)
     args.image = args.inputs[0]
     return _cmd_predict_one(args)
+
+
+def _check_units(info: dict, args: argparse.Namespace, wanted, sensor, extra: dict) -> None:
+    """Refuse inputs whose values are in other units than the training image's (read from one pixel each)."""
+    from pathlib import Path
+
+    from geonb.errors import BandMismatchError
+    from geonb.scene import read_image
+
+    trained = info.get("units")
+    if not trained or args.force:
+        return
+    other = []
+    for path in args.inputs:
+        if not Path(path).is_file():
+            continue  # predict_rasters reports missing files before any work
+        units = read_image(path, window=((0, 1), (0, 1)), bands=wanted, sensor=sensor, **extra)[2].get("units")
+        if units and units != trained:
+            other.append(f"{path} ({units})")
+    if other:
+        raise BandMismatchError(
+            f"the model was trained on {trained!r} values but {len(other)} input(s) read otherwise: "
+            f"{', '.join(other[:5])}{' ...' if len(other) > 5 else ''}; prepare them like the training image "
+            "(e.g. --product), or pass --force if you know they match"
+        )
 
 
 def _cmd_predict_one(args: argparse.Namespace) -> int:

@@ -143,13 +143,27 @@ def get_client(client=None, *, n_workers: int | None = None, threads_per_worker:
             f"`client` must be None, a scheduler address ('tcp://...') or a distributed.Client, got "
             f"{type(client).__name__}")
     cached = _LOCAL.get("client")
+    settings = local_cluster_settings(n_workers, threads_per_worker)
     if cached is not None and cached.status == "running":
-        return cached
+        if _LOCAL.get("size") == (settings["n_workers"], settings["threads_per_worker"]):
+            return cached
+        close_local_cluster()  # another size was asked for: start that one
     from distributed import LocalCluster
 
-    cluster = LocalCluster(**local_cluster_settings(n_workers, threads_per_worker))
-    _LOCAL.update(cluster=cluster, client=Client(cluster))
+    cluster = LocalCluster(**settings)
+    _LOCAL.update(cluster=cluster, client=Client(cluster), size=(settings["n_workers"], settings["threads_per_worker"]))
     return _LOCAL["client"]
+
+
+def close_local_cluster() -> bool:
+    """Close the local cluster :func:`get_client` started (its worker processes hold memory); True if one was."""
+    client, cluster = _LOCAL.pop("client", None), _LOCAL.pop("cluster", None)
+    _LOCAL.pop("size", None)
+    for thing in (client, cluster):
+        if thing is not None:
+            with contextlib.suppress(Exception):
+                thing.close()
+    return client is not None
 
 
 @contextlib.contextmanager
@@ -220,11 +234,8 @@ def _plugin_class():
 
             distributed._MODEL_BYTES[self.fingerprint] = self.data
 
-        def teardown(self, worker):
-            from geonb import distributed
-
-            # the loaded model stays cached (LRU) for a next batch
-            distributed._MODEL_BYTES.pop(self.fingerprint, None)
+        # No teardown: another batch on a shared cluster may use the same model (same fingerprint); its
+        # bytes stay on the worker (a few MB) and the loaded model stays cached (LRU).
 
     return ModelPlugin
 
@@ -233,7 +244,7 @@ def _plugin_class():
 def _model_on_workers(client, model):
     """Register the model with every worker for the duration of a batch; yield its fingerprint."""
     fp = model_fingerprint(model)
-    name = f"geonb-model-{fp[:16]}"
+    name = f"geonb-model-{fp[:16]}-{uuid.uuid4().hex[:8]}"  # per batch: two batches never remove each other's
     client.register_plugin(_plugin_class()(fp, model_bytes(model)), name=name)
     try:
         yield fp
@@ -253,6 +264,14 @@ def worker_model(fingerprint: str):
             raise ModelError(f"model {fingerprint[:12]} was not shipped to this worker; run through predict_rasters")
         from geonb.models import load_model
 
+        # On a cluster geonb did not start (dask-jobqueue, Kubernetes), size TensorFlow's pools to this worker's
+        # threads before TensorFlow starts, so N workers on one node do not each use every core.
+        with contextlib.suppress(Exception):
+            from distributed import get_worker
+
+            n = str(get_worker().state.nthreads)
+            os.environ.setdefault("TF_NUM_INTRAOP_THREADS", n)
+            os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
         with tempfile.TemporaryDirectory(prefix="geonb-model-") as d:
             path = Path(d) / "model.keras"
             path.write_bytes(data)
@@ -261,6 +280,11 @@ def worker_model(fingerprint: str):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # Keras: optimizer variables not restored
                 model = load_model(path)
+        # one call under the lock builds Keras' predict function, so threads sharing the model never race to
+        # build it
+        from geonb.models import model_io
+
+        model.predict_on_batch(np.zeros((1, 16, 16, model_io(model)[0]), np.float32))
         _MODELS[fingerprint] = model
         _MODEL_LOADS[fingerprint] = _MODEL_LOADS.get(fingerprint, 0) + 1
         while len(_MODELS) > MODEL_CACHE_SIZE:
@@ -360,6 +384,15 @@ def _settings(predict_kwargs: dict) -> dict:
     if settings["class_names"] is not None:
         settings["class_names"] = {int(c): str(n) for c, n in dict(settings["class_names"]).items()}
     return settings
+
+
+def scene_fingerprint(run_fp: str, image_path) -> str:
+    """The run's fingerprint joined with the input's identity (resolved path, size, modification time), so an
+    output is only ever reused for the same input file, unchanged, predicted the same way."""
+    p = Path(image_path)
+    st = p.stat()
+    ident = f"{run_fp}|{os.path.realpath(p)}|{st.st_size}|{st.st_mtime_ns}"
+    return hashlib.sha256(ident.encode()).hexdigest()
 
 
 def run_fingerprint(model_fp: str, settings: dict) -> str:
@@ -568,19 +601,19 @@ def predict_rasters(model, inputs, out_dir, *, client=None, overwrite: bool = Fa
 
     rows: dict[int, dict] = {}
     todo: list[int] = []
+    scene_fps = [scene_fingerprint(run_fp, p) for p in paths]
     for i, (p, o) in enumerate(zip(paths, outputs, strict=True)):
         if overwrite or not os.path.lexists(o):
             todo.append(i)
             continue
         fp, stats = _read_existing(o)
         base = {"input": str(p), "output": str(o), "seconds": 0.0, "worker": None}
-        if fp == run_fp:
+        if fp == scene_fps[i]:
             rows[i] = {**base, "status": "skipped", "error": None, **(stats or {})}
         else:
+            what = "was written from another input, model or settings" if fp else "was not written by geonb"
             rows[i] = {**base, "status": "failed", "error": "OutputExistsError: " + str(OutputExistsError(
-                f"{str(o)!r} exists and was written by {'another model or other settings' if fp else 'something else'}"
-                f" (fingerprint {(fp or 'none')[:12]}, this run {run_fp[:12]}); pass overwrite=True to replace it, "
-                "or choose another `out_dir`"))}
+                f"{str(o)!r} exists and {what}; pass overwrite=True to replace it, or choose another `out_dir`"))}
     if todo:
         from distributed import as_completed
 
@@ -588,7 +621,7 @@ def predict_rasters(model, inputs, out_dir, *, client=None, overwrite: bool = Fa
         with _client_for(client) as client, _model_on_workers(client, model) as fp:
             futures = {}
             for i in todo:
-                f = client.submit(_predict_one, fp, run_fp, str(paths[i]), str(outputs[i]), settings,
+                f = client.submit(_predict_one, fp, scene_fps[i], str(paths[i]), str(outputs[i]), settings,
                                   scheme.to_dict(), overwrite, key=f"geonb-predict-{token}-{i}-{paths[i].stem}",
                                   pure=False)
                 futures[f.key] = (i, f)
@@ -921,6 +954,7 @@ __all__ = [
     "get_client",
     "local_cluster_settings",
     "model_bytes",
+    "close_local_cluster",
     "model_fingerprint",
     "model_loads",
     "patch_dataset_distributed",

@@ -40,6 +40,10 @@ class RasterReadError(GeonbError, OSError):
     """A file exists but cannot be read as a raster (not a raster, truncated, corrupt)."""
 
 
+class RasterWriteError(GeonbError, OSError):
+    """A raster could not be written (disk full, no permission, the file system failed mid-write)."""
+
+
 class DatasetNotFoundError(GeonbError, FileNotFoundError):
     """A dataset folder, catalog or file is missing."""
 
@@ -88,6 +92,7 @@ __all__ = [
     "ModelError",
     "NetworkError",
     "RasterReadError",
+    "RasterWriteError",
     "ShapeMismatchError",
 ]
 

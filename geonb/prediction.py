@@ -25,15 +25,25 @@ georeferenced GeoTIFF, atomically.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from geonb.errors import BandMismatchError, ClassCodeError, InvalidParameterError, ModelError, ShapeMismatchError
+from geonb.errors import (
+    BandMismatchError,
+    ClassCodeError,
+    GeonbError,
+    InvalidParameterError,
+    ModelError,
+    RasterWriteError,
+    ShapeMismatchError,
+)
 from geonb.io import atomic_paths, check_output_paths, open_raster
 from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, NODATA
 from geonb.models import band_axis_hint, is_keras_model, model_io
@@ -293,6 +303,7 @@ def predict_array(model, image: np.ndarray, *, nodata_mask: np.ndarray | None = 
         padded = np.pad(padded, ((0, pr), (0, pc), (0, 0)), mode="reflect" if min(rows, cols) > 1 else "edge")
     prow, pcol = padded.shape[:2]
     windows = _tile_windows((prow, pcol), tile, stride)
+    n_all = len(windows)  # the batch size follows the full tiling: skipping changes no compiled shape
     if nodata_mask is not None and np.any(nodata_mask):
         # a tile without one valid pixel only ever feeds nodata pixels: leave it out (identical result at
         # every valid pixel; a mostly-fill tile over the ocean costs nothing)
@@ -306,7 +317,7 @@ def predict_array(model, image: np.ndarray, *, nodata_mask: np.ndarray | None = 
     bs = int(batch_size) if batch_size else _default_batch(tile)
     if bs < 1:
         raise InvalidParameterError(f"`batch_size` must be >= 1, got {batch_size!r}")
-    bs = min(bs, len(windows))
+    bs = min(bs, n_all)
     buf = np.zeros((bs, tile[0], tile[1], bands), dtype=np.float32)
     n_batches = -(-len(windows) // bs)
     for batch in _progress(_batches(windows, bs), n_batches, progress, desc):
@@ -449,10 +460,10 @@ def raster_block_plan(model, patch_size: int | str | None = None) -> tuple[int |
     whole_blocks = patch_size is None and fixed is None and is_keras_model(model)
     if whole_blocks:
         # A size-free model predicts each block (with its halo) in one piece: the only repeated work is
-        # the halo, which need only cover the model's context (6 px each side for the lakes FCN), rounded
-        # up to a multiple of 16 so that blocks stay aligned with pooling strides; at most DEFAULT_MARGIN.
-        radius = context_radius(model)
-        return "scene", int(min(DEFAULT_MARGIN, max(16, -(-(radius + 2) // 16) * 16))), True
+        # the halo, which need only cover the model's context (6 px each side for the lakes FCN, 36 for the
+        # buildings FCN), rounded up to a multiple of 16 so that blocks stay aligned with pooling strides.
+        radius = _radius(model)
+        return "scene", int(min(MAX_HALO, max(16, -(-(radius + 2) // 16) * 16))), True
     tile = fixed or (patch_size if isinstance(patch_size, (int, np.integer)) else DEFAULT_TILE)
     return patch_size, int(max(DEFAULT_MARGIN, tile // 2)), False
 
@@ -651,6 +662,20 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
 
 #: Side of the sub-tiles a partly valid block is cut into, so that its nodata parts are skipped too.
 SUB_TILE = 128
+#: Largest halo around a block (pixels): the context :func:`context_radius` can measure (its probe is 96 px).
+MAX_HALO = 64
+_RADII: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _radius(model) -> int:
+    """:func:`context_radius` of ``model``, measured once per model object."""
+    try:
+        return _RADII[model]
+    except (KeyError, TypeError):
+        radius = context_radius(model)
+        with contextlib.suppress(TypeError):
+            _RADII[model] = radius
+        return radius
 
 
 def _aligned_start(lo: int, block_lo: int) -> int:
@@ -670,7 +695,10 @@ def _predict_block(model, image, mask, patch_size, overlap, batch_size, whole_bl
     rows, cols = mask.shape
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        if not (whole_blocks and skip_nodata and mask.any()):
+        # sub-tiles get the block's halo as their context: only when it covers the model's context with a
+        # margin (8 px: the probe measures one pixel's phase of the poolings) is their answer the block's
+        subtiles = whole_blocks and skip_nodata and mask.any() and _radius(model) + 8 <= halo
+        if not subtiles:
             probs = predict_array(model, image, nodata_mask=mask, patch_size=patch_size, overlap=overlap,
                                   batch_size=batch_size)
             return probs, rows * cols
@@ -726,36 +754,48 @@ def _run_blocks(blocks, rows: int, cols: int, halo: int, *, read, predict, write
 
     skipped, predicted = 0, 0
     bar = _progress(None, len(blocks), progress, "blocks") if progress else None
-    with ThreadPoolExecutor(1, thread_name_prefix="geonb-read") as reader, \
-            ThreadPoolExecutor(1, thread_name_prefix="geonb-write") as writer:
-        pending_read = {}
-        for k in range(min(2, len(blocks))):
-            pending_read[k] = reader.submit(read, *window(blocks[k]))
-        last_write = None
-        for k, block in enumerate(blocks):
-            image, mask = pending_read.pop(k).result()
-            if k + 2 < len(blocks):
-                pending_read[k + 2] = reader.submit(read, *window(blocks[k + 2]))
-            r, c, h, w = block
-            r0, _, c0, _ = window(block)
-            sl = (slice(r - r0, r - r0 + h), slice(c - c0, c - c0 + w))
-            core_mask = np.ascontiguousarray(mask[sl])
-            if skip_nodata and core_mask.all():  # nothing valid: nodata and NaN are written, no model call
-                skipped += 1
-                probs = np.zeros(core_mask.shape + (n_out,), np.float32)
-            else:
-                full, done = predict(image, mask)
-                predicted += done
-                probs = np.ascontiguousarray(full[sl])
+
+    def write_checked(*args):
+        try:
+            write(*args)
+        except OSError as exc:
+            if isinstance(exc, GeonbError):
+                raise
+            raise RasterWriteError(f"writing the prediction failed ({exc}); is the disk full or the folder "
+                                   "read-only? Nothing was moved into place") from exc
+
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="geonb-read") as reader, \
+                ThreadPoolExecutor(1, thread_name_prefix="geonb-write") as writer:
+            pending_read = {}
+            for k in range(min(2, len(blocks))):
+                pending_read[k] = reader.submit(read, *window(blocks[k]))
+            last_write = None
+            for k, block in enumerate(blocks):
+                image, mask = pending_read.pop(k).result()
+                if k + 2 < len(blocks):
+                    pending_read[k + 2] = reader.submit(read, *window(blocks[k + 2]))
+                r, c, h, w = block
+                r0, _, c0, _ = window(block)
+                sl = (slice(r - r0, r - r0 + h), slice(c - c0, c - c0 + w))
+                core_mask = np.ascontiguousarray(mask[sl])
+                if skip_nodata and core_mask.all():  # nothing valid: nodata and NaN are written, no model call
+                    skipped += 1
+                    probs = np.zeros(core_mask.shape + (n_out,), np.float32)
+                else:
+                    full, done = predict(image, mask)
+                    predicted += done
+                    probs = np.ascontiguousarray(full[sl])
+                if last_write is not None:
+                    last_write.result()  # surface a write error before going on
+                last_write = writer.submit(write_checked, r, c, h, w, probs, core_mask)
+                if bar is not None:
+                    bar.update(1)
             if last_write is not None:
-                last_write.result()  # surface a write error before going on
-            last_write = writer.submit(write, r, c, h, w, probs, core_mask)
-            if bar is not None:
-                bar.update(1)
-        if last_write is not None:
-            last_write.result()
-    if bar is not None:
-        bar.close()
+                last_write.result()
+    finally:
+        if bar is not None:
+            bar.close()
     return {"blocks_skipped": skipped, "pixels_predicted": predicted}
 
 

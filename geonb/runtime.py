@@ -92,8 +92,9 @@ def import_keras():
     return keras
 
 
-#: Environment variables with which a user sets thread counts themselves (geonb then leaves them alone).
-THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+#: Environment variables with which a user (or a cluster) sets TensorFlow's thread counts (geonb then leaves
+#: them alone). OMP_NUM_THREADS is not one: Dask's nannies set it to 1 for BLAS, not for TensorFlow.
+THREAD_ENV = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
 
 
 def available_cores() -> int:
@@ -108,10 +109,11 @@ def available_cores() -> int:
 def _match_tensorflow_threads() -> dict:
     """Size TensorFlow's thread pools to the cores this process may use, unless the user set them.
 
-    TensorFlow's default (0) sizes its intra-op pool from the machine's core count, which ignores a CPU
-    affinity set by a scheduler or container and then oversubscribes the allowed cores. One intra-op
-    thread per allowed core, and 2 inter-op threads (prediction runs one op graph at a time, while geonb's
-    reader and writer threads do the I/O). Returns what was set (empty when the user's settings stand or
+    Set explicitly rather than left to TensorFlow's own detection (0): one intra-op thread per core this
+    process may use (its CPU affinity, which batch schedulers set), and 2 inter-op threads (prediction runs
+    one op graph at a time, while geonb's reader and writer threads do the I/O). TensorFlow's own default
+    follows the affinity on Linux, but not a container's CPU quota; with the counts fixed here a run uses
+    the same pools wherever it runs. Returns what was set (empty when ``TF_NUM_*`` settings stand or
     TensorFlow had already started).
     """
     if any(os.environ.get(v) for v in THREAD_ENV):

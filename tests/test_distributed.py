@@ -103,7 +103,7 @@ def _visible(folder: Path) -> list[str]:
 def test_batch_with_a_corrupt_and_a_wrong_band_raster(client, model, batch, tmp_path):
     import rasterio
 
-    from geonb.distributed import FINGERPRINT_TAG, model_fingerprint, model_loads
+    from geonb.distributed import FINGERPRINT_TAG, model_fingerprint, model_loads, scene_fingerprint
     from geonb.export import pixel_areas_m2
 
     out = tmp_path / "maps"
@@ -122,7 +122,8 @@ def test_batch_with_a_corrupt_and_a_wrong_band_raster(client, model, batch, tmp_
         with rasterio.open(p) as ds:
             assert ds.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
             assert ds.colormap(1)[1][:3] == (0x1f, 0x5f, 0xbf) and ds.tags()["CLASS_1"] == "water"
-            assert ds.tags()[FINGERPRINT_TAG] == table.attrs["fingerprint"]
+            # the run's fingerprint joined with this input's identity
+            assert ds.tags()[FINGERPRINT_TAG] == scene_fingerprint(table.attrs["fingerprint"], batch[i])
             classes, transform, crs = ds.read(1), ds.transform, ds.crs
         row = table.loc[i]
         assert row["water_px"] == (classes == 1).sum() and row["land_px"] == (classes == 2).sum()
@@ -170,6 +171,18 @@ def test_rerun_skips_finished_scenes_and_resumes(client, model, batch, tmp_path)
     replaced = predict_rasters_(other, good[:2], out, client, overwrite=True)
     assert (replaced["status"] == "done").all()
     np.testing.assert_array_equal(_classes(out / f"{good[0].stem}_classes.tif"), _serial(other, good[0], tmp_path))
+
+
+def test_another_input_with_the_same_name_is_never_skipped(client, model, tmp_path):
+    """Resume reuses an output only for the same input file, unchanged (not just the same file name)."""
+    a = _write(tmp_path / "a" / "tile.tif", 40, 40, seed=1)
+    b = _write(tmp_path / "b" / "tile.tif", 40, 40, seed=2)
+    out = tmp_path / "maps"
+    assert (predict_rasters_(model, [a], out, client)["status"] == "done").all()
+    row = predict_rasters_(model, [b], out, client).iloc[0]
+    assert row["status"] == "failed" and "another input" in row["error"]
+    assert predict_rasters_(model, [b], out, client, overwrite=True).iloc[0]["status"] == "done"
+    np.testing.assert_array_equal(_classes(out / "tile_classes.tif"), _serial(model, b, tmp_path))
 
 
 def test_a_worker_killed_mid_batch(client, model, tmp_path):

@@ -341,6 +341,44 @@ def test_tensorflow_threads_match_the_allowed_cores():
             "tf.config.threading.get_inter_op_parallelism_threads())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.split() == [str(available_cores()), str(min(2, available_cores()))]
-    env["OMP_NUM_THREADS"] = "1"  # a user's own setting stands
+    env["TF_NUM_INTRAOP_THREADS"] = "1"  # a user's own setting stands
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert out.stdout.split() == ["0", "0"]
+
+
+def test_skipping_never_changes_a_wide_context_model(tmp_path):
+    """A model whose context is wider than a sub-tile's halo (the buildings FCN: 36 px) predicts whole blocks."""
+    from geonb.models import build_buildings_fcn
+
+    model = build_buildings_fcn(8, bands=7)
+    rows = cols = 160
+    rng = np.random.default_rng(0)
+    img = rng.uniform(0.01, 0.4, (rows, cols, 7)).astype(np.float32)
+    mask = np.ones((rows, cols), bool)
+    mask[10:40, :] = False            # a valid strip and an island: most 128-px sub-tiles are empty
+    mask[120:150, 120:150] = False
+    img[mask] = 0
+    src = tmp_path / "wide.tif"
+    write_scene(Scene(img, nodata_mask=mask, crs="EPSG:32633", transform=TRANSFORM), src)
+    a = predict_raster(model, src, tmp_path / "skip.tif", block=512, probabilities=True, progress=False)
+    b = predict_raster(model, src, tmp_path / "all.tif", block=512, probabilities=True, progress=False,
+                       skip_nodata=False)
+    with rasterio.open(a.classes_path) as ca, rasterio.open(b.classes_path) as cb, \
+            rasterio.open(a.probabilities_path) as pa, rasterio.open(b.probabilities_path) as pb:
+        assert (ca.read(1) == cb.read(1)).all()
+        np.testing.assert_allclose(pa.read()[:, ~mask], pb.read()[:, ~mask], atol=1e-6)
+
+
+def test_a_failing_write_is_a_geonb_error_and_leaves_nothing(tmp_path, fcn, monkeypatch):
+    import geonb.prediction as prediction
+    from geonb.errors import RasterWriteError
+
+    src, _ = _stripy_raster(tmp_path, rows=80, cols=80)
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(prediction, "_write_block", disk_full)
+    with pytest.raises(RasterWriteError, match="disk full"):
+        predict_raster(fcn, src, tmp_path / "out.tif", block=64, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stripy.tif"]
