@@ -127,6 +127,19 @@ def test_probabilities_cog_float32_nan_nodata_band_names(tmp_path):
     np.testing.assert_array_equal(np.moveaxis(data, 0, -1)[~nodata], pred.probabilities[~nodata])
 
 
+def _geodesic_km2(poly, crs) -> float:
+    """Ground area of a polygon in a projected CRS, independently: its vertices to lon/lat, then pyproj.Geod."""
+    import shapely
+    from pyproj import CRS as PCRS
+    from pyproj import Geod, Transformer
+
+    pcrs = PCRS.from_user_input(crs)
+    to_ll = Transformer.from_crs(pcrs, pcrs.geodetic_crs, always_xy=True)
+    lonlat = shapely.transform(poly.segmentize(30), lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1])))
+    area, _ = Geod(ellps="WGS84").geometry_area_perimeter(lonlat)
+    return abs(area) / 1e6
+
+
 # ---- polygon areas ---------------------------------------------------------------------------
 def test_utm_polygon_areas_are_pixel_count_times_pixel_area():
     classes = _blobs((120, 150))
@@ -136,10 +149,11 @@ def test_utm_polygon_areas_are_pixel_count_times_pixel_area():
         props = [p for p in fp.properties if p["code"] == code]
         assert props and all(p["class"] == name for p in props)
         assert sum(p["pixels"] for p in props) == int((classes == code).sum())
-        for p in props:
-            assert p["area_km2"] == pytest.approx(p["pixels"] * 900 / 1e6, rel=1e-9)
+        for p in props:  # planar 900 m2 per pixel, corrected by UTM's scale (< 0.2 % inside a zone)
+            assert p["area_km2"] == pytest.approx(p["pixels"] * 900 / 1e6, rel=2e-3)
     for g, p in zip(fp.geometries, fp.properties, strict=True):  # the polygons are where the pixels are
         assert g.area == pytest.approx(p["pixels"] * 900)
+        assert p["area_km2"] == pytest.approx(_geodesic_km2(g, "EPSG:32622"), rel=2e-4)  # the ground area
 
 
 def test_polygon_areas_in_us_feet_are_converted_to_square_metres():
@@ -147,7 +161,18 @@ def test_polygon_areas_in_us_feet_are_converted_to_square_metres():
     t = Affine(100.0, 0, 1_000_000.0, 0, -100.0, 200_000.0)  # 100 ft pixels
     classes = np.ones((10, 10), np.uint8)
     fp = export.class_polygons(classes, t, "EPSG:2263", SCHEME)
-    assert fp.properties[0]["area_km2"] == pytest.approx(100 * (100 * ft) ** 2 / 1e6, rel=1e-6)
+    assert fp.properties[0]["area_km2"] == pytest.approx(100 * (100 * ft) ** 2 / 1e6, rel=1e-3)
+    assert fp.properties[0]["area_km2"] == pytest.approx(_geodesic_km2(fp.geometries[0], "EPSG:2263"), rel=2e-4)
+
+
+def test_web_mercator_areas_are_ground_areas_not_map_areas():
+    t = Affine(1000.0, 0, 0.0, 0, -1000.0, 8_399_738.0)  # 1 km map pixels near 60 degrees north
+    fp = export.class_polygons(np.ones((5, 5), np.uint8), t, "EPSG:3857", SCHEME)
+    ground = _geodesic_km2(fp.geometries[0], "EPSG:3857")
+    assert ground == pytest.approx(25 / 4, rel=0.02)  # a quarter of the map area at 60 degrees
+    # within 1 %: Web Mercator is spherical, the geodesic check ellipsoidal (the map area would be 300 % off)
+    assert fp.properties[0]["area_km2"] == pytest.approx(ground, rel=1e-2)
+    assert export.pixel_areas_m2(t, "EPSG:3857", (5, 5)).sum() / 1e6 == pytest.approx(ground, rel=1e-2)
 
 
 @pytest.mark.parametrize("lat", [0.5, 60.0, -60.0])
@@ -312,7 +337,9 @@ def test_landsat_utm_grid_with_negative_northings_roundtrips(realdata, tmp_path)
     with rasterio.open(p) as ds:
         assert ds.crs == crs and ds.transform == transform and ds.overviews(1) == [2]
     fp = export.class_polygons(classes, transform, crs, scheme, classes_wanted=[1])
-    assert sum(pp["area_km2"] for pp in fp.properties) == pytest.approx((classes == 1).sum() * 900 / 1e6)
+    assert sum(pp["area_km2"] for pp in fp.properties) == pytest.approx((classes == 1).sum() * 900 / 1e6, rel=2e-3)
+    for g, pp in zip(fp.geometries, fp.properties, strict=True):
+        assert pp["area_km2"] == pytest.approx(_geodesic_km2(g, crs.to_wkt()), rel=2e-4)
 
 
 # ---- bad inputs (catalogue style: each names the argument and the fix) ------------------------
