@@ -96,7 +96,7 @@ def local_cluster_settings(n_workers: int | None = None, threads_per_worker: int
     cores = available_cores()
     n = int(n_workers) if n_workers is not None else max(1, cores // int(threads_per_worker))
     t = str(int(threads_per_worker))
-    env = {"TF_NUM_INTRAOP_THREADS": t, "TF_NUM_INTEROP_THREADS": "1", "OMP_NUM_THREADS": t,
+    env = {"TF_NUM_INTRAOP_THREADS": t, "TF_NUM_INTEROP_THREADS": t, "OMP_NUM_THREADS": t,
            "MKL_NUM_THREADS": t, "OPENBLAS_NUM_THREADS": t, "TF_CPP_MIN_LOG_LEVEL": "2",
            "KERAS_BACKEND": os.environ.get("KERAS_BACKEND", "tensorflow")}
     return {"n_workers": n, "threads_per_worker": int(threads_per_worker), "processes": True, "env": env,
@@ -271,7 +271,7 @@ def worker_model(fingerprint: str):
 
             n = str(get_worker().state.nthreads)
             os.environ.setdefault("TF_NUM_INTRAOP_THREADS", n)
-            os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+            os.environ.setdefault("TF_NUM_INTEROP_THREADS", n)  # per task thread: no queueing on one
         with tempfile.TemporaryDirectory(prefix="geonb-model-") as d:
             path = Path(d) / "model.keras"
             path.write_bytes(data)
