@@ -733,29 +733,18 @@ def predict_raster_chunked(model, image_path, out_path, *, client=None, chunk: i
     geonb.prediction.RasterPrediction
     """
 
-    from geonb.io import check_output_paths, open_raster
+    from geonb.io import open_raster
     from geonb.labels import LAKE_CLASS_NAMES
     from geonb.models import model_io
-    from geonb.prediction import class_map_nodata, raster_block_plan, raster_blocks
+    from geonb.prediction import class_map_nodata, raster_block_plan, raster_blocks, raster_output_paths
     from geonb.training import resolve_codes
 
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 16:
         raise InvalidParameterError(f"`chunk` must be an int >= 16 pixels, got {chunk!r}")
-    if out_path is None or str(out_path) == "":
-        raise InvalidParameterError(f"`out_path` must be a file path, got {out_path!r}")
     if max_in_flight is not None and (isinstance(max_in_flight, bool) or not isinstance(max_in_flight, int)
                                       or max_in_flight < 1):
         raise InvalidParameterError(f"`max_in_flight` must be an int >= 1 or None, got {max_in_flight!r}")
-    out_path = Path(out_path)
-    prob_path = None
-    if probabilities is True:
-        prob_path = out_path.with_name(out_path.stem + "_probabilities.tif")
-    elif probabilities not in (False, None):
-        prob_path = Path(probabilities)
-    check_output_paths({"out_path": out_path, "probabilities": prob_path}, overwrite)
-    for arg, p in (("out_path", out_path), ("probabilities", prob_path)):
-        if p is not None and Path(p).exists() and Path(image_path).exists() and Path(p).samefile(image_path):
-            raise InvalidParameterError(f"`{arg}` {str(p)!r} is the input `image_path`; write to another file")
+    out_path, prob_path = raster_output_paths(image_path, out_path, probabilities, overwrite)
     model = _resolve_model(model)
     _, n_out, _ = model_io(model)
     codes = resolve_codes(model, classes)

@@ -522,6 +522,35 @@ def predict_block(model, image: np.ndarray, mask: np.ndarray, core: tuple[int, i
     return _finish(probs, tuple(codes), core_mask), done
 
 
+def raster_output_paths(image_path, out_path, probabilities, overwrite: bool) -> tuple[Path, Path | None]:
+    """Check the outputs of a raster prediction before anything is computed; return ``(class map, probabilities)``.
+
+    ``probabilities``: False/None (none), True (``<out stem>_probabilities.tif``) or a path. The two must be
+    distinct, not exist unless ``overwrite``, and neither may be the input (it is read while they are written).
+    Shared by :func:`predict_raster` and :func:`geonb.distributed.predict_raster_chunked`.
+    """
+    if out_path is None or str(out_path) == "":
+        raise InvalidParameterError(f"`out_path` must be a file path, got {out_path!r}")
+    out_path = Path(out_path)
+    prob_path = None
+    if probabilities is True:
+        prob_path = out_path.with_name(out_path.stem + "_probabilities.tif")
+    elif probabilities not in (False, None):
+        if not isinstance(probabilities, (str, os.PathLike)):
+            raise InvalidParameterError(
+                f"`probabilities` must be True, False or a file path, got {probabilities!r}"
+            )
+        prob_path = Path(probabilities)
+    check_output_paths({"out_path": out_path, "probabilities": prob_path}, overwrite)
+    for arg, p in (("out_path", out_path), ("probabilities", prob_path)):
+        if p is not None and Path(image_path).exists() and Path(p).exists() and Path(p).samefile(image_path):
+            raise InvalidParameterError(
+                f"`{arg}` {str(p)!r} is the input `image_path`; write the prediction to another file "
+                "(nothing was written)"
+            )
+    return out_path, prob_path
+
+
 def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.PathLike, *, block: int = 512,
                    patch_size: int | None = None, overlap: float | None = None, batch_size: int | None = None,
                    bands: Sequence[str] | None = None, classes: Sequence[int] | None = None,
@@ -593,26 +622,7 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
 
     if not isinstance(block, (int, np.integer)) or block < 16:
         raise InvalidParameterError(f"`block` must be an int >= 16 pixels, got {block!r}")
-    if out_path is None or str(out_path) == "":
-        raise InvalidParameterError(f"`out_path` must be a file path, got {out_path!r}")
-    out_path = Path(out_path)
-    prob_path = None
-    if probabilities is True:
-        prob_path = out_path.with_name(out_path.stem + "_probabilities.tif")
-    elif probabilities not in (False, None):
-        if not isinstance(probabilities, (str, os.PathLike)):
-            raise InvalidParameterError(
-                f"`probabilities` must be True, False or a file path, got {probabilities!r}"
-            )
-        prob_path = Path(probabilities)
-    # the input is read while the outputs are written: it must not be one of them
-    check_output_paths({"out_path": out_path, "probabilities": prob_path}, overwrite)
-    for arg, p in (("out_path", out_path), ("probabilities", prob_path)):
-        if p is not None and Path(image_path).exists() and Path(p).exists() and Path(p).samefile(image_path):
-            raise InvalidParameterError(
-                f"`{arg}` {str(p)!r} is the input `image_path`; write the prediction to another file "
-                "(nothing was written)"
-            )
+    out_path, prob_path = raster_output_paths(image_path, out_path, probabilities, overwrite)
     _, n_out, fixed = model_io(model)
     codes = resolve_codes(model, classes)
     fill = class_map_nodata(codes)
@@ -823,6 +833,7 @@ __all__ = [
     "predict_array",
     "predict_block",
     "predict_raster",
+    "raster_output_paths",
     "predict_scene",
     "predict_scenes",
     "raster_block_plan",
