@@ -7,6 +7,7 @@ STAMP := $(VENV)/.geonb-installed
 DATA_STAMP := data/lakes/lakes-synthetic/catalog.geojson
 KERNEL_STAMP := $(VENV)/.geonb-kernels
 PORT ?= 8888
+IP ?= 127.0.0.1
 
 .PHONY: lab test lint pytest data kernels notebooks bench clean setup
 
@@ -29,8 +30,19 @@ $(KERNEL_STAMP): | $(STAMP)
 	$(PY) -m geonb kernels install
 	@touch $@
 
+# As root (containers, cloud VMs) JupyterLab refuses to start without --allow-root: pass it, and say so.
+# The token is made here so the URL can be printed plainly before the server's own log; a port in use is an
+# error (no silent move to another port, which would make the printed URL wrong). LAB_ARGS adds options
+# (the test passes --no-browser); LAB_TOKEN fixes the token.
 lab: $(STAMP) $(DATA_STAMP) $(KERNEL_STAMP)
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+	@root_flag=""; \
+	if [ "$$(id -u)" = 0 ]; then root_flag="--allow-root"; \
+	  echo "geonb: running as root, so JupyterLab is started with --allow-root"; fi; \
+	token="$${LAB_TOKEN:-$$($(PY) -c 'import secrets; print(secrets.token_hex(24))')}"; \
+	echo "geonb: JupyterLab will be at  http://$(IP):$(PORT)/lab?token=$$token"; \
+	echo "geonb: open that URL in a browser (Ctrl-C here stops the server)"; \
+	exec $(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=$(IP) --port=$(PORT) \
+	  --ServerApp.port_retries=0 --IdentityProvider.token="$$token" $$root_flag $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check geonb tests benchmarks notebooks
