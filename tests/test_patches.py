@@ -14,15 +14,10 @@ from geonb.errors import BandMismatchError, CatalogError, ClassCodeError, Invali
 from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER
 from geonb.patches import (
     count_patches,
-    count_windows,
     extract_patches,
     grid_windows,
     patch_dataset,
-    patch_tradeoff,
-    scene_windows,
-    single_class_windows,
     stitch_patches,
-    window_class_counts,
 )
 from geonb.scene import Scene, read_scene, write_scene
 
@@ -55,76 +50,12 @@ class FakeDataset:
 
 
 # ---- windows --------------------------------------------------------------------------------
-def test_grid_windows_drop_is_the_study_setting():
-    g = grid_windows((38, 36), 16)
-    assert len(g) == 4 == count_windows((38, 36), 16)
-    assert g.windows.tolist() == [[0, 0, 16, 16], [0, 16, 16, 16], [16, 0, 16, 16], [16, 16, 16, 16]]
-    assert g.dropped_pixels == 38 * 36 - 32 * 32
-    assert g.padded_pixels == 0
-
-
-def test_grid_windows_pad_and_shift_cover_everything():
-    pad = grid_windows((38, 36), 16, edge="pad")
-    assert pad.row_offsets.tolist() == [0, 16, 32] and pad.col_offsets.tolist() == [0, 16, 32]
-    assert pad.padded_shape == (48, 48) and pad.dropped_pixels == 0
-    shift = grid_windows((38, 36), 16, edge="shift")
-    assert shift.row_offsets.tolist() == [0, 16, 22] and shift.col_offsets.tolist() == [0, 16, 20]
-    assert shift.dropped_pixels == 0 and shift.padded_shape == (38, 36)
-    assert (shift.coverage() >= 1).all()
-
-
-def test_grid_windows_overlap_50_percent():
-    g = grid_windows((512, 512), 128, stride=64)  # the buildings study: 512 tiles -> 128 crops, 50% overlap
-    assert len(g) == 49
-    assert g.coverage().max() == 4
-
-
-def test_too_small_grid_gives_no_window_unless_padded():
-    assert len(grid_windows((12, 28), 16)) == 0
-    assert grid_windows((12, 28), 16).dropped_pixels == 12 * 28
-    assert len(grid_windows((12, 28), 16, edge="shift")) == 0
-    assert len(grid_windows((12, 28), 16, edge="pad")) == 2
-
-
-@given(rows=st.integers(1, 80), cols=st.integers(1, 80), size=st.integers(2, 40), stride=st.integers(1, 40),
-       edge=st.sampled_from(["drop", "pad", "shift"]))
-def test_count_windows_matches_grid(rows, cols, size, stride, edge):
-    g = grid_windows((rows, cols), size, stride, edge)
-    assert count_windows((rows, cols), size, stride, edge) == len(g) == len(g.windows)
-    assert g.dropped_pixels == int((g.coverage() == 0).sum())
-    if len(g):
-        assert (g.windows[:, 0] + size <= g.padded_shape[0]).all()
-
-
-@pytest.mark.parametrize("size", [0, 1, -4])
-def test_size_below_2_is_an_error(size):
-    with pytest.raises(InvalidParameterError, match="`size` must be >= 2"):
-        grid_windows((10, 10), size)
-
-
-@pytest.mark.parametrize("size", [16.0, "16", None, True])
-def test_size_not_an_integer_is_an_error(size):
-    with pytest.raises(InvalidParameterError, match="`size` must be an integer"):
-        grid_windows((10, 10), size)
-
-
 @pytest.mark.parametrize("stride", [0, -1])
 def test_stride_zero_or_negative_is_an_error(stride):
     with pytest.raises(InvalidParameterError, match="`stride` must be >= 1"):
         grid_windows((10, 10), 4, stride=stride)
     with pytest.raises(InvalidParameterError, match="stride"):
         extract_patches(make_scene(10, 10), 4, stride=stride)
-
-
-def test_unknown_edge_policy_is_an_error():
-    with pytest.raises(InvalidParameterError, match="`edge` must be one of"):
-        grid_windows((10, 10), 4, edge="wrap")
-
-
-def test_windows_to_rasterio():
-    g = grid_windows((20, 40), 16)
-    w = g.to_rasterio()
-    assert len(w) == 2 and (w[1].row_off, w[1].col_off, w[1].height, w[1].width) == (0, 16, 16, 16)
 
 
 # ---- extraction -----------------------------------------------------------------------------
@@ -199,17 +130,6 @@ def test_pruning_matches_count_patches():
     assert bal.loc["water", "pixels"] == c.class_pixels[WATER]
     assert bal.loc["land", "pixels"] == c.class_pixels[LAND]
     assert c.pixels_used + c.pixels_pruned + c.pixels_dropped == c.pixels_total
-
-
-def test_window_class_counts_match_direct_counts():
-    rng = np.random.default_rng(1)
-    lab = rng.integers(0, 4, size=(23, 31)).astype(np.uint8)
-    g = grid_windows(lab.shape, 6, stride=5, edge="pad")
-    counts = window_class_counts(lab, g, (WATER, LAND, UNCLASSIFIED))
-    padded = np.pad(lab, ((0, g.padded_shape[0] - 23), (0, g.padded_shape[1] - 31)))
-    for (r, c, h, w), row in zip(g.windows, counts, strict=True):
-        patch = padded[r:r + h, c:c + w]
-        assert row.tolist() == [int((patch == k).sum()) for k in (WATER, LAND, UNCLASSIFIED)]
 
 
 def test_scenes_too_small_are_reported_not_lost():
@@ -332,46 +252,6 @@ def test_stitch_bad_shapes():
 
 
 # ---- counting and the dual problem ------------------------------------------------------------
-def test_scene_windows_status_and_counts():
-    lab = np.full((40, 40), LAND, np.uint8)
-    lab[:10, :10] = WATER
-    sw = scene_windows(lab, 16, prune_single_class=True)
-    assert sw.keep.tolist() == [True, False, False, False]
-    assert sw.pruned_as.tolist() == [-1, LAND, LAND, LAND]
-    s = sw.summary
-    assert (s.n_windows, s.n_kept, s.pixels_used, s.pixels_dropped) == (4, 1, 256, 40 * 40 - 32 * 32)
-    assert s.pixels_pruned == 3 * 256 and s.pixels_lost == 1600 - 256
-
-
-def test_patch_tradeoff_bigger_patches_lose_more_pixels():
-    labels = [make_scene(r, c, seed=r).labels for r, c in [(132, 132), (40, 60), (20, 30), (70, 35)]]
-    df = patch_tradeoff(labels, [8, 16, 32, 64])
-    assert list(df.index) == [8, 16, 32, 64]
-    assert df["patches"].is_monotonic_decreasing
-    assert df["pixels_lost"].is_monotonic_increasing
-    overlap = patch_tradeoff(labels, [16], stride_fraction=0.5)
-    assert overlap.loc[16, "patches"] > df.loc[16, "patches"]
-
-
-@settings(max_examples=40, deadline=None)
-@given(shapes=st.lists(st.tuples(st.integers(1, 40), st.integers(1, 40)), min_size=1, max_size=4),
-       size=st.integers(2, 12), stride=st.integers(1, 14), edge=st.sampled_from(["drop", "pad", "shift"]),
-       prune=st.booleans(), seed=st.integers(0, 1000))
-def test_count_patches_equals_per_scene_counts(shapes, size, stride, edge, prune, seed):
-    rng = np.random.default_rng(seed)
-    labels = [rng.choice(np.array([NODATA, WATER, LAND, LAND, LAND], np.uint8), size=s) for s in shapes]
-    total = count_patches(labels, size, stride, edge, prune)
-    per = [scene_windows(lab, size, stride, edge, prune).summary for lab in labels]
-    summed = per[0]
-    for p in per[1:]:
-        summed = summed + p
-    assert total.as_dict() == summed.as_dict()
-    assert total.pruned == summed.pruned and total.class_pixels == summed.class_pixels
-    for lab, p in zip(labels, per, strict=True):
-        g = grid_windows(lab.shape, size, stride, edge)
-        assert p.pixels_dropped == g.dropped_pixels == int((g.coverage() == 0).sum())
-
-
 @settings(max_examples=30, deadline=None)
 @given(shapes=st.lists(st.tuples(st.integers(2, 30), st.integers(2, 30)), min_size=1, max_size=4),
        size=st.integers(2, 10), stride=st.integers(1, 12), edge=st.sampled_from(["drop", "pad", "shift"]),
@@ -427,55 +307,6 @@ def test_nan_image_values_never_reach_patches():
     img[0, 0, 1] = np.inf
     ps = extract_patches(Scene(img, np.full((16, 16), LAND, np.uint8)), 8)
     assert ps.nodata[0, 0, 0] and np.isfinite(ps.images).all()
-
-
-@pytest.mark.parametrize("counter", ["count_patches", "scene_windows", "window_class_counts", "patch_tradeoff"])
-def test_counting_refuses_codes_outside_classes(counter):
-    lab = np.full((16, 16), LAND, np.uint8)
-    lab[:4] = 7
-    calls = {
-        "count_patches": lambda la, **kw: count_patches([la], 8, **kw),
-        "scene_windows": lambda la, **kw: scene_windows(la, 8, **kw),
-        "window_class_counts": lambda la, **kw: window_class_counts(la, grid_windows(la.shape, 8), **kw),
-        "patch_tradeoff": lambda la, **kw: patch_tradeoff([la], [8], **kw),
-    }
-    with pytest.raises(ClassCodeError, match=r"\[7\].*`classes`=\[1, 2, 3\]"):
-        calls[counter](lab)
-    lab[:4] = UNCLASSIFIED  # a known code, but not one of the classes asked for
-    with pytest.raises(ClassCodeError, match=r"\[3\].*`classes=`"):
-        calls[counter](lab, classes=(WATER, LAND))
-    with pytest.raises(ClassCodeError, match="non-integer"):
-        calls[counter](np.full((16, 16), np.nan))
-    with pytest.raises(ClassCodeError, match=r"\[-1\]"):
-        calls[counter](np.full((16, 16), -1))
-    with pytest.raises(ClassCodeError, match="boolean"):
-        calls[counter](lab == LAND)
-
-
-def test_count_patches_counts_what_it_is_given():
-    lab = np.full((16, 16), LAND, np.uint8)
-    lab[:8, :8] = WATER
-    counts = count_patches([lab], 8)
-    assert counts.n_windows == 4 and counts.class_pixels == {WATER: 64, LAND: 192, UNCLASSIFIED: 0}
-    with pytest.raises(ShapeMismatchError, match=r"one label raster.*\[labels\]"):
-        count_patches(lab, 8)  # iterating it would count its rows
-    with pytest.raises(InvalidParameterError, match="`sizes` is empty"):
-        patch_tradeoff([lab], [])
-    with pytest.raises(ShapeMismatchError, match="`counts` must have shape"):
-        single_class_windows(np.ones((4, 2)), classes=(1, 2, 3))
-    with pytest.raises(ShapeMismatchError, match="list of label rasters"):
-        count_patches([lab[0]], 8)
-    with pytest.raises(InvalidParameterError, match=r"\[scene.labels\]"):
-        count_patches(make_scene(16, 16), 8)
-
-
-def test_grid_shapes_are_whole_pixels_and_empty_grids_say_so():
-    with pytest.raises(ShapeMismatchError, match="whole numbers"):
-        grid_windows((10.5, 10), 4)
-    assert len(grid_windows((10.0, 10), 4)) == 4
-    g = grid_windows((12, 28), 16)  # smaller than a patch: empty, and every pixel is reported dropped
-    assert len(g) == 0 and g.dropped_pixels == 12 * 28
-    assert count_patches([np.full((12, 28), LAND, np.uint8)], 16).n_too_small == 1
 
 
 def test_stitch_refuses_windows_of_another_grid_and_nan_values():
