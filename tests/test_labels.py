@@ -116,3 +116,16 @@ def test_as_crs_names_the_argument():
         as_crs("EPSG:99999")
     with pytest.raises(CRSError, match="`dst_crs` is None"):
         as_crs(None, name="dst_crs", allow_none=False)
+
+
+def test_footprint_names_are_still_importable_from_labels():
+    """Vector footprints moved to geonb.footprints; every name stays importable from geonb.labels."""
+    import geonb.footprints
+    import geonb.labels
+
+    for name in geonb.labels.FOOTPRINT_NAMES:
+        assert getattr(geonb.labels, name) is getattr(geonb.footprints, name)
+    from geonb.labels import Footprints, rasterize_labels, signed_distance  # noqa: F401
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        geonb.labels.no_such_name  # noqa: B018

@@ -1,4 +1,5 @@
-"""Buildings: GeoJSON footprints to rasters (mask, border, instances, signed distance) and back."""
+"""geonb.footprints: GeoJSON footprints to rasters (mask, border, instances, signed distance) and back;
+training polygons to class codes."""
 
 from __future__ import annotations
 
@@ -13,10 +14,7 @@ from rasterio.transform import from_origin
 from shapely.geometry import MultiPolygon, Polygon, box, mapping
 
 from geonb.errors import CRSError, GeoJSONError, InvalidParameterError, ShapeMismatchError
-from geonb.labels import (
-    BACKGROUND,
-    BORDER,
-    BUILDING,
+from geonb.footprints import (
     Footprints,
     footprints_to_pixels,
     instance_raster,
@@ -27,6 +25,7 @@ from geonb.labels import (
     rasterize_footprints,
     signed_distance,
 )
+from geonb.labels import BACKGROUND, BORDER, BUILDING
 
 UTM = "EPSG:32633"  # metres
 # A 100 x 100 raster of 0.5 m pixels in UTM 33N (near Vienna).
@@ -396,7 +395,8 @@ from rasterio.features import rasterize as rio_rasterize  # noqa: E402
 from rasterio.warp import transform_geom  # noqa: E402
 
 from geonb.errors import ClassCodeError  # noqa: E402
-from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER, rasterize_labels  # noqa: E402
+from geonb.footprints import rasterize_labels  # noqa: E402
+from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER  # noqa: E402
 
 T1 = Affine(1, 0, 0, 0, -1, 0)  # 1 m pixels, origin (0, 0), UTM
 CLASSES = {"water": WATER, "forest": LAND, "cloud": UNCLASSIFIED}
@@ -559,7 +559,7 @@ def test_footprint_inputs_that_would_be_truncated_or_thresholded_are_refused():
 def test_split_polygons_is_by_polygon_seeded_and_stratified():
     from shapely.geometry import box
 
-    from geonb.labels import Footprints, split_polygons
+    from geonb.footprints import Footprints, split_polygons
 
     names = ["water"] * 5 + ["land"] * 10 + ["rare"] * 2
     fp = Footprints([box(i, 0, i + 1, 1) for i in range(len(names))], [{"class": n} for n in names],
@@ -604,7 +604,7 @@ def test_a_geopackage_with_several_layers_needs_the_layer(tmp_path):
     import shapely
     from pyogrio.raw import write
 
-    from geonb.labels import load_polygons
+    from geonb.footprints import load_polygons
 
     gpkg = tmp_path / "project.gpkg"
     geom = np.array([shapely.to_wkb(shapely.box(0, 0, 1, 1))], dtype=object)
