@@ -55,21 +55,27 @@ from geonb.io import atomic_path
 from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, LAND, NODATA, UNCLASSIFIED, WATER
 
 __all__ = [
+    "FALSE_NEGATIVE",
+    "FALSE_POSITIVE",
     "Confusion",
     "Comparison",
     "Scores",
     "UnclassifiedBreakdown",
+    "classes_at_threshold",
     "compare_runs",
     "confusion",
     "dataset_scores",
+    "error_codes",
     "lake_confusions",
     "lake_table",
     "per_lake_scores",
+    "prediction_on_grid",
     "scores",
     "study_table",
     "sum_confusions",
     "summarize_seeds",
     "unclassified_breakdown",
+    "water_score",
     "write_table",
 ]
 
@@ -1118,3 +1124,153 @@ def write_table(table: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool
     with atomic_path(path, overwrite) as tmp:
         table.to_csv(tmp)
     return Path(path)
+
+
+# -------------------------------------------------------------------------------------------
+# Errors and thresholds of one prediction (drawn by plots, widgets and maps)
+# -------------------------------------------------------------------------------------------
+#: Codes of :func:`error_codes`: 0 = correct or not scored, then the two kinds of error.
+FALSE_POSITIVE, FALSE_NEGATIVE = 1, 2
+
+
+def prediction_on_grid(prediction, scene, *, what: str = "`prediction`") -> np.ndarray:
+    """The class map of ``prediction``, checked to lie on the grid of ``scene``; the one such check.
+
+    Parameters
+    ----------
+    prediction : Prediction or ndarray (rows, cols)
+        A :class:`geonb.prediction.Prediction` (its ``classes``) or a class map.
+    scene : Scene, or anything with ``shape`` (rows, cols) and ``name``
+    what : str
+        How messages name the prediction (``"`prediction`"``, ``"the label raster"``...).
+
+    Returns
+    -------
+    ndarray (rows, cols)
+        The class map as given (no copy, dtype unchanged).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``prediction`` is None.
+    ShapeMismatchError
+        Class probabilities (rows, cols, k) instead of a class map, or a map made for another scene
+        or grid.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> prediction_on_grid(np.ones((2, 3), np.uint8), SimpleNamespace(shape=(2, 3), name="a")).shape
+    (2, 3)
+    >>> prediction_on_grid(np.ones((3, 3), np.uint8), SimpleNamespace(shape=(2, 3), name="a"))
+    Traceback (most recent call last):
+    ...
+    geonb.errors.ShapeMismatchError: `prediction` has shape (3, 3) but scene 'a' is (2, 3): ...
+    """
+    if prediction is None:
+        raise InvalidParameterError(f"{what} is None; pass a Prediction (predict_scene) or a (rows, cols) class map")
+    codes = prediction.classes if hasattr(prediction, "classes") and not isinstance(prediction, np.ndarray) \
+        else prediction
+    codes = np.asarray(codes)
+    shape = tuple(scene.shape)
+    if codes.ndim == 3 and codes.shape[:2] == shape:
+        raise ShapeMismatchError(
+            f"{what} has shape {codes.shape}: class probabilities, not a class map; pass the Prediction itself "
+            "or its .classes (the argmax mapped to class codes)")
+    if codes.shape != shape:
+        raise ShapeMismatchError(
+            f"{what} has shape {codes.shape} but scene {getattr(scene, 'name', '')!r} is {shape}: it was made for "
+            "another scene or grid; predict this scene (geonb.prediction.predict_scene) and pass that")
+    return codes
+
+
+def error_codes(labels: np.ndarray, predicted: np.ndarray, positive: int = WATER) -> np.ndarray:
+    """Where a prediction is wrong, for drawing: ``(rows, cols)`` uint8.
+
+    1 (:data:`FALSE_POSITIVE`) where ``positive`` (water) was predicted on a pixel labelled otherwise,
+    2 (:data:`FALSE_NEGATIVE`) where a ``positive`` pixel was missed, 0 elsewhere. Pixels labelled
+    NODATA or UNCLASSIFIED, and pixels without a prediction, are not scored (0), as in :func:`scores`.
+
+    Examples
+    --------
+    >>> error_codes(np.array([[1, 1, 2, 3]]), np.array([[1, 2, 1, 1]])).tolist()
+    [[0, 2, 1, 0]]
+    """
+    labels = np.asarray(labels)
+    predicted = np.asarray(predicted)
+    if predicted.ndim == 3 and predicted.shape[:2] == labels.shape:
+        raise ShapeMismatchError(
+            f"`predicted` has shape {predicted.shape}: class probabilities, not a class map; pass "
+            "Prediction.classes (or the codes of the argmax over the last axis)"
+        )
+    if labels.shape != predicted.shape:
+        raise ShapeMismatchError(
+            f"`labels` shape {labels.shape} and `predicted` shape {predicted.shape} differ: they are on different "
+            "grids; predict the same scene the labels come from"
+        )
+    scored = (labels != NODATA) & (labels != UNCLASSIFIED) & (predicted != NODATA)
+    out = np.zeros(labels.shape, dtype=np.uint8)
+    out[scored & (predicted == positive) & (labels != positive)] = FALSE_POSITIVE
+    out[scored & (predicted != positive) & (labels == positive)] = FALSE_NEGATIVE
+    return out
+
+
+def _channel_codes(prediction, probs: np.ndarray) -> tuple[int, ...]:
+    """The class code of each probability channel, as the prediction carries them (never guessed)."""
+    codes = getattr(prediction, "class_codes", None)
+    if codes is None:
+        raise ClassCodeError(
+            f"this prediction has {probs.shape[-1]} probability channels but no `class_codes` saying which class "
+            "each one is; use geonb.prediction.predict_scene (its Prediction carries them)"
+        )
+    codes = tuple(int(c) for c in codes)
+    if len(codes) != probs.shape[-1]:
+        raise ClassCodeError(f"the prediction's class_codes {codes} do not match its {probs.shape[-1]} channels")
+    return codes
+
+
+def water_score(prediction, positive: int = WATER) -> np.ndarray:
+    """``(rows, cols)`` float32: the positive class's probability relative to the strongest other class.
+
+    ``p_water / (p_water + max(p_other))``. For a water/land model this *is* P(water); for a model with
+    a third output (unclassified) it ignores the weaker classes, so that a threshold of 0.5 gives the
+    model's own answer (the argmax). This is the quantity the viewer's threshold slider cuts.
+    """
+    probs = getattr(prediction, "probabilities", None)
+    if probs is None:
+        raise InvalidParameterError(f"`prediction` ({type(prediction).__name__}) has no probabilities, so it has no "
+                                    "water score; pass a geonb Prediction, or threshold=None")
+    probs = np.asarray(probs, dtype=np.float32)
+    codes = _channel_codes(prediction, probs)
+    k = codes.index(positive)
+    p_pos = probs[..., k]
+    p_other = np.delete(probs, k, axis=-1).max(axis=-1)
+    total = p_pos + p_other
+    return np.divide(p_pos, total, out=np.zeros_like(p_pos), where=total > 0)
+
+
+def classes_at_threshold(prediction, threshold: float | None = 0.5, positive: int = WATER) -> np.ndarray:
+    """The class map of a prediction when ``positive`` (water) is called at ``water_score >= threshold``.
+
+    Other pixels get the most probable of the other classes; nodata pixels stay 0. At 0.5 this is
+    the prediction's own argmax (see :func:`water_score`); ``threshold=None`` returns ``classes`` as is.
+
+    Parameters
+    ----------
+    prediction : object with ``classes`` (rows, cols) and ``probabilities`` (rows, cols, k),
+        and ``class_codes`` (the class of each probability channel).
+    threshold : float in [0, 1] or None
+    """
+    classes = np.asarray(prediction.classes)
+    if threshold is None:
+        return classes
+    if not 0 <= float(threshold) <= 1:
+        raise InvalidParameterError(f"`threshold` must be in [0, 1], got {threshold}")
+    score = water_score(prediction, positive)
+    probs = np.asarray(prediction.probabilities)
+    codes = _channel_codes(prediction, probs)
+    others = [i for i in range(len(codes)) if codes[i] != positive]
+    other_best = np.asarray(codes)[others][np.argmax(probs[..., others], axis=-1)]
+    out = np.where(score >= float(threshold), positive, other_best).astype(np.uint8)
+    out[classes == NODATA] = NODATA
+    return out

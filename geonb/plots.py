@@ -12,6 +12,18 @@ from __future__ import annotations
 
 import numpy as np
 
+# House colours live in geonb.colors (one owner for plots, widgets and maps); the scoring helpers drawn
+# here (error codes, water score, thresholds) live in geonb.evaluation. Both are re-exported under their
+# old names, so ``from geonb.plots import LAKE_COLORS, error_codes`` keeps working.
+from geonb.colors import BUILDING_COLORS, ERROR_COLORS, LAKE_COLORS, SPLIT_COLORS, check_fraction  # noqa: F401
+from geonb.evaluation import (  # noqa: F401
+    FALSE_NEGATIVE,
+    FALSE_POSITIVE,
+    classes_at_threshold,
+    error_codes,
+    prediction_on_grid,
+    water_score,
+)
 from geonb.labels import (
     BACKGROUND,
     BORDER,
@@ -22,20 +34,6 @@ from geonb.labels import (
     UNCLASSIFIED,
     WATER,
 )
-
-#: RGBA-compatible hex colours per lake class code.
-LAKE_COLORS: dict[int, str] = {
-    NODATA: "#ffffff",
-    WATER: "#1f5fbf",
-    LAND: "#d2b48c",
-    UNCLASSIFIED: "#9a9a9a",
-}
-#: Error colours: false positive (predicted water, truly land) and false negative (missed water).
-ERROR_COLORS: dict[str, str] = {"correct": "#ffffff", "false positive": "#ff8c00", "false negative": "#d62728"}
-#: Colours of the buildings track classes.
-BUILDING_COLORS: dict[int, str] = {BACKGROUND: "#f0f0f0", BUILDING: "#c0392b", BORDER: "#f1c40f"}
-#: Split colours (maps and charts).
-SPLIT_COLORS: dict[str, str] = {"train": "#2ca02c", "val": "#9467bd", "test": "#e377c2"}
 
 
 def _plt():
@@ -106,18 +104,6 @@ def _check_columns(table, columns, name: str, what: str) -> None:
         )
 
 
-def _check_fraction(value, name: str) -> float:
-    from geonb.errors import InvalidParameterError
-
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"`{name}` must be a number in [0, 1], got {value!r}") from exc
-    if not 0 <= v <= 1:
-        raise InvalidParameterError(f"`{name}` must be in [0, 1], got {value!r}")
-    return v
-
-
 def _get_ax(ax, figsize=(5, 5)):
     if ax is None:
         _, ax = _plt().subplots(figsize=figsize)
@@ -151,7 +137,8 @@ def class_legend(ax, classes=(WATER, LAND, UNCLASSIFIED), *, colors=None, names=
     return ax.legend(handles=handles, loc=loc, fontsize="small", framealpha=0.85, **kwargs)
 
 
-def _pixel_axes(ax, title: str) -> None:
+def pixel_axes(ax, title: str) -> None:
+    """Title ``ax`` and label its axes in pixels (column, row), as every raster panel here."""
     ax.set_title(title)
     ax.set_xlabel("column (pixels)")
     ax.set_ylabel("row (pixels)")
@@ -164,11 +151,18 @@ def plot_labels(labels: np.ndarray, ax=None, *, title: str = "Labels", legend: b
     ax = _get_ax(ax)
     cmap, norm = lake_cmap()
     ax.imshow(np.asarray(labels), cmap=cmap, norm=norm, interpolation="nearest")
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     if legend:
         present = [c for c in (WATER, LAND, UNCLASSIFIED) if np.any(np.asarray(labels) == c)]
         class_legend(ax, present or (WATER, LAND))
     return ax
+
+
+def first_band_grey(image: np.ndarray) -> np.ndarray:
+    """``(rows, cols, 3)`` float in [0, 1]: the first band of ``image`` (rows, cols, bands), min-max
+    stretched, in grey; the picture of a scene that lacks the bands of a composite."""
+    band = np.asarray(image)[..., 0]
+    return np.repeat(((band - band.min()) / (np.ptp(band) or 1))[..., None], 3, axis=-1)
 
 
 def plot_rgb(rgb: np.ndarray, ax=None, *, title: str = "Composite"):
@@ -176,7 +170,7 @@ def plot_rgb(rgb: np.ndarray, ax=None, *, title: str = "Composite"):
     rgb = _check_rgb(rgb)
     ax = _get_ax(ax)
     ax.imshow(np.clip(np.asarray(rgb), 0, 1), interpolation="nearest")
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     return ax
 
 
@@ -560,7 +554,7 @@ def plot_windows(rgb: np.ndarray, windows: np.ndarray, keep: np.ndarray | None =
                                                               initial=0))) - 0.5)
     ax.set_ylim(max(rgb.shape[0], int(np.max(np.asarray(windows)[:, [0]] + np.asarray(windows)[:, [2]],
                                              initial=0))) - 0.5, -0.5)
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     ax.geonb_overlay = overlay
     return ax
 
@@ -626,7 +620,7 @@ def plot_pca_variance(pca, ax=None, *, threshold: float = 0.99, title: str | Non
 
     ``pca`` is a :class:`geonb.bands.PCAResult`; a dashed line marks ``threshold``.
     """
-    threshold = _check_fraction(threshold, "threshold")
+    threshold = check_fraction(threshold, "threshold")
     ax = _get_ax(ax, figsize=(5.5, 3.6))
     ratio = 100 * pca.explained_variance_ratio
     cum = 100 * pca.cumulative
@@ -681,7 +675,7 @@ def plot_index(values: np.ndarray, ax=None, *, title: str = "NDWI", cmap: str = 
     cm = matplotlib.colormaps[cmap].with_extremes(bad="0.75")
     im = ax.imshow(np.ma.masked_invalid(values), cmap=cm, vmin=vmin, vmax=vmax, interpolation="nearest")
     ax.figure.colorbar(im, ax=ax, label=label, shrink=0.85)
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     return ax
 
 
@@ -760,25 +754,24 @@ def plot_prediction(scene, prediction, axes=None, *, title: str | None = None):
     from geonb.bands import composite
 
     _check_scene(scene)
-    pred_classes = _classes_on_grid(scene, prediction)
+    pred_classes = prediction_on_grid(prediction, scene)
     if axes is None:
         _, axes = _plt().subplots(1, 3, figsize=(11, 3.8))
     axes = np.atleast_1d(axes)
-    name = title or scene.name or "scene"
+    name = title or scene.title or "scene"
     condition = scene.properties.get("condition") if isinstance(scene.properties, dict) else None
     if condition and not title:
         name = f"{name} ({condition})"
     try:
         rgb = composite(scene.image, scene.band_names, nodata_mask=scene.nodata_mask)
-    except Exception:  # scenes without the true-colour bands: show the first band in grey
-        band = scene.image[..., 0]
-        rgb = np.repeat(((band - band.min()) / (np.ptp(band) or 1))[..., None], 3, axis=-1)
+    except (ValueError, IndexError, KeyError):  # scenes without the true-colour bands
+        rgb = first_band_grey(scene.image)
     plot_rgb(rgb, ax=axes[0], title=f"{name}: image")
     if scene.labels is not None:
         plot_labels(scene.labels, ax=axes[1], title="label")
     else:
         axes[1].text(0.5, 0.5, "no labels", ha="center", va="center", transform=axes[1].transAxes)
-        _pixel_axes(axes[1], "label")
+        pixel_axes(axes[1], "label")
     plot_labels(pred_classes, ax=axes[2], title="prediction")
     return axes
 
@@ -807,9 +800,9 @@ def plot_scene_overview(scene, axes=None, *, composites=None):
         _, axes = _plt().subplots(1, n, figsize=(3.6 * n, 3.6), constrained_layout=True)
     axes = list(np.atleast_1d(axes))
     for ax, (title, bands) in zip(axes, composites.items(), strict=False):
-        plot_rgb(composite(scene, bands=bands), ax=ax, title=f"{scene.name}\n{title}")
+        plot_rgb(composite(scene, bands=bands), ax=ax, title=f"{scene.title}\n{title}")
     if scene.labels is not None:
-        plot_labels(scene.labels, ax=axes[len(composites)], title=f"{scene.name}\nlabels")
+        plot_labels(scene.labels, ax=axes[len(composites)], title=f"{scene.title}\nlabels")
     return axes
 
 
@@ -862,7 +855,7 @@ def plot_footprints(rgb, footprints, transform, crs=None, ax=None, *, title: str
     handles = list(ax.get_legend().legend_handles) if ax.get_legend() else []
     handles.append(Line2D([], [], color=color, lw=2, label=f"{label} ({len(footprints)})"))
     ax.legend(handles=handles, loc="lower right", fontsize="small", framealpha=0.85)
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     return ax
 
 
@@ -878,7 +871,7 @@ def plot_building_mask(mask: np.ndarray, ax=None, *, title: str = "Building mask
     cmap = ListedColormap([BUILDING_COLORS[c] for c in codes], name="geonb_buildings")
     norm = BoundaryNorm(np.arange(-0.5, len(codes) + 0.5), cmap.N)
     ax.imshow(mask.astype(np.uint8), cmap=cmap, norm=norm, interpolation="nearest")
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     if legend:
         present = [c for c in codes if np.any(mask == c)] or [BACKGROUND]
         class_legend(ax, present, colors=BUILDING_COLORS, names=BUILDING_CLASS_NAMES)
@@ -894,116 +887,11 @@ def plot_distance(distance: np.ndarray, ax=None, *, title: str = "Signed distanc
     im = ax.imshow(distance, cmap=cmap, vmin=-vmax, vmax=vmax, interpolation="nearest")
     cbar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     cbar.set_label("metres (+ inside a building, - outside)")
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     return ax
 
 
 # ---- Prediction viewer and side-by-side panels (notebooks 06 and 07) ------------------------
-#: Codes of :func:`error_codes`: 0 = correct or not scored, then the two kinds of error.
-FALSE_POSITIVE, FALSE_NEGATIVE = 1, 2
-
-
-def error_codes(labels: np.ndarray, predicted: np.ndarray, positive: int = WATER) -> np.ndarray:
-    """Where a prediction is wrong, for drawing: ``(rows, cols)`` uint8.
-
-    1 (:data:`FALSE_POSITIVE`) where ``positive`` (water) was predicted on a pixel labelled otherwise,
-    2 (:data:`FALSE_NEGATIVE`) where a ``positive`` pixel was missed, 0 elsewhere. Pixels labelled
-    NODATA or UNCLASSIFIED, and pixels without a prediction, are not scored (0), as in
-    :mod:`geonb.evaluation`.
-
-    Examples
-    --------
-    >>> error_codes(np.array([[1, 1, 2, 3]]), np.array([[1, 2, 1, 1]])).tolist()
-    [[0, 2, 1, 0]]
-    """
-    from geonb.errors import ShapeMismatchError
-
-    labels = np.asarray(labels)
-    predicted = np.asarray(predicted)
-    if predicted.ndim == 3 and predicted.shape[:2] == labels.shape:
-        raise ShapeMismatchError(
-            f"`predicted` has shape {predicted.shape}: class probabilities, not a class map; pass "
-            "Prediction.classes (or the codes of the argmax over the last axis)"
-        )
-    if labels.shape != predicted.shape:
-        raise ShapeMismatchError(
-            f"`labels` shape {labels.shape} and `predicted` shape {predicted.shape} differ: they are on different "
-            "grids; predict the same scene the labels come from"
-        )
-    scored = (labels != NODATA) & (labels != UNCLASSIFIED) & (predicted != NODATA)
-    out = np.zeros(labels.shape, dtype=np.uint8)
-    out[scored & (predicted == positive) & (labels != positive)] = FALSE_POSITIVE
-    out[scored & (predicted != positive) & (labels == positive)] = FALSE_NEGATIVE
-    return out
-
-
-def _prediction_codes(prediction, probs: np.ndarray) -> tuple[int, ...]:
-    """The class code of each probability channel, as the prediction carries them (never guessed)."""
-    from geonb.errors import ClassCodeError
-
-    codes = getattr(prediction, "class_codes", None)
-    if codes is None:
-        raise ClassCodeError(
-            f"this prediction has {probs.shape[-1]} probability channels but no `class_codes` saying which class "
-            "each one is; use geonb.prediction.predict_scene (its Prediction carries them)"
-        )
-    codes = tuple(int(c) for c in codes)
-    if len(codes) != probs.shape[-1]:
-        raise ClassCodeError(f"the prediction's class_codes {codes} do not match its {probs.shape[-1]} channels")
-    return codes
-
-
-def water_score(prediction, positive: int = WATER) -> np.ndarray:
-    """``(rows, cols)`` float32: the positive class's probability relative to the strongest other class.
-
-    ``p_water / (p_water + max(p_other))``. For a water/land model this *is* P(water); for a model with
-    a third output (unclassified) it ignores the weaker classes, so that a threshold of 0.5 gives the
-    model's own answer (the argmax). This is the quantity the viewer's threshold slider cuts.
-    """
-    from geonb.errors import InvalidParameterError
-
-    probs = getattr(prediction, "probabilities", None)
-    if probs is None:
-        raise InvalidParameterError(f"`prediction` ({type(prediction).__name__}) has no probabilities, so it has no "
-                                    "water score; pass a geonb Prediction, or threshold=None")
-    probs = np.asarray(probs, dtype=np.float32)
-    codes = _prediction_codes(prediction, probs)
-    k = codes.index(positive)
-    p_pos = probs[..., k]
-    p_other = np.delete(probs, k, axis=-1).max(axis=-1)
-    total = p_pos + p_other
-    return np.divide(p_pos, total, out=np.zeros_like(p_pos), where=total > 0)
-
-
-def classes_at_threshold(prediction, threshold: float | None = 0.5, positive: int = WATER) -> np.ndarray:
-    """The class map of a prediction when ``positive`` (water) is called at ``water_score >= threshold``.
-
-    Other pixels get the most probable of the other classes; nodata pixels stay 0. At 0.5 this is
-    the prediction's own argmax (see :func:`water_score`); ``threshold=None`` returns ``classes`` as is.
-
-    Parameters
-    ----------
-    prediction : object with ``classes`` (rows, cols) and ``probabilities`` (rows, cols, k),
-        and ``class_codes`` (the class of each probability channel).
-    threshold : float in [0, 1] or None
-    """
-    from geonb.errors import InvalidParameterError
-
-    classes = np.asarray(prediction.classes)
-    if threshold is None:
-        return classes
-    if not 0 <= float(threshold) <= 1:
-        raise InvalidParameterError(f"`threshold` must be in [0, 1], got {threshold}")
-    score = water_score(prediction, positive)
-    probs = np.asarray(prediction.probabilities)
-    codes = _prediction_codes(prediction, probs)
-    others = [i for i in range(len(codes)) if codes[i] != positive]
-    other_best = np.asarray(codes)[others][np.argmax(probs[..., others], axis=-1)]
-    out = np.where(score >= float(threshold), positive, other_best).astype(np.uint8)
-    out[classes == NODATA] = NODATA
-    return out
-
-
 def _check_scene(scene) -> None:
     from geonb.errors import InvalidParameterError
     from geonb.scene import Scene
@@ -1013,26 +901,8 @@ def _check_scene(scene) -> None:
                                     f"got {type(scene).__name__}")
 
 
-def _classes_on_grid(scene, prediction) -> np.ndarray:
-    """The class map of ``prediction`` (a Prediction or a code array), checked against the scene grid."""
-    from geonb.errors import InvalidParameterError, ShapeMismatchError
-
-    if prediction is None:
-        raise InvalidParameterError("`prediction` is None; pass a Prediction (predict_scene) or a class map")
-    codes = np.asarray(prediction.classes if hasattr(prediction, "classes") and not isinstance(prediction, np.ndarray)
-                       else prediction)
-    if codes.ndim == 3 and codes.shape[:2] == tuple(scene.shape):
-        raise ShapeMismatchError(
-            f"`prediction` has shape {codes.shape}: class probabilities, not a class map; pass the Prediction "
-            "itself or its .classes (the argmax mapped to class codes)")
-    if codes.shape != tuple(scene.shape):
-        raise ShapeMismatchError(
-            f"`prediction` has shape {codes.shape} but scene {scene.name!r} is {tuple(scene.shape)}: it was made for "
-            "another scene or grid; predict this scene (geonb.prediction.predict_scene) and pass that")
-    return codes
-
-
-def _error_cmap():
+def error_cmap():
+    """``ListedColormap`` and ``BoundaryNorm`` of :func:`error_codes` (0 correct, 1 false pos., 2 false neg.)."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
     cmap = ListedColormap([ERROR_COLORS["correct"], ERROR_COLORS["false positive"],
@@ -1063,13 +933,13 @@ def plot_errors(labels: np.ndarray, predicted: np.ndarray, ax=None, *, title: st
         predicted = predicted.classes
     err = error_codes(labels, predicted)
     ax = _get_ax(ax)
-    cmap, norm = _error_cmap()
+    cmap, norm = error_cmap()
     if background is not None:
         ax.imshow(np.clip(background, 0, 1), interpolation="nearest")
         ax.imshow(np.ma.masked_equal(err, 0), cmap=cmap, norm=norm, interpolation="nearest", alpha=alpha)
     else:
         ax.imshow(err, cmap=cmap, norm=norm, interpolation="nearest")
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     if legend:
         error_legend(ax)
     return ax
@@ -1090,7 +960,7 @@ def plot_probability(probability: np.ndarray, ax=None, *, threshold: float | Non
         )
     ax = _get_ax(ax)
     im = ax.imshow(probability, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     if colorbar:
         cbar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
         cbar.set_label("P(water) vs strongest other class")
@@ -1124,20 +994,16 @@ def plot_side_by_side(scene, prediction, axes=None, *, composite=("red", "green"
     ndarray of Axes
     """
     from geonb.bands import composite as make_composite
-    from geonb.errors import ShapeMismatchError
 
     _check_scene(scene)
     has_probs = getattr(prediction, "probabilities", None) is not None
-    classes = classes_at_threshold(prediction, threshold) if has_probs else _classes_on_grid(scene, prediction)
-    if classes.shape != scene.shape:
-        raise ShapeMismatchError(
-            f"the prediction has shape {classes.shape} but scene {scene.name!r} is {scene.shape}: it was made for "
-            "another scene or grid; predict this scene (geonb.prediction.predict_scene) and pass that")
+    classes = classes_at_threshold(prediction, threshold) if has_probs else prediction
+    classes = prediction_on_grid(classes, scene, what="the prediction" if has_probs else "`prediction`")
     n = 4 + int(probability and has_probs)
     if axes is None:
         _, axes = _plt().subplots(1, n, figsize=(3.3 * n, 3.6), layout="constrained")
     axes = np.atleast_1d(axes)
-    name = title or scene.name or "scene"
+    name = title or scene.title or "scene"
     plot_rgb(make_composite(scene, bands=tuple(composite)), ax=axes[0], title=f"{name}\nimage")
     if scene.labels is not None:
         plot_labels(scene.labels, ax=axes[1], title="label")
@@ -1145,7 +1011,7 @@ def plot_side_by_side(scene, prediction, axes=None, *, composite=("red", "green"
     else:
         for ax, t in ((axes[1], "label"), (axes[3], "errors")):
             ax.text(0.5, 0.5, "no labels", ha="center", va="center", transform=ax.transAxes)
-            _pixel_axes(ax, t)
+            pixel_axes(ax, t)
     plot_labels(classes, ax=axes[2], title="prediction" + (f" (P ≥ {threshold:.2f})" if threshold is not None
                                                             and has_probs else ""))
     if n == 5:
@@ -1208,7 +1074,7 @@ def plot_classes(classes, scheme, ax=None, *, title: str = "Classes", legend: bo
     norm = BoundaryNorm(np.arange(-0.5, top + 1.5), cmap.N)
     ax = _get_ax(ax)
     ax.imshow(np.asarray(arr, dtype=np.int32), cmap=cmap, norm=norm, interpolation="nearest")
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     if legend:
         present = [c for c in scheme.codes if np.any(arr == c)] or list(scheme.codes)
         # Beside the map, not on it: a class map has no empty corner to spare.
@@ -1254,7 +1120,7 @@ def plot_polygons(rgb, polygons, transform, crs=None, ax=None, *, by: str = "cla
         raise InvalidParameterError("`polygons` must be Footprints (geonb.labels.load_polygons) or a sequence of "
                                     f"them, got {type(polygons).__name__}")
     colors = dict(SPLIT_COLORS if colors is None and by == "split" else colors or {})
-    alpha = _check_fraction(alpha, "alpha")
+    alpha = check_fraction(alpha, "alpha")
     if rgb is not None:
         rgb = _check_rgb(rgb)
     groups: dict[str, list] = {}
@@ -1281,7 +1147,7 @@ def plot_polygons(rgb, polygons, transform, crs=None, ax=None, *, by: str = "cla
         ax.invert_yaxis()
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize="small",
               title=by)
-    _pixel_axes(ax, title)
+    pixel_axes(ax, title)
     return ax
 
 

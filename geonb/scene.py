@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -54,6 +54,35 @@ MODIS_FILL = -28672
 _MAX_BANDS_FIRST = 16
 
 
+def is_synthetic(properties) -> bool:
+    """Whether catalog or scene ``properties`` mark a stand-in scene made by geonb's generator.
+
+    True for ``{"synthetic": True}`` or ``{"source": "synthetic"}`` (what
+    :mod:`geonb.datasets.synthetic` writes); real data (e.g. :mod:`geonb.datasets.stac` chips) is not.
+    """
+    if not isinstance(properties, Mapping):
+        return False
+    flag = properties.get("synthetic")
+    return (isinstance(flag, (bool, np.bool_)) and bool(flag)) or properties.get("source") == "synthetic"
+
+
+def scene_title(name, properties=None) -> str:
+    """The title a figure, viewer, map or table gives a scene: its name, and for a stand-in scene
+    ``"synthetic scene near <name>"`` so nobody takes it for the real place.
+
+    Examples
+    --------
+    >>> scene_title("Lake Onega", {"source": "synthetic"})
+    'synthetic scene near Lake Onega'
+    >>> scene_title("Lake Onega", {"source": "MOD09A1 + JRC GSW"})
+    'Lake Onega'
+    """
+    name = "" if name is None else str(name)
+    if not is_synthetic(properties) or name.lower().startswith("synthetic"):
+        return name
+    return f"synthetic scene near {name}" if name else "synthetic scene"
+
+
 @dataclass
 class Scene:
     """An image with optional labels on the same grid.
@@ -74,7 +103,8 @@ class Scene:
     name : str
         A human name ("Lake Victoria"), or the file stem.
     properties : dict
-        Free metadata from a catalog (id, split, condition...).
+        Free metadata from a catalog (id, split, condition...); ``source: "synthetic"`` marks a stand-in
+        scene, which :attr:`title` then calls "synthetic scene near <name>".
     """
 
     image: np.ndarray
@@ -163,6 +193,11 @@ class Scene:
                 f"`transform` must be an affine.Affine, got {type(self.transform).__name__}; e.g. "
                 "rasterio.transform.from_origin(west, north, xsize, ysize)"
             )
+
+    @property
+    def title(self) -> str:
+        """The name to show (:func:`scene_title`): ``"synthetic scene near Lake Onega"`` for a stand-in."""
+        return scene_title(self.name, self.properties)
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -10,11 +10,44 @@ import numpy as np
 
 from geonb.errors import InvalidParameterError
 
+#: Figure backgrounds kept per app for blitting (about 1.3 MB each at the viewer's size).
+MAX_CACHED_BACKGROUNDS = 32
+
 # ---- Patch-size explorer (notebook 03) -----------------------------------------------------
 #: Patch sizes drawn on the dual-problem chart (the study compared 8, 16, 32 and 64).
 CHART_SIZES: tuple[int, ...] = (4, 6, 8, 12, 16, 24, 32, 48, 64)
 #: Overlap choices: the stride as a fraction of the patch size.
 OVERLAPS: tuple[tuple[str, float], ...] = (("none (stride = size)", 1.0), ("50% (stride = size / 2)", 0.5))
+
+
+def _blit_png(canvas, figure, dynamic: list, backgrounds: dict, key, max_cached: int) -> bytes:
+    """Render ``figure`` to PNG bytes, redrawing only the ``dynamic`` artists over a cached background.
+
+    The background (everything else: axes, ticks, legends) is drawn once per ``key`` and kept in
+    ``backgrounds`` (at most ``max_cached``, oldest dropped first); a frame with a key seen before
+    restores it and draws the dynamic artists on top (blitting). Shared by both apps here.
+    """
+    import io
+
+    from PIL import Image as PILImage
+
+    background = backgrounds.get(key)
+    if background is None:
+        for a in dynamic:
+            a.set_animated(True)  # left out of the full draw, drawn below
+        canvas.draw()
+        while len(backgrounds) >= max_cached:
+            backgrounds.pop(next(iter(backgrounds)))
+        backgrounds[key] = canvas.copy_from_bbox(figure.bbox)
+    else:
+        canvas.restore_region(background)
+    for a in dynamic:
+        (a.axes or figure.axes[0]).draw_artist(a)
+    width, height = canvas.get_width_height()
+    img = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buf = io.BytesIO()
+    img.convert("RGB").save(buf, format="png", compress_level=1)
+    return buf.getvalue()
 
 
 def _read_labels_many(dataset, ids, workers: int = 4) -> list:
@@ -91,7 +124,7 @@ class PatchExplorer:
             clear = (lakes["condition"] == "clear") if "condition" in lakes else True
             rank = (lakes["rows"] * lakes["cols"]) * (1 + clear)
             order = rank.sort_values(ascending=False, kind="stable").index
-            options = [(f"{lakes.loc[i, 'name']} ({lakes.loc[i, 'rows']}x{lakes.loc[i, 'cols']}, "
+            options = [(f"{dataset.title(i)} ({lakes.loc[i, 'rows']}x{lakes.loc[i, 'cols']}, "
                         f"{lakes.loc[i, 'split']})", i) for i in order]
             self._split_ids = dataset.split_ids(split)
             self._split_labels = None  # read on first use
@@ -105,7 +138,7 @@ class PatchExplorer:
             ids = [str((sc.properties or {}).get("id") or sc.name or f"scene_{i}") for i, sc in enumerate(scenes)]
             self._scene_cache = dict(zip(ids, scenes, strict=True))
             order = sorted(ids, key=lambda i: -np.prod(self._scene_cache[i].shape))
-            options = [(f"{self._scene_cache[i].name or i} ({self._scene_cache[i].shape[0]}x"
+            options = [(f"{self._scene_cache[i].title or i} ({self._scene_cache[i].shape[0]}x"
                         f"{self._scene_cache[i].shape[1]})", i) for i in order]
             self._split_ids = ids
             self._split_labels = [sc.labels for sc in scenes]
@@ -197,18 +230,17 @@ class PatchExplorer:
         self._drawn_lake = None
         self._drawn_chart = None
         self._balance_bars = None
-        self._background = None
-        self._static_key = None
+        self._backgrounds: dict = {}  # static key -> background pixels (the latest only)
 
     def _draw_scene(self, scene) -> None:
         from geonb.bands import composite
-        from geonb.plots import WindowOverlay, _pixel_axes
+        from geonb.plots import WindowOverlay, pixel_axes
 
         ax = self.ax_scene
         ax.clear()
         ax.imshow(composite(scene), interpolation="nearest")
         self._overlay = WindowOverlay(ax, scene.shape)
-        _pixel_axes(ax, "")
+        pixel_axes(ax, "")
         self._drawn_lake = self.lake_dropdown.value
 
     def _draw_chart(self) -> None:
@@ -223,8 +255,8 @@ class PatchExplorer:
         self._drawn_chart = (self.overlap_buttons.value, self.edge_buttons.value, self.prune_checkbox.value)
 
     def _draw_balance(self, lake_counts, split_counts) -> None:
+        from geonb.colors import LAKE_COLORS
         from geonb.labels import LAKE_CLASS_NAMES, LAND, WATER
-        from geonb.plots import LAKE_COLORS
 
         rows = [lake_counts.class_fractions(), split_counts.class_fractions()]
         classes = [c for c in lake_counts.classes if any(r.get(c, 0) > 0 for r in rows)] or [WATER, LAND]
@@ -260,26 +292,7 @@ class PatchExplorer:
 
     def _render(self, static_key) -> bytes:
         """Draw the figure (only the dynamic artists when nothing else changed) and encode it as PNG."""
-        import io
-
-        from PIL import Image as PILImage
-
-        dynamic = self._dynamic_artists()
-        if self._background is None or static_key != self._static_key:
-            for a in dynamic:
-                a.set_animated(True)  # left out of the full draw, drawn below
-            self._canvas.draw()
-            self._background = self._canvas.copy_from_bbox(self.figure.bbox)
-            self._static_key = static_key
-        else:
-            self._canvas.restore_region(self._background)
-        for a in dynamic:
-            a.axes.draw_artist(a)
-        width, height = self._canvas.get_width_height()
-        img = PILImage.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        img.convert("RGB").save(buf, format="png", compress_level=1)
-        return buf.getvalue()
+        return _blit_png(self._canvas, self.figure, self._dynamic_artists(), self._backgrounds, static_key, 1)
 
     def _counts_table(self, lake, split) -> str:
         from html import escape
@@ -329,7 +342,7 @@ class PatchExplorer:
         self.ax_scene.set_xlim(-0.5, cols - 0.5)
         self.ax_scene.set_ylim(rows - 0.5, -0.5)
         lake = self.windows.summary
-        self.ax_scene.set_title(f"{scene.name}: {lake.n_kept} of {lake.n_windows} windows kept "
+        self.ax_scene.set_title(f"{scene.title}: {lake.n_kept} of {lake.n_windows} windows kept "
                                 f"({size}x{size} px, stride {stride})", fontsize="medium")
         split = self.split_counts(size, stride, edge, prune)
         self.counts = {"lake": lake, "split": split}
@@ -524,11 +537,12 @@ class PredictionViewer:
         return [i for i in ids if i in known]
 
     def _name(self, lake_id: str) -> str:
+        """The lake's title (:attr:`geonb.scene.Scene.title`: a stand-in says it is synthetic)."""
         src = self._scene_source
-        if hasattr(src, "lakes") and "name" in src.lakes.columns:
-            return str(src.lakes.loc[lake_id, "name"])
+        if hasattr(src, "title") and hasattr(src, "lakes"):
+            return src.title(lake_id)
         if isinstance(src, dict):
-            return str(getattr(src[lake_id], "name", "") or lake_id)
+            return str(getattr(src[lake_id], "title", "") or lake_id)
         return lake_id
 
     def _lake_options(self, query: str) -> list[tuple[str, str]]:
@@ -555,6 +569,7 @@ class PredictionViewer:
         key = (lake_id, choice)
         if key not in self._rgb_cache:
             from geonb.bands import composite, fit_pca, percentile_stretch
+            from geonb.plots import first_band_grey
 
             sc = self.scene(lake_id)
             kind, arg = choice
@@ -568,9 +583,8 @@ class PredictionViewer:
                     valid = sc.image[~sc.nodata_mask]
                     pcs = fit_pca(valid, 3, bands=sc.band_names).transform(sc.image, sc.band_names)
                     rgb = percentile_stretch(pcs, mask=sc.nodata_mask)
-            except (ValueError, IndexError):  # bands missing from this scene: first band in grey
-                band = sc.image[..., 0]
-                rgb = np.repeat(((band - band.min()) / (np.ptp(band) or 1))[..., None], 3, axis=-1)
+            except (ValueError, IndexError):  # bands missing from this scene
+                rgb = first_band_grey(sc.image)
             rgb = np.asarray(rgb, dtype=np.float32)
             rgb[sc.nodata_mask] = 1.0
             self._rgb_cache[key] = rgb
@@ -586,21 +600,18 @@ class PredictionViewer:
         key = (lake_id, model, round(float(threshold), 4))
         if key in self._derived_cache:
             return self._derived_cache[key]
-        from geonb.errors import ShapeMismatchError
-        from geonb.plots import classes_at_threshold, error_codes, water_score
+        from geonb import evaluation
 
         pred = self.predictions[model].get(lake_id)
         if pred is None:
             return None, None, None
         probs = getattr(pred, "probabilities", None)
-        classes = classes_at_threshold(pred, threshold) if probs is not None else np.asarray(pred.classes)
+        classes = evaluation.classes_at_threshold(pred, threshold) if probs is not None else np.asarray(pred.classes)
         sc = self.scene(lake_id)
-        if classes.shape != sc.shape:
-            raise ShapeMismatchError(
-                f"model {model!r}: the prediction of lake {lake_id!r} has shape {classes.shape} but the scene is "
-                f"{sc.shape}; it belongs to another scene or grid. Re-run the predictions on this dataset.")
-        p_water = water_score(pred) if probs is not None else None
-        err = error_codes(sc.labels, classes) if sc.labels is not None else np.zeros(sc.shape, np.uint8)
+        classes = evaluation.prediction_on_grid(classes, sc,
+                                                what=f"model {model!r}: the prediction of lake {lake_id!r}")
+        p_water = evaluation.water_score(pred) if probs is not None else None
+        err = evaluation.error_codes(sc.labels, classes) if sc.labels is not None else np.zeros(sc.shape, np.uint8)
         if len(self._derived_cache) >= 32:
             self._derived_cache.pop(next(iter(self._derived_cache)))
         self._derived_cache[key] = (classes, p_water, err)
@@ -621,13 +632,13 @@ class PredictionViewer:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        from geonb.plots import _error_cmap, class_legend, error_legend, lake_cmap
+        from geonb.plots import class_legend, error_cmap, error_legend, lake_cmap
 
         fig = Figure(figsize=(15.5, 4.1), dpi=self.dpi, layout="constrained")
         FigureCanvasAgg(fig)
         axes = fig.subplots(1, 5)
         cmap, norm = lake_cmap()
-        ecmap, enorm = _error_cmap()
+        ecmap, enorm = error_cmap()
         blank = np.zeros((2, 2))
         self._art = {}
         titles = ("image", "label", "prediction", "errors (vs label)", "water probability")
@@ -663,31 +674,11 @@ class PredictionViewer:
         """Draw (only the dynamic artists when the axes did not change) and show the PNG.
 
         The background (axes, ticks, legends, colour bar) is drawn once per grid shape and patch
-        window and cached (the last 32); a lake of a shape seen before, a model, a threshold or an
-        opacity change only redraws the images and titles over it.
+        window and cached (the last :data:`MAX_CACHED_BACKGROUNDS`); a lake of a shape seen before, a
+        model, a threshold or an opacity change only redraws the images and titles over it.
         """
-        import io
-
-        from PIL import Image as PILImage
-
-        dynamic = self._dynamic_artists()
-        background = self._backgrounds.get(static_key)
-        if background is None:
-            for a in dynamic:
-                a.set_animated(True)  # left out of the full draw, drawn below
-            self._canvas.draw()
-            if len(self._backgrounds) >= 32:  # about 1.3 MB each
-                self._backgrounds.pop(next(iter(self._backgrounds)))
-            self._backgrounds[static_key] = self._canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            self._canvas.restore_region(background)
-        for a in dynamic:
-            (a.axes or self.axes[0]).draw_artist(a)
-        width, height = self._canvas.get_width_height()
-        img = PILImage.frombuffer("RGBA", (width, height), self._canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        img.convert("RGB").save(buf, format="png", compress_level=1)
-        self.image.value = buf.getvalue()
+        self.image.value = _blit_png(self._canvas, self.figure, self._dynamic_artists(), self._backgrounds,
+                                     static_key, MAX_CACHED_BACKGROUNDS)
 
     def _patch_window(self, shape) -> tuple[int, int, int, int] | None:
         from geonb.patches import grid_windows

@@ -170,9 +170,11 @@ def test_lake_missing_from_the_chosen_model_says_so(two_lakes):
 def test_threshold_arrays_are_cached_per_lake_model_threshold(two_lakes, monkeypatch):
     scenes, preds = two_lakes
     calls = []
+    from geonb import evaluation  # the viewer calls the scoring room (plots re-exports the same functions)
+
     for fn in ("classes_at_threshold", "water_score", "error_codes"):
-        real = getattr(plots, fn)
-        monkeypatch.setattr(plots, fn, lambda *a, _real=real, _fn=fn, **k: calls.append(_fn) or _real(*a, **k))
+        real = getattr(evaluation, fn)
+        monkeypatch.setattr(evaluation, fn, lambda *a, _real=real, _fn=fn, **k: calls.append(_fn) or _real(*a, **k))
     v = PredictionViewer(scenes, preds, patch_size=8)
     assert set(calls) == {"classes_at_threshold", "error_codes", "water_score"}
     assert calls.count("classes_at_threshold") == calls.count("error_codes") == 1

@@ -24,7 +24,7 @@ import pandas as pd
 from geonb.bands import MODIS_BAND_NAMES
 from geonb.errors import CatalogError, ClassCodeError, DatasetNotFoundError, InvalidParameterError
 from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, NODATA
-from geonb.scene import Scene, check_same_grid, read_image, read_labels, read_scene
+from geonb.scene import Scene, check_same_grid, read_image, read_labels, read_scene, scene_title
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
 #: Columns of :attr:`LakeDataset.lakes` (besides the index ``id``); missing ones are filled with NA.
@@ -70,8 +70,10 @@ class LakeDataset:
     name : str
     path : pathlib.Path
     lakes : pandas.DataFrame
-        One row per lake, index ``id``; columns ``name``, ``split``, ``lat``, ``lon``, ``rows``,
-        ``cols``, ``water_fraction``, ``condition``, ``climate`` and any further catalog fields.
+        One row per lake, index ``id``; columns ``name``, ``title`` (what figures and maps show:
+        "synthetic scene near <name>" for a stand-in lake, see :func:`geonb.scene.scene_title`),
+        ``split``, ``lat``, ``lon``, ``rows``, ``cols``, ``water_fraction``, ``condition``, ``climate``
+        and any further catalog fields.
 
     Raises
     ------
@@ -171,6 +173,9 @@ class LakeDataset:
             lakes["name"] = lakes["name"].fillna(pd.Series(lakes.index, index=lakes.index))
         front = [c for c in LAKE_COLUMNS]
         lakes = lakes[front + [c for c in lakes.columns if c not in front]]
+        if "title" not in lakes.columns:  # what figures, viewers, maps and tables show (synthetic: said so)
+            titles = [scene_title(name, row) for name, row in zip(lakes["name"], rows, strict=True)]
+            lakes.insert(lakes.columns.get_loc("name") + 1, "title", titles)
         return lakes, features
 
     def _check_files(self) -> None:
@@ -231,6 +236,19 @@ class LakeDataset:
                 f"(e.g. {self.ids[:3]})"
             )
 
+    def title(self, lake_id: str) -> str:
+        """The title shown for ``lake_id``: its name, or "synthetic scene near <name>" for a stand-in lake."""
+        self._check_id(lake_id)
+        if "title" in self.lakes.columns and isinstance(self.lakes.loc[lake_id, "title"], str):
+            return self.lakes.loc[lake_id, "title"]
+        row = self.lakes.loc[lake_id]
+        return scene_title(row["name"] if isinstance(row["name"], str) else lake_id, row.to_dict())
+
+    def geometry(self, lake_id: str) -> dict | None:
+        """The lake's footprint from the catalog: a GeoJSON geometry in WGS84 (None when it has none)."""
+        self._check_id(lake_id)
+        return (self._features.get(lake_id) or {}).get("geometry")
+
     def scene(self, lake_id: str, *, bands: Sequence[str] | None = None) -> Scene:
         """Read lake ``lake_id`` as a :class:`Scene` with labels.
 
@@ -242,7 +260,7 @@ class LakeDataset:
         props = {k: _plain(v) for k, v in row.items()}
         props["id"] = lake_id
         props["dataset"] = props.get("dataset") if props.get("dataset") is not None else self.name
-        geom = (self._features.get(lake_id) or {}).get("geometry")
+        geom = self.geometry(lake_id)
         if geom is not None:
             props["footprint_wgs84"] = geom
         name = row["name"] if isinstance(row["name"], str) else lake_id

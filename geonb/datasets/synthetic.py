@@ -332,7 +332,8 @@ def make_scene(recipe: SceneRecipe, *, seed: int | Sequence[int] | None = 0,
     name : str
     properties : dict, optional
         Copied into ``Scene.properties``; the function adds ``water_fraction``,
-        ``unclassified_fraction``, ``cloud_fraction`` and ``nodata_fraction``.
+        ``unclassified_fraction``, ``cloud_fraction`` and ``nodata_fraction``, and ``source="synthetic"``
+        unless given (so ``Scene.title`` reads "synthetic scene near <name>").
 
     Returns
     -------
@@ -426,6 +427,7 @@ def make_scene(recipe: SceneRecipe, *, seed: int | Sequence[int] | None = 0,
     valid = labels != NODATA
     n_valid = max(int(valid.sum()), 1)
     props = dict(properties or {})
+    props.setdefault("source", "synthetic")  # a stand-in scene: titled "synthetic scene near <name>" (Scene.title)
     props.update(
         water_fraction=round(float((labels == WATER).sum()) / n_valid, 4),
         unclassified_fraction=round(float((labels == UNCLASSIFIED).sum()) / n_valid, 4),
@@ -728,6 +730,7 @@ def _write_planned(path: Path, name: str, seed: int, dataset_index: int,
             "id": p.id, "name": p.place.name, "split": split, "lat": round(lat, 5), "lon": round(lon, 5),
             "rows": r.rows, "cols": r.cols, "water_fraction": sp["water_fraction"], "condition": r.condition,
             "climate": r.climate, "continent": p.place.continent, "dataset": name, "source": "synthetic",
+            "synthetic": True,
             "seed": seed, "place": p.place.slug, "layout": r.layout,
             "unclassified_fraction": sp["unclassified_fraction"], "cloud_fraction": sp["cloud_fraction"],
             "nodata_fraction": sp["nodata_fraction"],
