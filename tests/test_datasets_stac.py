@@ -467,7 +467,7 @@ def test_default_signer_is_planetary_computer():
     assert gstac.DEFAULT_STAC_URL.startswith("https://planetarycomputer.microsoft.com")
 
 
-def test_paste_reads_only_the_overlap_and_decimates(tmp_path):
+def test_merge_onto_reads_only_the_overlap_and_decimates(tmp_path):
     t = Affine(10, 0, 1000, 0, -10, 2000)
     data = np.arange(40 * 50, dtype=np.int32).reshape(40, 50)
     with rasterio.open(tmp_path / "a.tif", "w", driver="GTiff", height=40, width=50, count=1, dtype="int32",
@@ -476,18 +476,16 @@ def test_paste_reads_only_the_overlap_and_decimates(tmp_path):
     with rasterio.open(tmp_path / "a.tif") as ds:
         # A grid hanging 5 pixels off the left and top edges.
         grid = gstac._Grid(ds.crs, t * Affine.translation(-5, -5), (20, 20))
-        out, covered = np.full((20, 20), -1), np.zeros((20, 20), bool)
-        gstac._paste(ds, grid, out, covered)
+        out, covered = gstac._merge_onto([ds], grid, fill=-1)
         assert covered[5:, 5:].all() and not covered[:5].any() and not covered[:, :5].any()
         assert (out[5:, 5:] == data[:15, :15]).all()
         # Every 2nd pixel on a grid twice as coarse.
         coarse = gstac._Grid(ds.crs, t * Affine.scale(2), (10, 10))
-        out2, cov2 = np.zeros((10, 10), int), np.zeros((10, 10), bool)
-        gstac._paste(ds, coarse, out2, cov2, step=2)
+        out2, cov2 = gstac._merge_onto([ds], coarse, fill=-1, step=2)
         assert cov2.all() and out2[3, 4] in data[6:8, 8:10]  # one pixel of each 2 x 2 block
         misaligned = gstac._Grid(ds.crs, t * Affine.translation(0.5, 0), (5, 5))
         with pytest.raises(gstac.GridMismatchError, match="aligned"):
-            gstac._paste(ds, misaligned, np.zeros((5, 5)), np.zeros((5, 5), bool))
+            gstac._merge_onto([ds], misaligned, fill=-1)
 
 
 def test_import_is_light():

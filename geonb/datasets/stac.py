@@ -38,6 +38,7 @@ The network is reached only inside :func:`fetch_lakes`; tests use a local STAC s
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import json
@@ -596,27 +597,24 @@ class _Grid:
 
 def _snap_grid(ref, bounds: Sequence[float], crs) -> _Grid:
     """The window of ``ref``'s pixel grid (a rasterio dataset) that covers ``bounds`` (in ``crs``)."""
-    from affine import Affine
     from rasterio.warp import transform_bounds
+    from rasterio.windows import Window, from_bounds
+    from rasterio.windows import transform as window_transform
 
-    left, bottom, right, top = transform_bounds(crs, ref.crs, *bounds, densify_pts=21)
     t = ref.transform
     if t.b != 0 or t.d != 0 or t.e >= 0:
         raise GridMismatchError(f"{ref.name!r} is not north-up; geonb reads north-up grids only")
-    c0 = math.floor((left - t.c) / t.a + 1e-9)
-    c1 = math.ceil((right - t.c) / t.a - 1e-9)
-    r0 = math.floor((top - t.f) / t.e + 1e-9)
-    r1 = math.ceil((bottom - t.f) / t.e - 1e-9)
-    return _Grid(ref.crs, t * Affine.translation(c0, r0), (max(r1 - r0, 1), max(c1 - c0, 1)))
+    win = from_bounds(*transform_bounds(crs, ref.crs, *bounds, densify_pts=21), transform=t)
+    # Whole pixels, edges pushed outwards (a hair of tolerance: a box edge on a pixel edge stays there).
+    c0, r0 = math.floor(win.col_off + 1e-9), math.floor(win.row_off + 1e-9)
+    c1, r1 = math.ceil(win.col_off + win.width - 1e-9), math.ceil(win.row_off + win.height - 1e-9)
+    snapped = Window(c0, r0, max(c1 - c0, 1), max(r1 - r0, 1))
+    return _Grid(ref.crs, window_transform(snapped, t), (int(snapped.height), int(snapped.width)))
 
 
-def _paste(ds, grid: _Grid, out: np.ndarray, covered: np.ndarray, band: int = 1, step: int = 1) -> None:
-    """Read the part of ``ds`` that falls on ``grid`` into ``out`` (a window read: only those bytes).
-
-    ``step`` > 1 reads every ``step``-th pixel (``grid`` is then ``step`` times coarser than ``ds``).
-    """
-    from rasterio.enums import Resampling
-    from rasterio.windows import Window
+def _check_on_grid(ds, grid: _Grid, step: int) -> None:
+    """``ds`` has ``grid``'s CRS, a pixel ``step`` times finer, and pixel edges on the grid's."""
+    from rasterio.windows import from_bounds
 
     t = ds.transform
     a, e = grid.transform.a / step, grid.transform.e / step
@@ -625,26 +623,36 @@ def _paste(ds, grid: _Grid, out: np.ndarray, covered: np.ndarray, band: int = 1,
             f"tile {_strip_query(ds.name)!r} has pixel size ({t.a}, {t.e}) in {ds.crs}, the chip grid "
             f"({a}, {e}) in {grid.crs}; the tiles of one collection must share a grid"
         )
-    col_off = (grid.transform.c - t.c) / t.a
-    row_off = (grid.transform.f - t.f) / t.e
-    if abs(col_off - round(col_off)) > 1e-3 or abs(row_off - round(row_off)) > 1e-3:
+    win = from_bounds(*grid.bounds, transform=t)
+    if abs(win.col_off - round(win.col_off)) > 1e-3 or abs(win.row_off - round(win.row_off)) > 1e-3:
         raise GridMismatchError(f"tile {_strip_query(ds.name)!r} is not aligned on the chip grid")
-    col_off, row_off = round(col_off), round(row_off)
-    rows, cols = grid.shape
-    # Chip pixels (in the tile's resolution) covered by this tile.
-    r0, r1 = max(row_off, 0), min(row_off + rows * step, ds.height)
-    c0, c1 = max(col_off, 0), min(col_off + cols * step, ds.width)
-    # Align to whole chip pixels.
-    r0 = row_off + math.ceil((r0 - row_off) / step) * step
-    c0 = col_off + math.ceil((c0 - col_off) / step) * step
-    nr, nc = (r1 - r0) // step, (c1 - c0) // step
-    if nr <= 0 or nc <= 0:
-        return
-    win = Window(c0, r0, nc * step, nr * step)
-    data = ds.read(band, window=win, out_shape=(nr, nc), resampling=Resampling.nearest)
-    dr, dc = (r0 - row_off) // step, (c0 - col_off) // step
-    out[dr:dr + nr, dc:dc + nc] = data
-    covered[dr:dr + nr, dc:dc + nc] = True
+
+
+def _merge_onto(datasets: list, grid: _Grid, fill: float, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Band 1 of neighbouring tiles (open rasterio datasets) mosaicked onto ``grid`` with :func:`rasterio.merge.merge`.
+
+    Only the windows of the tiles under ``grid`` are read. ``step`` > 1: ``grid`` is ``step`` times
+    coarser than the tiles, which are decimated (nearest: every ``step``-th pixel).
+
+    Returns
+    -------
+    values : ndarray of float64, shape ``grid.shape``
+        ``fill`` where no tile has data.
+    valid : ndarray of bool, shape ``grid.shape``
+        Covered by a tile, and not ``fill`` (nor the tiles' own nodata).
+    """
+    from rasterio.enums import Resampling
+    from rasterio.merge import merge
+
+    for ds in datasets:
+        _check_on_grid(ds, grid, step)
+    merged, _ = merge(datasets, bounds=grid.bounds, res=(grid.transform.a, -grid.transform.e), nodata=fill,
+                      dtype="float64", indexes=[1], resampling=Resampling.nearest, method="first")
+    values = merged[0]
+    if values.shape != grid.shape:  # merge rounds the bounds to whole pixels of `res`: they are whole already
+        raise GridMismatchError(f"the mosaic has shape {values.shape}, the chip grid {grid.shape}")
+    valid = ~np.isnan(values) if np.isnan(fill) else values != fill
+    return values, valid
 
 
 # -------------------------------------------------------------------------------------------
@@ -683,7 +691,7 @@ def _pbar(total: int, desc: str, enabled: bool):
 
 def _mosaic(items: list, key: str, grid: _Grid, collection_asset: dict, default_fill: float, *,
             step: int = 1, bar=None) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Read asset ``key`` of ``items`` (neighbouring tiles) onto ``grid``: a window read per tile.
+    """Read asset ``key`` of ``items`` (neighbouring tiles) onto ``grid``: one window read per tile.
 
     Returns
     -------
@@ -697,29 +705,25 @@ def _mosaic(items: list, key: str, grid: _Grid, collection_asset: dict, default_
     """
     from rasterio.errors import RasterioIOError
 
-    values = np.zeros(grid.shape, dtype=np.float64)
-    valid = np.zeros(grid.shape, dtype=bool)
     meta: dict = {}
-    for it in items:
-        asset = it.assets[key]
-        what = f"{key} of {it.id}"
-        band = _band_meta(collection_asset, asset)
+    with contextlib.ExitStack() as stack:
+        datasets = []
+        for it in items:
+            asset = it.assets[key]
+            ds = stack.enter_context(_open_remote(asset.href, f"{key} of {it.id}"))
+            band = _band_meta(collection_asset, asset)
+            fill = band.get("nodata", ds.nodata if ds.nodata is not None else default_fill)
+            file_scale = ds.scales[0] if ds.scales and ds.scales[0] not in (None, 1.0) else None
+            meta = {"nodata": fill, "scale": band.get("scale", file_scale),
+                    "offset": float(band.get("offset", 0.0) or 0.0)}
+            datasets.append(ds)
         try:
-            with _open_remote(asset.href, what) as ds:
-                fill = band.get("nodata", ds.nodata if ds.nodata is not None else default_fill)
-                file_scale = ds.scales[0] if ds.scales and ds.scales[0] not in (None, 1.0) else None
-                meta = {"nodata": fill, "scale": band.get("scale", file_scale),
-                        "offset": float(band.get("offset", 0.0) or 0.0)}
-                buf = np.full(grid.shape, fill, dtype=np.float64)
-                got = np.zeros(grid.shape, dtype=bool)
-                _paste(ds, grid, buf, got, step=step)
+            values, valid = _merge_onto(datasets, grid, float(meta["nodata"]), step)
         except RasterioIOError as exc:
-            raise _read_error(exc, asset.href, what) from exc
-        ok = got & ~(np.isnan(buf) if np.isnan(float(fill)) else buf == float(fill))
-        values[ok] = buf[ok]
-        valid |= ok
-        if bar is not None:
-            bar.update()
+            raise _read_error(exc, items[0].assets[key].href, f"{key} of {[it.id for it in items]}") from exc
+    if bar is not None:
+        bar.update(len(items))
+    values[~valid] = 0.0
     return values, valid, meta
 
 
