@@ -9,7 +9,7 @@ or an index works the same on a MODIS, Landsat or Sentinel-2 scene read with :fu
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -416,6 +416,59 @@ def _as_matrix(data, bands: Sequence[str] | None, band_names: Sequence[str] | No
     return arr, names
 
 
+#: Pixels sampled for statistics that do not need every pixel (PCA, logistic regression baselines, covariances).
+MAX_SAMPLE_PIXELS = 200_000
+
+
+def pixel_moments(blocks: Iterable[np.ndarray]) -> tuple[int, np.ndarray, np.ndarray]:
+    """Number of pixels, mean and variance per band of pixel blocks, in one pass.
+
+    The one statistics routine of geonb: :func:`band_statistics` (scene by scene) and
+    :func:`geonb.models.input_statistics` (the models' ``Normalization`` layer) both use it.
+    Each block's moments are computed in float64 and merged exactly (Chan, Golub and LeVeque's
+    pairwise update), so no block is copied into one big array and the variance does not suffer
+    the cancellation of ``E[x**2] - E[x]**2``. One block gives exactly ``x.mean(0)``, ``x.var(0)``.
+
+    Parameters
+    ----------
+    blocks : iterable of ndarray, shape (..., bands)
+        Valid pixels only (e.g. ``image[~nodata_mask]``); all blocks have the same number of bands.
+
+    Returns
+    -------
+    n : int
+        Pixels seen (0 when every block was empty: then ``mean`` and ``var`` are empty arrays).
+    mean, var : ndarray of float64, shape (bands,)
+        Population variance (``ddof=0``).
+
+    Examples
+    --------
+    >>> x = np.arange(12, dtype=np.float32).reshape(6, 2)
+    >>> n, mean, var = pixel_moments([x[:1], x[1:]])
+    >>> n, mean.tolist(), bool(np.allclose(var, x.var(axis=0)))
+    (6, [5.0, 6.0], True)
+    """
+    n, mean, var = 0, np.zeros(0), np.zeros(0)
+    for block in blocks:
+        x = np.asarray(block)
+        x = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+        k = x.shape[0]
+        if k == 0:
+            continue
+        b_mean, b_var = x.mean(axis=0, dtype=np.float64), x.var(axis=0, dtype=np.float64)
+        if n == 0:
+            n, mean, var = k, b_mean, b_var
+            continue
+        if b_mean.shape != mean.shape:
+            raise BandMismatchError(f"pixel blocks with {mean.shape[0]} and {b_mean.shape[0]} bands")
+        total = n + k
+        delta = b_mean - mean
+        mean = mean + delta * (k / total)
+        var = (n * var + k * b_var) / total + delta * delta * (n * k / total**2)
+        n = total
+    return n, mean, var
+
+
 @dataclass(frozen=True)
 class BandStatistics:
     """Per-band mean and standard deviation of valid pixels (for normalisation).
@@ -480,7 +533,8 @@ def band_statistics(data, split: str | None = "train", bands: Sequence[str] | No
         raise BandMismatchError("`data` is None; pass a LakeDataset, scenes, a pixel table or an array")
     if hasattr(data, "columns") or isinstance(data, np.ndarray):
         arr, names = _as_matrix(data, bands)
-        return BandStatistics(names, arr.mean(axis=0), arr.std(axis=0), int(arr.shape[0]), "table")
+        n, mean, var = pixel_moments([arr])
+        return BandStatistics(names, mean, np.sqrt(var), n, "table")
     if hasattr(data, "scenes") and callable(data.scenes):
         source = f"{getattr(data, 'name', 'dataset')}/{split or 'all'}"
         scenes = data.scenes(split) if split is not None else data.scenes()
@@ -493,26 +547,25 @@ def band_statistics(data, split: str | None = "train", bands: Sequence[str] | No
         except TypeError as exc:
             raise BandMismatchError(
                 f"`data` must be a LakeDataset, scenes, a pixel table or an array, got {type(data).__name__}") from exc
-    names = None
-    total = s1 = s2 = None
-    for sc in scenes:
-        arr = sc.image if bands is None else select_bands(sc.image, sc.band_names, tuple(bands))
-        these = tuple(sc.band_names) if bands is None else tuple(bands)
-        if names is None:
-            names = these
-            total, s1, s2 = 0, np.zeros(len(names)), np.zeros(len(names))
-        elif these != names:
-            raise BandMismatchError(f"scene {sc.name!r} has bands {these}, earlier scenes {names}")
-        valid = arr[~sc.nodata_mask].astype(np.float64)
-        _check_finite(valid, f"the image of scene {sc.name!r} (outside its nodata_mask)")
-        total += valid.shape[0]
-        s1 += valid.sum(axis=0)
-        s2 += (valid * valid).sum(axis=0)
+    names: tuple[str, ...] | None = None
+
+    def valid_pixels():
+        nonlocal names
+        for sc in scenes:
+            arr = sc.image if bands is None else select_bands(sc.image, sc.band_names, tuple(bands))
+            these = tuple(sc.band_names) if bands is None else tuple(bands)
+            if names is None:
+                names = these
+            elif these != names:
+                raise BandMismatchError(f"scene {sc.name!r} has bands {these}, earlier scenes {names}")
+            valid = arr[~sc.nodata_mask]
+            _check_finite(valid, f"the image of scene {sc.name!r} (outside its nodata_mask)")
+            yield valid
+
+    total, mean, var = pixel_moments(valid_pixels())
     if names is None or total == 0:
         raise BandMismatchError("no valid pixels to compute band statistics on (no scenes, or all no data)")
-    mean = s1 / total
-    std = np.sqrt(np.maximum(s2 / total - mean * mean, 0.0))
-    return BandStatistics(names, mean, std, int(total), source)
+    return BandStatistics(names, mean, np.sqrt(var), int(total), source)
 
 
 def normalize(array: np.ndarray, stats: BandStatistics, band_names: Sequence[str] | None = None) -> np.ndarray:
@@ -627,7 +680,7 @@ class PCAResult:
 
 
 def fit_pca(data, n_components: int | None = None, bands: Sequence[str] | None = None,
-            standardize: bool = False, max_pixels: int | None = 200_000, seed: int = 0) -> PCAResult:
+            standardize: bool = False, max_pixels: int | None = MAX_SAMPLE_PIXELS, seed: int = 0) -> PCAResult:
     """Fit a PCA on pixels (the study's Figure 4) with scikit-learn.
 
     Parameters

@@ -264,3 +264,20 @@ def test_band_info_composites_and_indices_on_landsat_and_sentinel_names():
     table = pixel_table(Scene(img, np.ones((6, 7), np.uint8), band_names=names))
     assert fit_pca(table).band_names == names  # every Sentinel-2 band, in file order
     assert set(class_spectra(table, sensor="sentinel2")["wavelength_nm"].round()) >= {490, 2190}
+
+
+def test_pixel_moments_merge_blocks_exactly_and_match_numpy():
+    """One statistics routine: blocks merged give the moments of all pixels at once; one block is numpy's."""
+    from geonb.bands import pixel_moments
+
+    rng = np.random.default_rng(3)
+    x = (rng.normal(1e4, 1.0, (5000, 3))).astype(np.float32)  # a large offset: E[x^2]-E[x]^2 would cancel
+    n, mean, var = pixel_moments([x])
+    assert n == 5000
+    assert mean.tolist() == x.mean(axis=0, dtype=np.float64).tolist()
+    assert var.tolist() == x.var(axis=0, dtype=np.float64).tolist()
+    n2, mean2, var2 = pixel_moments([x[:7], x[7:7], x[7:1234], x[1234:]])
+    assert n2 == 5000
+    np.testing.assert_allclose(mean2, mean, rtol=1e-12)
+    np.testing.assert_allclose(var2, var, rtol=1e-9)
+    assert pixel_moments([])[0] == 0

@@ -683,12 +683,6 @@ class _Settings:
                 "platforms": list(self.platforms)}
 
 
-def _pbar(total: int, desc: str, enabled: bool):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, leave=False, disable=not enabled, unit="read")
-
-
 def _mosaic(items: list, key: str, grid: _Grid, collection_asset: dict, default_fill: float, *,
             step: int = 1, bar=None) -> tuple[np.ndarray, np.ndarray, dict]:
     """Read asset ``key`` of ``items`` (neighbouring tiles) onto ``grid``: one window read per tile.
@@ -786,6 +780,7 @@ def _read_reflectance(items: list, grid: _Grid, cfg: _Settings, item_assets: dic
 def _fetch_chip(remote: _Remote, lake: LakeRequest, cfg: _Settings) -> tuple[Any, dict]:
     """Search, choose, read and label one lake; returns ``(Scene, properties)``. Reads only windows."""
     from rasterio.warp import transform_bounds
+    from tqdm.auto import tqdm
 
     from geonb.scene import Scene
 
@@ -803,7 +798,7 @@ def _fetch_chip(remote: _Remote, lake: LakeRequest, cfg: _Settings) -> tuple[Any
                 f"than `max_chip_px`={cfg.max_chip_px}; give a smaller box or raise max_chip_px"
             )
         n_reads = sum(len(v) for v in groups.values()) + len(cfg.band_assets) * max(len(v) for v in groups.values())
-        bar = _pbar(n_reads, f"{lake.name}: read", cfg.progress)
+        bar = tqdm(total=n_reads, desc=f"{lake.name}: read", leave=False, disable=not cfg.progress, unit="read")
         try:
             best = _choose_clearest(groups, grid, cfg, item_assets, bar)
             image, nodata = _read_reflectance(best["items"], grid, cfg, item_assets, bar)
@@ -859,6 +854,7 @@ def _label_chip(remote: _Remote, lake: LakeRequest, grid: _Grid, chip_wgs84, cfg
     from rasterio.warp import Resampling, reproject
     from shapely.geometry import box, shape
     from shapely.ops import unary_union
+    from tqdm.auto import tqdm
 
     item_assets = remote.collection_meta(cfg.jrc_collection).get("item_assets") or {}
     _asset_keys_check(item_assets, [cfg.label_asset], cfg.jrc_collection)
@@ -875,7 +871,7 @@ def _label_chip(remote: _Remote, lake: LakeRequest, grid: _Grid, chip_wgs84, cfg
         )
     with _open_remote(items[0].assets[cfg.label_asset].href, f"{cfg.label_asset} of {items[0].id}") as ref:
         lgrid, step = _label_grid(ref, chip_wgs84, cfg.max_label_px)
-    bar = _pbar(len(items), f"{lake.name}: labels", cfg.progress)
+    bar = tqdm(total=len(items), desc=f"{lake.name}: labels", leave=False, disable=not cfg.progress, unit="read")
     try:
         occ, valid, _ = _mosaic(items, cfg.label_asset, lgrid, item_assets.get(cfg.label_asset, {}),
                                 JRC_DEFAULT_NODATA, step=step, bar=bar)
