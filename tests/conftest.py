@@ -68,11 +68,23 @@ def chromium_page(chromium_browser):
 
 
 @pytest.fixture(scope="session")
-def jupyterlab(tmp_path_factory):
+def session_build_dir(tmp_path_factory) -> Path:
+    """One temporary build folder (``$GEONB_BUILD``) for every notebook run of the session.
+
+    Shared by the headless notebook runs and the JupyterLab kernels: experiment cells that one
+    notebook trained and cached (05) are read back by the next (06, 07) instead of retrained, and
+    the checkout's ``build/`` is never read or written by the tests.
+    """
+    return tmp_path_factory.mktemp("build")
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory, session_build_dir):
     """A JupyterLab server (session-scoped) serving a temporary COPY of ``notebooks/``.
 
     Yields a ``browser.JupyterLabServer`` with ``url``, ``token``, ``root_dir`` (the copy),
-    ``lab_url(name)`` and ``log()``. Runs with ``GEONB_PROFILE=quick`` unless set otherwise.
+    ``lab_url(name)`` and ``log()``. Runs with ``GEONB_PROFILE=quick`` unless set otherwise, and
+    with ``GEONB_BUILD`` = :func:`session_build_dir`.
     """
     import browser as _b
 
@@ -81,7 +93,7 @@ def jupyterlab(tmp_path_factory):
         pytest.skip(reason)
     base = tmp_path_factory.mktemp("jupyterlab")
     root = _b.copy_notebooks(base)
-    server = _b.start_jupyterlab(root, base / "home")
+    server = _b.start_jupyterlab(root, base / "home", extra_env={"GEONB_BUILD": str(session_build_dir)})
     try:
         yield server
     finally:

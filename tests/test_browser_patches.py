@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -46,14 +44,11 @@ def test_patch_size_slider_in_jupyterlab(jupyterlab, chromium_page):
     page.wait_for_function(
         "() => document.querySelector('.widget-slider .widget-readout').textContent.trim() === '17'",
         timeout=30_000)
-    start = time.monotonic()
     page.wait_for_function(
         "(before) => document.querySelector('.jp-OutputArea-output img').getAttribute('src') !== before",
         arg=src_before, timeout=30_000)
-    seen_s = time.monotonic() - start
     shot_after = _b.screenshot(figure, "patches_slider_17").read_bytes()
     assert shot_after != shot_before
     counts = page.locator(".jp-OutputArea-output .widget-html-content").first.inner_text()
     assert "17×17 px patches" in counts
-    assert seen_s < 10, f"the figure took {seen_s:.1f} s to change"
     assert not _b.error_outputs(page)

@@ -1,10 +1,14 @@
-"""Every notebook runs top to bottom in the quick profile with a real Jupyter kernel, and is committed clean."""
+"""Every notebook runs top to bottom in the quick profile with a real Jupyter kernel, and is committed clean.
+
+The notebook runs share one temporary build folder per session (``session_build_dir`` in conftest):
+the experiment cells notebook 05 trains are cached there and read back by 06 and 07 (the
+parametrized runs go in file-name order), and the checkout's ``build/`` is left alone.
+"""
 
 from __future__ import annotations
 
 import json
-import os
-import time
+import re
 from pathlib import Path
 
 import nbformat
@@ -15,10 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
-def test_notebooks_exist_in_order():
-    names = [p.name[:2] for p in NOTEBOOKS]
-    assert names == sorted(names)
-    assert "00" in names and "01" in names
+def test_notebooks_are_numbered_from_00_without_gaps():
+    names = [p.name for p in NOTEBOOKS]
+    bad = [n for n in names if not re.fullmatch(r"\d\d[a-z]?_[a-z0-9_]+\.ipynb", n)]
+    assert not bad, f"notebook names are NN_words.ipynb (or NNb_ for a companion), got {bad}"
+    numbers = sorted({int(n[:2]) for n in names})
+    assert numbers[:2] == [0, 1] and numbers == list(range(len(numbers))), f"numbers with gaps: {numbers}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -35,25 +41,23 @@ def test_notebook_is_committed_clean_and_structured(path):
 
 
 @pytest.mark.notebook
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_executes_in_quick_profile(path, tmp_path, monkeypatch):
+def test_notebook_executes_in_quick_profile(path, session_build_dir, monkeypatch):
     monkeypatch.setenv("GEONB_PROFILE", "quick")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    monkeypatch.setenv("GEONB_BUILD", str(tmp_path / "build"))
+    monkeypatch.setenv("GEONB_BUILD", str(session_build_dir))
     nb = nbformat.read(path, as_version=4)
     # The venv's own `python3` kernel: the same interpreter as the tests, whatever kernels are registered.
+    # A cell that raises fails the test right here (nbclient's CellExecutionError names the cell).
     client = NotebookClient(nb, timeout=600, kernel_name="python3",
                             resources={"metadata": {"path": str(ROOT / "notebooks")}})
-    start = time.perf_counter()
     client.execute()
-    elapsed = time.perf_counter() - start
-    errors = [o for c in nb.cells if c.cell_type == "code"
-              for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors
-    out = ROOT / "build" / "notebooks"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "timings.txt").open("a").write(f"{path.stem}\t{elapsed:.1f} s\t{os.environ.get('GEONB_PROFILE')}\n")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "every code cell ran, in order"
+    shown = [o for c in code for o in c.get("outputs", [])
+             if o.get("output_type") in ("display_data", "execute_result")]
+    assert shown, f"{path.name} showed nothing (no figure, table, map or widget)"
 
 
 # ---- Notebook 09 on a real scene (parameters injected after the `parameters` cell, as papermill does) ----
