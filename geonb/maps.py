@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geonb.colors import ERROR_COLORS, LAKE_COLORS, SPLIT_COLORS, WORLD_STYLE, check_fraction
 from geonb.errors import (
     ClassCodeError,
     CRSError,
@@ -42,9 +43,10 @@ from geonb.errors import (
     InvalidParameterError,
     ShapeMismatchError,
 )
+from geonb.evaluation import FALSE_NEGATIVE, FALSE_POSITIVE, error_codes, prediction_on_grid
+from geonb.io import atomic_path
 from geonb.labels import LAKE_CLASS_NAMES, LAND, NODATA, UNCLASSIFIED, WATER
-from geonb.plots import ERROR_COLORS, FALSE_NEGATIVE, FALSE_POSITIVE, LAKE_COLORS, SPLIT_COLORS, error_codes
-from geonb.scene import Scene, atomic_path
+from geonb.scene import Scene, scene_title
 
 __all__ = [
     "F1_BINS",
@@ -60,6 +62,7 @@ __all__ = [
     "add_prediction_layer",
     "add_scene_layer",
     "add_side_by_side",
+    "add_world_layer",
     "external_urls",
     "f1_color",
     "is_online",
@@ -84,24 +87,31 @@ F1_BINS: tuple[tuple[float, str, str], ...] = (
 #: Colour of a lake without a score (e.g. F1 undefined: no water in truth nor prediction).
 NO_SCORE_COLOR = "#bdbdbd"
 
-_PIXELATED_CSS = (".leaflet-image-layer{image-rendering:pixelated;image-rendering:crisp-edges;}"
-                  ".geonb-legend{background:rgba(255,255,255,.92);padding:6px 9px;border-radius:4px;"
-                  "font:12px/1.5 sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3);}"
-                  ".geonb-legend i{display:inline-block;width:14px;height:14px;margin-right:6px;"
-                  "vertical-align:-2px;border:1px solid #555;}"
-                  ".geonb-popup table{border-collapse:collapse;font:12px sans-serif;}"
-                  ".geonb-popup td{padding:1px 6px 1px 0;}"
-                  ".geonb-swipe-range{-webkit-appearance:none;appearance:none;background:transparent;height:0;}"
-                  ".geonb-swipe-range::-webkit-slider-thumb{-webkit-appearance:none;appearance:none;width:28px;"
-                  "height:28px;border-radius:50%;background:#fff;border:2px solid #333;cursor:ew-resize;"
-                  "box-shadow:0 1px 4px rgba(0,0,0,.4);}"
-                  ".geonb-swipe-range::-moz-range-thumb{width:28px;height:28px;border-radius:50%;background:#fff;"
-                  "border:2px solid #333;cursor:ew-resize;}")
+#: Package data folder of the maps' CSS, JavaScript templates and world vectors (see its README.md).
+ASSETS = "map_assets"
+#: The offline basemap: Natural Earth 1:110m land and country borders (public domain; provenance in
+#: geonb/map_assets/README.md).
+WORLD_FILE = "world_110m.geojson"
 
 
 # ---------------------------------------------------------------------------------------------
 # Offline Leaflet
 # ---------------------------------------------------------------------------------------------
+@functools.cache
+def _asset(name: str) -> str:
+    """The text of ``geonb/map_assets/<name>`` (package data), read once."""
+    from importlib.resources import files
+
+    return (files("geonb") / ASSETS / name).read_text(encoding="utf-8")
+
+
+def _template(name: str):
+    """A branca macro template whose ``script`` is the JavaScript file ``name`` of the assets."""
+    from jinja2 import Template
+
+    return Template("{% macro script(this, kwargs) %}" + _asset(name) + "{% endmacro %}")
+
+
 def _data_url(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
@@ -175,7 +185,7 @@ def _as_bounds_or_center(where) -> tuple[tuple[float, float, float, float] | Non
 
 def make_map(bounds_or_center=None, *, offline: bool | None = None, tiles: str | None = "OpenStreetMap",
              zoom_start: int | None = None, width: str | int = "100%", height: str | int = 520,
-             **kwargs):
+             world: bool | None = None, **kwargs):
     """A ``folium.Map`` that renders without internet (inline Leaflet), with a basemap when online.
 
     Parameters
@@ -192,6 +202,9 @@ def make_map(bounds_or_center=None, *, offline: bool | None = None, tiles: str |
         Zoom for a centre (a bounding box is fitted instead).
     width, height : str or int
         Size of the map (CSS); the notebook iframe gets this size too.
+    world : bool, optional
+        Draw the offline world basemap (:func:`add_world_layer`: land, coastlines, country borders)
+        under the lakes. ``None`` (default): when there are no basemap tiles (offline).
     **kwargs
         More ``folium.Map`` options.
 
@@ -206,6 +219,8 @@ def make_map(bounds_or_center=None, *, offline: bool | None = None, tiles: str |
     >>> html = m.get_root().render()
     >>> "cdn.jsdelivr.net" in html, "data:text/javascript;base64" in html
     (False, True)
+    >>> m.geonb_world is not None          # offline: coastlines and borders drawn from package data
+    True
     """
     import folium
 
@@ -233,12 +248,82 @@ def make_map(bounds_or_center=None, *, offline: bool | None = None, tiles: str |
     # On the instance, not the class: other folium maps in the session keep their defaults.
     m.default_js = [("leaflet", js)]
     m.default_css = [("leaflet_css", css)]
-    m.get_root().header.add_child(folium.Element(f"<style>{_PIXELATED_CSS}</style>"), name="geonb_css")
+    m.get_root().header.add_child(folium.Element(f"<style>{_asset('maps.css')}</style>"), name="geonb_css")
     if bounds is not None:
         west, south, east, north = bounds
         m.fit_bounds([[south, west], [north, east]])
     m.geonb_offline = bool(offline)
+    if world is None:
+        world = use_tiles is None
+    m.geonb_world = add_world_layer(m) if world else None
     return m
+
+
+@functools.lru_cache(maxsize=1)
+def _world_json() -> str:
+    """The world vectors as compact JSON text (checked once: a FeatureCollection of land and borders)."""
+    doc = json.loads(_asset(WORLD_FILE))
+    kinds = sorted(f["properties"]["kind"] for f in doc.get("features", []))
+    if doc.get("type") != "FeatureCollection" or kinds != ["border", "land"]:
+        raise GeoJSONError(f"geonb/{ASSETS}/{WORLD_FILE} is not the expected land + border FeatureCollection "
+                           f"(kinds {kinds}); reinstall geonb or rerun geonb/{ASSETS}/make_world.py")
+    return json.dumps({"type": "FeatureCollection", "features": doc["features"]}, separators=(",", ":"))
+
+
+def add_world_layer(m, *, style: Mapping[str, str] | None = None, coast_weight: float = 1.0,
+                    border_weight: float = 0.8):
+    """Draw land, coastlines and country borders under everything else: the offline basemap.
+
+    The vectors are Natural Earth 1:110m (public domain), shipped with geonb as package data
+    (``geonb/map_assets/world_110m.geojson``, about 120 kB, inlined into the map), so a map saved
+    or shown without internet still shows where a lake is. They sit in their own pane above any
+    tiles and below the lakes and overlays, are not clickable, and are left out of the layer control.
+
+    Parameters
+    ----------
+    m : folium.Map
+    style : dict, optional
+        Colours ``sea`` (the map background), ``land``, ``coast``, ``border``; default
+        :data:`geonb.colors.WORLD_STYLE`.
+    coast_weight, border_weight : float
+        Line widths in pixels.
+
+    Returns
+    -------
+    branca MacroElement (added to ``m``)
+
+    Examples
+    --------
+    >>> m = make_map((0.5, 33.0), offline=True, world=False)
+    >>> layer = add_world_layer(m)
+    >>> "geonbWorld" in m.get_root().render()
+    True
+    """
+    from branca.element import MacroElement
+    from matplotlib.colors import is_color_like
+
+    _check_map(m)
+    colors = dict(WORLD_STYLE)
+    colors.update(style or {})
+    unknown = sorted(set(colors) - set(WORLD_STYLE))
+    if unknown:
+        raise InvalidParameterError(f"`style` has unknown keys {unknown}; use {sorted(WORLD_STYLE)}")
+    for key, value in colors.items():
+        if not isinstance(value, str) or not is_color_like(value):
+            raise InvalidParameterError(f"`style[{key!r}]` must be a CSS colour such as '#41566e', got {value!r}")
+    for name, w in (("coast_weight", coast_weight), ("border_weight", border_weight)):
+        if isinstance(w, bool) or not isinstance(w, (int, float, np.number)) or not 0 <= w <= 20:
+            raise InvalidParameterError(f"`{name}` must be a line width in pixels (0 to 20), got {w!r}")
+
+    class _World(MacroElement):
+        _template = _template("world.js")
+
+    layer = _World()
+    layer._name = "GeonbWorld"
+    layer.style = {**colors, "coast_weight": float(coast_weight), "border_weight": float(border_weight)}
+    layer.data_json = _world_json()
+    m.add_child(layer)
+    return layer
 
 
 def external_urls(html_text: str) -> list[str]:
@@ -284,16 +369,6 @@ def _check_map(m, name: str = "m") -> None:
         )
 
 
-def _check_opacity(value, name: str) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidParameterError(f"`{name}` must be a number in [0, 1], got {value!r}") from exc
-    if not 0 <= v <= 1:
-        raise InvalidParameterError(f"`{name}` must be in [0, 1], got {value!r}")
-    return v
-
-
 def _safe_text(value) -> str:
     """HTML-escape ``value``; ``$`` too, so it cannot open a JS template literal either."""
     return html.escape(str(value), quote=True).replace("$", "&#36;").replace("`", "&#96;")
@@ -333,7 +408,6 @@ def add_legend(m, title: str, entries: Sequence[tuple[str, str]], *, position: s
     position : Leaflet control position ("topright", "bottomleft", ...).
     """
     from branca.element import MacroElement
-    from jinja2 import Template
     from matplotlib.colors import is_color_like
 
     _check_map(m)
@@ -350,14 +424,7 @@ def add_legend(m, title: str, entries: Sequence[tuple[str, str]], *, position: s
     content = f"<div><b>{_safe_text(title)}</b></div>{items}"
 
     class _Legend(MacroElement):
-        _template = Template(
-            "{% macro script(this, kwargs) %}"
-            "(function(){var c = L.control({position: {{ this.position|tojson }}});"
-            "c.onAdd = function(){var d = L.DomUtil.create('div', 'geonb-legend');"
-            "d.innerHTML = {{ this.content|tojson }}; return d;};"
-            "c.addTo({{ this._parent.get_name() }});})();"
-            "{% endmacro %}"
-        )
+        _template = _template("legend.js")
 
     legend = _Legend()
     legend._name = "GeonbLegend"
@@ -372,13 +439,12 @@ def add_legend(m, title: str, entries: Sequence[tuple[str, str]], *, position: s
 # ---------------------------------------------------------------------------------------------
 def _catalog_records(catalog) -> list[dict]:
     """Lakes as dicts with ``id``, properties and ``geometry`` (GeoJSON or None) from any accepted input."""
-    if hasattr(catalog, "lakes") and hasattr(catalog, "path"):  # a LakeDataset
-        features = getattr(catalog, "_features", None) or {}
+    if hasattr(catalog, "lakes") and hasattr(catalog, "geometry"):  # a LakeDataset
         records = []
         for lake_id, row in catalog.lakes.iterrows():
             rec = {k: v for k, v in row.items() if not _isna(v)}
             rec["id"] = str(lake_id)
-            rec["geometry"] = (features.get(str(lake_id)) or {}).get("geometry")
+            rec["geometry"] = catalog.geometry(str(lake_id))
             records.append(rec)
         return records
     if isinstance(catalog, (str, os.PathLike)):
@@ -519,7 +585,7 @@ def add_lake_footprints(m, dataset_or_catalog, *, color_by: str = "split", score
     _check_map(m)
     if color_by not in ("split", "f1"):
         raise InvalidParameterError(f"`color_by` must be 'split' or 'f1', got {color_by!r}")
-    fill_opacity = _check_opacity(fill_opacity, "fill_opacity")
+    fill_opacity = check_fraction(fill_opacity, "fill_opacity")
     if ids is not None and (isinstance(ids, str) or not hasattr(ids, "__iter__")):
         raise InvalidParameterError(f"`ids` must be a list of lake ids, got {ids!r}; write ids=[{ids!r}]")
     by_id = _scores_by_id(scores)
@@ -567,7 +633,7 @@ def add_lake_footprints(m, dataset_or_catalog, *, color_by: str = "split", score
         for key in ("f1", "iou", "precision", "recall", "tp", "fp", "fn"):
             if key in sc:
                 rows.append((key.upper() if len(key) <= 3 else key, _fmt(sc[key])))
-        name = str(rec.get("name", lake_id))
+        name = str(rec.get("title") or scene_title(rec.get("name", lake_id), rec))  # says "synthetic" for stand-ins
         style = {"color": color, "weight": 2, "fillColor": color, "fillOpacity": float(fill_opacity)}
         geom = rec.get("geometry")
         if isinstance(geom, Mapping) and geom.get("type") in ("Polygon", "MultiPolygon"):
@@ -638,7 +704,7 @@ def _as_grid(where, shape: tuple[int, int], name: str = "scene_or_grid") -> _Gri
 
     if isinstance(where, Scene):
         _check_crs(where)
-        return _Grid(tuple(where.shape), where.transform, where.crs, where.name)
+        return _Grid(tuple(where.shape), where.transform, where.crs, where.title)
     if isinstance(where, Sequence) and not isinstance(where, str) and len(where) == 2:
         transform, crs = where
         if not isinstance(transform, Affine):
@@ -651,6 +717,11 @@ def _as_grid(where, shape: tuple[int, int], name: str = "scene_or_grid") -> _Gri
         return _Grid(tuple(shape), transform, as_crs(crs, name=name, allow_none=False), "")
     raise InvalidParameterError(
         f"`{name}` must be a geonb Scene or a (transform, crs) pair, got {type(where).__name__}")
+
+
+def _title(scene) -> str:
+    """What a layer shows for a Scene or a grid: the scene's title (a stand-in says it is synthetic)."""
+    return scene.title if isinstance(scene, Scene) else scene.name
 
 
 def _check_crs(scene) -> None:
@@ -736,7 +807,7 @@ def _add_overlay(m, scene: Scene | _Grid, rgba: np.ndarray, *, layer_name: str |
     import folium
 
     _check_map(m if group is None else group, "m" if group is None else "group")
-    opacity = _check_opacity(opacity, "opacity")
+    opacity = check_fraction(opacity, "opacity")
     if palette_colors is not None and (isinstance(palette_colors, bool) or
                                        not isinstance(palette_colors, (int, np.integer)) or
                                        not 2 <= palette_colors <= 256):
@@ -746,7 +817,7 @@ def _add_overlay(m, scene: Scene | _Grid, rgba: np.ndarray, *, layer_name: str |
     url = _png_data_url(merc, palette_colors=palette_colors)
     overlay = folium.raster_layers.ImageOverlay(
         url, bounds=[[south, west], [north, east]], opacity=float(opacity),
-        name=_safe_text(layer_name or scene.name or "raster"), show=show, control=group is None, pixelated=True,
+        name=_safe_text(layer_name or _title(scene) or "raster"), show=show, control=group is None, pixelated=True,
         interactive=tooltip is not None,
     )
     if tooltip:
@@ -768,16 +839,7 @@ def _class_rgba(codes: np.ndarray, colors: Mapping[int, str], alpha: int = 255,
 
 def _class_map(scene: Scene | _Grid, prediction, what: str = "prediction",
                allowed: Sequence[int] = (NODATA, WATER, LAND, UNCLASSIFIED)) -> np.ndarray:
-    if prediction is None:
-        raise InvalidParameterError(
-            f"the {what} is None; pass a Prediction (predict_scene) or a (rows, cols) class map")
-    pred = prediction.classes if hasattr(prediction, "classes") and not isinstance(prediction, np.ndarray) \
-        else prediction
-    pred = np.asarray(pred)
-    if pred.ndim == 3 and pred.shape[:2] == tuple(scene.shape):
-        raise ShapeMismatchError(
-            f"the {what} has shape {pred.shape}: class probabilities, not a class map; pass the Prediction itself "
-            "or its .classes (the argmax mapped to class codes)")
+    pred = prediction_on_grid(prediction, scene, what=f"the {what}")
     if pred.dtype == bool:
         raise InvalidParameterError(
             f"the {what} is a boolean mask; pass class codes (e.g. np.where(mask, WATER, LAND)), not True/False")
@@ -785,10 +847,6 @@ def _class_map(scene: Scene | _Grid, prediction, what: str = "prediction",
         raise ClassCodeError(f"the {what} holds non-integer values (dtype {pred.dtype}); pass integer class codes")
     if pred.dtype.kind not in "uif":
         raise InvalidParameterError(f"the {what} must hold integer class codes, got dtype {pred.dtype}")
-    if pred.shape != scene.shape:
-        raise ShapeMismatchError(
-            f"the {what} has shape {pred.shape} but scene {scene.name!r} is {scene.shape}: it was made for "
-            "another scene or grid; predict this scene (geonb.prediction.predict_scene) and pass that")
     bad = sorted(set(np.unique(pred).tolist()) - set(allowed))
     if bad:
         raise ClassCodeError(
@@ -856,7 +914,7 @@ def add_scene_layer(m, scene: Scene, *, bands: Sequence[str] | None = None, comp
     rgb = make_composite(scene, bands=bands)
     rgba = np.concatenate([np.round(rgb * 255).astype(np.uint8),
                            np.where(scene.nodata_mask, 0, 255).astype(np.uint8)[..., None]], axis=-1)
-    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: image ({label})", group=group,
+    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.title}: image ({label})", group=group,
                         opacity=opacity, max_size_px=max_size_px, palette_colors=palette_colors, show=show,
                         tooltip=None)
 
@@ -876,7 +934,7 @@ def add_label_layer(m, scene: Scene, *, labels: np.ndarray | None = None, layer_
     labels = _class_map(scene, labels, "label raster")
     colors = {c: LAKE_COLORS[c] for c in classes if c in LAKE_COLORS}
     rgba = _class_rgba(labels, colors)
-    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: label", group=group,
+    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.title}: label", group=group,
                         opacity=opacity, max_size_px=max_size_px, palette_colors=None, show=show, tooltip=None)
 
 
@@ -891,7 +949,7 @@ def add_prediction_layer(m, scene: Scene, prediction, *, layer_name: str | None 
     codes = _class_map(scene, prediction)
     colors = {c: LAKE_COLORS[c] for c in classes if c in LAKE_COLORS}
     rgba = _class_rgba(codes, colors)
-    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: prediction", group=group,
+    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.title}: prediction", group=group,
                         opacity=opacity, max_size_px=max_size_px, palette_colors=None, show=show, tooltip=None)
 
 
@@ -905,7 +963,7 @@ def add_error_layer(m, scene: Scene, prediction, *, layer_name: str | None = Non
     err = error_codes(scene.labels, codes)
     colors = {FALSE_POSITIVE: ERROR_COLORS["false positive"], FALSE_NEGATIVE: ERROR_COLORS["false negative"]}
     rgba = _class_rgba(err, colors, transparent=(0,))
-    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.name}: errors", group=group,
+    return _add_overlay(m, scene, rgba, layer_name=layer_name or f"{scene.title}: errors", group=group,
                         opacity=opacity, max_size_px=max_size_px, palette_colors=None, show=show, tooltip=None)
 
 
@@ -1090,56 +1148,6 @@ def add_lake_layers(m, scenes, predictions=None, *, model_name: str = "", kinds:
 # ---------------------------------------------------------------------------------------------
 # Side by side (swipe)
 # ---------------------------------------------------------------------------------------------
-_SWIPE_JS = """
-(function(){
-  var map = {{ this._parent.get_name() }};
-  var left = {{ this.left.get_name() }}, right = {{ this.right.get_name() }};
-  var box = L.DomUtil.create('div', 'geonb-swipe', map.getContainer());
-  box.style.cssText = 'position:absolute;top:0;bottom:0;left:0;right:0;z-index:650;pointer-events:none;';
-  var line = L.DomUtil.create('div', 'geonb-swipe-line', box);
-  line.style.cssText = 'position:absolute;top:0;bottom:0;width:3px;margin-left:-1px;background:#fff;' +
-    'box-shadow:0 0 3px #000;';
-  var range = L.DomUtil.create('input', 'geonb-swipe-range', box);
-  range.type = 'range'; range.min = 0; range.max = 1; range.step = 'any'; range.value = {{ this.start }};
-  range.title = 'drag to compare the two layers';
-  range.style.cssText = 'position:absolute;left:0;width:100%;top:50%;margin:0;pointer-events:none;';
-  var THUMB = 28;  // px, as in the CSS: only the round thumb takes the mouse, the map stays draggable
-  var style = document.createElement('style');
-  style.textContent = '.geonb-swipe-range::-webkit-slider-thumb{pointer-events:auto}' +
-    '.geonb-swipe-range::-moz-range-thumb{pointer-events:auto}';
-  box.appendChild(style);
-  L.DomEvent.disableClickPropagation(range);
-  L.DomEvent.on(range, 'mousedown touchstart pointerdown', function(e){ L.DomEvent.stopPropagation(e);
-    map.dragging.disable(); });
-  L.DomEvent.on(document, 'mouseup touchend pointerup', function(){ map.dragging.enable(); });
-  function clip(layer, side, x) {
-    if (!layer) return;
-    if (layer.eachLayer && !layer.getElement) { layer.eachLayer(function(l){ clip(l, side, x); }); return; }
-    var el = layer.getElement ? layer.getElement() : (layer.getContainer ? layer.getContainer() : null);
-    if (!el) return;
-    var xl = map.containerPointToLayerPoint([x, 0]).x;
-    if (layer.getElement) {  // an image overlay: clip in its own box
-      var pos = el._leaflet_pos || L.point(0, 0), w = parseFloat(el.style.width) || el.offsetWidth;
-      var cx = Math.max(0, Math.min(w, xl - pos.x));
-      el.style.clipPath = side === 'left' ? 'inset(0 ' + (w - cx) + 'px 0 0)' : 'inset(0 0 0 ' + cx + 'px)';
-    } else {  // a tile layer: clip its container in layer coordinates (as leaflet-side-by-side does)
-      var nw = map.containerPointToLayerPoint([0, 0]), se = map.containerPointToLayerPoint(map.getSize());
-      el.style.clip = side === 'left' ? 'rect(' + [nw.y, xl, se.y, nw.x].join('px,') + 'px)'
-                                      : 'rect(' + [nw.y, se.x, se.y, xl].join('px,') + 'px)';
-    }
-  }
-  function update() {
-    var x = THUMB / 2 + parseFloat(range.value) * (map.getSize().x - THUMB);  // under the thumb's centre
-    line.style.left = x + 'px';
-    clip(left, 'left', x); clip(right, 'right', x);
-  }
-  map.on('move moveend zoomend viewreset resize layeradd overlayadd', update);
-  L.DomEvent.on(range, 'input change', update);
-  map.whenReady(update);
-  setTimeout(update, 0);
-  map.geonbSwipe = {range: range, update: update};
-})();
-"""
 
 
 def add_side_by_side(m, left_layer, right_layer, *, start: float = 0.5):
@@ -1160,7 +1168,6 @@ def add_side_by_side(m, left_layer, right_layer, *, start: float = 0.5):
     branca MacroElement (added to ``m``)
     """
     from branca.element import MacroElement
-    from jinja2 import Template
 
     if not 0 <= float(start) <= 1:
         raise InvalidParameterError(f"`start` must be in [0, 1], got {start}")
@@ -1172,7 +1179,7 @@ def add_side_by_side(m, left_layer, right_layer, *, start: float = 0.5):
                                         f"got {type(layer).__name__}")
 
     class _Swipe(MacroElement):
-        _template = Template("{% macro script(this, kwargs) %}" + _SWIPE_JS + "{% endmacro %}")
+        _template = _template("swipe.js")
 
     swipe = _Swipe()
     swipe._name = "GeonbSideBySide"

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from browser import png_pixel, screenshot
+from browser import png_array, png_pixel, screenshot
 
 from geonb import maps
+from geonb.colors import LAKE_COLORS, WORLD_STYLE
 from geonb.labels import WATER
-from geonb.plots import LAKE_COLORS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -134,6 +134,55 @@ def test_side_by_side_swipe_clips_the_layers(chromium_page, tmp_path, sinusoidal
                   "r.dispatchEvent(new Event('input')); }")
     assert page.locator("img.leaflet-image-layer").nth(0).evaluate("e => e.style.clipPath") in (
         "inset(0px)", "inset(0px 0px 0px 0px)", "inset(0px 0px 0px)")
+
+
+# ---- the offline world basemap (coastlines and borders with the network off) ----------------------
+ITALY = (5.0, 36.0, 20.0, 47.5)  # west, south, east, north
+#: (lat, lon) of a point in the Tyrrhenian Sea and one in the Apennines, far from any 1:110m coast.
+SEA_POINT, LAND_POINT = (40.0, 12.0), (43.0, 12.5)
+
+
+def _near(rgb, hex_color, tol=12):
+    return all(abs(int(a) - b) <= tol for a, b in zip(rgb[:3], _rgb(hex_color), strict=True))
+
+
+def _world_screenshot(page, tmp_path, world: bool):
+    m = maps.make_map(ITALY, offline=True, height=600, world=world)
+    path = maps.save_map(m, tmp_path / f"world_{world}.html")
+    page.goto(path.as_uri())
+    page.wait_for_selector(".leaflet-container")
+    if world:
+        page.wait_for_selector(".leaflet-geonbWorld-pane svg path")
+    png = page.screenshot()
+    points = {}
+    for key, (lat, lon) in (("sea", SEA_POINT), ("land", LAND_POINT)):
+        xy = page.evaluate(f"() => {{ const p = {m.get_name()}.latLngToContainerPoint([{lat}, {lon}]);"
+                           "const r = document.querySelector('.leaflet-container').getBoundingClientRect();"
+                           "return [p.x + r.left, p.y + r.top]; }")
+        points[key] = png_pixel(png, *xy)
+    arr = png_array(png)[..., :3].astype(int)
+    coast = sum(abs(arr[..., i] - v) <= 24 for i, v in enumerate(_rgb(WORLD_STYLE["coast"]))) == 3
+    return png, points, int(coast.sum())
+
+
+def test_offline_map_draws_coastlines_and_borders(chromium_page, tmp_path):
+    """With every internet request aborted, the map still shows land, sea and coastlines (package data)."""
+    page = chromium_page
+    png, points, coast_px = _world_screenshot(page, tmp_path, world=True)
+    screenshot(page, "map_offline_world")
+    assert _near(points["sea"], WORLD_STYLE["sea"]), points
+    assert _near(points["land"], WORLD_STYLE["land"]), points
+    # Italy's, France's and the Balkans' coasts at zoom ~5: thousands of coast-coloured pixels.
+    assert coast_px > 1500, coast_px
+    assert page.locator(".leaflet-geonbWorld-pane path").count() == 2  # land (coastline) + borders
+    dashed = page.locator(".leaflet-geonbWorld-pane path[stroke-dasharray]")
+    assert dashed.count() == 1 and dashed.get_attribute("stroke") == WORLD_STYLE["border"]
+    errors = [m for m in page.geonb_console if m.startswith(("pageerror", "error"))]
+    assert errors == []
+    # The same map without the world layer is the blank grey of Leaflet: no coast, sea or land colours.
+    _, bare, bare_coast_px = _world_screenshot(page, tmp_path, world=False)
+    assert bare_coast_px < 100 and coast_px > 15 * max(bare_coast_px, 100), (bare_coast_px, coast_px)  # text only
+    assert not _near(bare["sea"], WORLD_STYLE["sea"]) and not _near(bare["land"], WORLD_STYLE["land"]), bare
 
 
 # ---- notebook 07 in JupyterLab -------------------------------------------------------------------

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from geonb import maps
+from geonb.colors import ERROR_COLORS, LAKE_COLORS
 from geonb.errors import CRSError, InvalidParameterError, OutputExistsError, ShapeMismatchError
 from geonb.labels import LAND, WATER
-from geonb.plots import ERROR_COLORS, LAKE_COLORS
 
 
 def _rgb(hex_color):
@@ -386,3 +386,112 @@ def test_real_scene_and_class_layers_on_a_map(realdata, folder, file, bands, nir
         assert west == pytest.approx(w0, abs=1e-2) and north == pytest.approx(n0, abs=1e-2)
     if lonlat is not None:
         assert west < lonlat[0] < east and south < lonlat[1] < north
+
+
+# ---- the offline world basemap (issue 17) ------------------------------------------------------------
+def test_offline_map_draws_the_world_and_an_online_one_does_not():
+    offline = _render(maps.make_map((46.4, 6.5), offline=True))
+    online = _render(maps.make_map((46.4, 6.5), offline=False))
+    assert "geonbWorld" in offline and '"kind":"land"' in offline and '"kind":"border"' in offline
+    assert "geonbWorld" not in online  # online: the tile basemap as before
+    assert "geonbWorld" not in _render(maps.make_map((46.4, 6.5), offline=True, world=False))
+    assert "geonbWorld" in _render(maps.make_map((46.4, 6.5), offline=False, world=True))
+
+
+def test_world_vectors_are_coarse_world_coastlines_and_borders():
+    import json
+
+    import shapely
+    from shapely.geometry import Point, shape
+
+    doc = json.loads(maps._world_json())
+    geoms = {f["properties"]["kind"]: shape(f["geometry"]) for f in doc["features"]}
+    land, borders = geoms["land"], geoms["border"]
+    assert land.geom_type == "MultiPolygon" and borders.geom_type == "MultiLineString"
+    # Lake Onega's shore is land, the middle of the Atlantic and of the Pacific are not.
+    assert land.contains(Point(35.0, 62.0)) and land.contains(Point(12.5, 43.0))
+    assert not land.contains(Point(-30.0, 30.0)) and not land.contains(Point(-150.0, 0.0))
+    # Borders cross Europe (France-Germany) but not the open sea.
+    assert borders.distance(Point(7.6, 48.6)) < 1.0 and borders.distance(Point(-30.0, 30.0)) > 10
+    assert 1_000 < shapely.get_num_coordinates(land) < 20_000  # 1:110m: coarse, small
+
+
+def test_saved_offline_map_stays_small(tmp_path):
+    catalog = _catalog([f"Lake {k}" for k in range(150)], splits=("train", "val", "test"))
+    with_world = maps.make_map(None, offline=True)
+    maps.add_lake_footprints(with_world, catalog, markers=True)
+    without = maps.make_map(None, offline=True, world=False)
+    maps.add_lake_footprints(without, catalog, markers=True)
+    a = maps.save_map(with_world, tmp_path / "a.html").stat().st_size
+    b = maps.save_map(without, tmp_path / "b.html").stat().st_size
+    assert a <= 5_000_000
+    assert 50_000 < a - b < 250_000  # the world costs about 120 kB, once per map
+
+
+def test_add_world_layer_checks_its_style():
+    m = maps.make_map((0.0, 0.0), offline=True, world=False)
+    with pytest.raises(InvalidParameterError, match="`style` has unknown keys"):
+        maps.add_world_layer(m, style={"ocean": "#0000ff"})
+    with pytest.raises(InvalidParameterError, match=r"`style\['coast'\]`"):
+        maps.add_world_layer(m, style={"coast": "not a colour"})
+    with pytest.raises(InvalidParameterError, match="`border_weight`"):
+        maps.add_world_layer(m, border_weight=-1)
+    layer = maps.add_world_layer(m, style={"coast": "#000000"})
+    assert layer.style["coast"] == "#000000" and layer.style["land"] == maps.WORLD_STYLE["land"]
+
+
+def test_map_assets_are_package_data():
+    """Every file the maps read is matched by pyproject's package-data globs (so a wheel ships it)."""
+    import fnmatch
+    from pathlib import Path
+
+    import tomllib
+
+    root = Path(maps.__file__).resolve().parents[1]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["geonb"]
+    used = ["maps.css", "legend.js", "swipe.js", "world.js", maps.WORLD_FILE]
+    for name in used:
+        rel = f"{maps.ASSETS}/{name}"
+        assert (root / "geonb" / rel).is_file(), rel
+        assert any(fnmatch.fnmatch(rel, g) for g in globs), (rel, globs)
+    css = maps._asset("maps.css")
+    assert ".geonb-legend" in css and "image-rendering:pixelated" in css
+
+
+def test_synthetic_lakes_say_so_in_popups_and_layer_names(sinusoidal_scene):
+    catalog = _catalog(["Lake Onega", "Lake Real"])
+    catalog["features"][0]["properties"]["source"] = "synthetic"
+    catalog["features"][1]["properties"]["source"] = "MOD09A1 surface reflectance, JRC GSW labels"
+    html = _render(_with(maps.add_lake_footprints, catalog))
+    assert "synthetic scene near Lake Onega" in html
+    assert "synthetic scene near Lake Real" not in html and "Lake Real" in html
+    synthetic = replace(sinusoidal_scene, properties={**sinusoidal_scene.properties, "source": "synthetic"})
+    m = maps.make_map(synthetic, offline=True)
+    layer = maps.add_scene_layer(m, synthetic)
+    assert layer.layer_name.startswith("synthetic scene near Test lake")
+    assert maps.add_label_layer(m, sinusoidal_scene).layer_name == "Test lake: label"  # real: its name
+
+
+def _with(add, catalog):
+    m = maps.make_map((46.4, 7.0), offline=True)
+    add(m, catalog)
+    return m
+
+
+def test_maps_import_no_drawing_room_and_no_private_name():
+    """maps takes colours from geonb.colors and scores from geonb.evaluation, never from plots."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys, geonb.maps; print('geonb.plots' in sys.modules, 'geonb.widgets' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+    import ast
+
+    root = Path(maps.__file__).resolve().parent
+    for name in ("maps.py", "plots.py", "widgets.py", "colors.py"):
+        tree = ast.parse((root / name).read_text())
+        found = [(node.module, a.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                 and (node.module or "").startswith("geonb") for a in node.names if a.name.startswith("_")]
+        assert found == [], (name, found)
