@@ -244,3 +244,33 @@ def test_summary_counts_match_the_label_files(ds):
         water += int((lab == 1).sum())
         land += int((lab == 2).sum())
     assert table.loc["total", "water"] == water and table.loc["total", "land"] == land
+
+
+# ---- titles say what is synthetic (issue 17) ---------------------------------------------------------
+def test_stand_in_lakes_are_titled_synthetic_scene_near_their_place(ds):
+    lake_id = ds.ids[0]
+    name = ds.lakes.loc[lake_id, "name"]
+    assert ds.lakes["title"].tolist() == [f"synthetic scene near {n}" for n in ds.lakes["name"]]
+    assert ds.title(lake_id) == f"synthetic scene near {name}"
+    s = ds.scene(lake_id)
+    assert s.name == name and s.title == f"synthetic scene near {name}"
+    assert ds.subset(4).lakes["title"].str.startswith("synthetic scene near ").all()
+    assert ds.geometry(lake_id)["type"] == "Polygon"
+    with pytest.raises(InvalidParameterError, match="not in dataset"):
+        ds.title("no-such-lake")
+
+
+def test_real_lakes_keep_their_name(copy_root):
+    """Chips written by geonb.datasets.stac (real MODIS + JRC labels) are never called synthetic."""
+    from geonb.datasets.stac import SOURCE
+
+    path = copy_root / "lakes-synthetic" / "catalog.geojson"
+    cat = json.loads(path.read_text())
+    for f in cat["features"]:
+        f["properties"]["source"] = SOURCE
+        f["properties"].pop("synthetic", None)
+    path.write_text(json.dumps(cat))
+    real = LakeDataset("lakes-synthetic", root=copy_root)
+    assert (real.lakes["title"] == real.lakes["name"]).all()
+    lake_id = real.ids[0]
+    assert real.scene(lake_id).title == real.lakes.loc[lake_id, "name"]

@@ -202,6 +202,7 @@ def test_generate_layout_catalog_and_geotiffs(tiny_lakes_root):
                         "climate", "continent", "dataset", "source", "seed"):
                 assert key in p, key
             assert p["source"] == "synthetic" and p["dataset"] == name
+            assert p["synthetic"] is True  # stand-in data says so (titles: "synthetic scene near <name>")
             # The footprint (WGS84) contains the scene centre.
             poly = shapely.geometry.shape(f["geometry"])
             assert poly.contains(shapely.geometry.Point(p["lon"], p["lat"]))
@@ -268,3 +269,12 @@ def test_seeds_and_sizes_that_numpy_would_refuse_or_truncate_are_clear_errors():
     with pytest.raises(InvalidParameterError, match="`shape`"):
         smooth_field(np.random.default_rng(0), (0, 5))
     assert split_counts(0) == {"train": 0, "val": 0, "test": 0}
+
+
+def test_a_made_scene_is_marked_synthetic_and_titled_so():
+    s = make_scene(SceneRecipe(12, 16), seed=0, name="Lake Onega")
+    assert s.properties["source"] == "synthetic"
+    assert s.name == "Lake Onega" and s.title == "synthetic scene near Lake Onega"
+    assert make_scene(SceneRecipe(12, 16), seed=0).title == "synthetic lake"  # the default name says it already
+    real = make_scene(SceneRecipe(12, 16), seed=0, name="Lake Onega", properties={"source": "MODIS"})
+    assert real.title == "Lake Onega"

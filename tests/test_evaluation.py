@@ -507,3 +507,25 @@ def test_unclassified_breakdown_reads_probabilities_by_the_predictions_own_codes
     # a buildings prediction is not read as lakes codes
     with pytest.raises(ClassCodeError, match=r"`pred` carries class codes \(0, 1\)"):
         unclassified_breakdown(_buildings_prediction(), np.array([[1] * 8], np.uint8))
+
+
+# ---- errors, thresholds and the one grid check (moved here from plots; issue 16) ----------------------
+def test_prediction_on_grid_is_the_one_check_for_another_grid():
+    from types import SimpleNamespace
+
+    from geonb import plots
+    from geonb.evaluation import classes_at_threshold, error_codes, prediction_on_grid, water_score
+
+    scene = SimpleNamespace(shape=(2, 3), name="Lake A")
+    codes = np.full((2, 3), WATER, np.uint8)
+    assert prediction_on_grid(codes, scene) is codes
+    assert prediction_on_grid(SimpleNamespace(classes=codes), scene) is codes
+    with pytest.raises(ShapeMismatchError, match=r"has shape \(3, 2\) but scene 'Lake A' is \(2, 3\).*another scene"):
+        prediction_on_grid(codes.T, scene)
+    with pytest.raises(ShapeMismatchError, match="class probabilities, not a class map"):
+        prediction_on_grid(np.zeros((2, 3, 2)), scene)
+    with pytest.raises(InvalidParameterError, match="is None"):
+        prediction_on_grid(None, scene)
+    # plots keeps the old names: the same functions, not copies
+    assert plots.error_codes is error_codes and plots.water_score is water_score
+    assert plots.classes_at_threshold is classes_at_threshold

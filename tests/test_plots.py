@@ -111,3 +111,37 @@ def test_plot_scores_by_class_bars_are_means_over_seeds():
     assert ax.get_ylabel() == "F1" and ax.get_title()
     with pytest.raises(GeonbError, match="iou"):
         plots.plot_scores_by_class(table, metric="iou")
+
+
+# ---- titles and shared helpers (issues 16 and 17) -----------------------------------------------------
+def test_plots_of_a_stand_in_scene_say_it_is_synthetic(sinusoidal_scene):
+    from dataclasses import replace
+
+    synthetic = replace(sinusoidal_scene, properties={**sinusoidal_scene.properties, "source": "synthetic"})
+    axes = plots.plot_prediction(synthetic, synthetic.labels)
+    assert axes[0].get_title() == "synthetic scene near Test lake: image"
+    axes = plots.plot_side_by_side(synthetic, synthetic.labels, probability=False)
+    assert axes[0].get_title().startswith("synthetic scene near Test lake")
+    assert plots.plot_scene_overview(synthetic)[0].get_title().startswith("synthetic scene near Test lake")
+    assert plots.plot_prediction(sinusoidal_scene, sinusoidal_scene.labels)[0].get_title() == "Test lake: image"
+
+
+def test_first_band_grey_when_a_scene_lacks_the_composite_bands(sinusoidal_scene):
+    from dataclasses import replace
+
+    odd = replace(sinusoidal_scene, band_names=tuple(f"b{i}" for i in range(sinusoidal_scene.n_bands)))
+    grey = plots.first_band_grey(odd.image)
+    assert grey.shape == (*odd.shape, 3) and np.allclose(grey[..., 0], grey[..., 2])
+    assert grey.min() == 0 and grey.max() == 1
+    axes = plots.plot_prediction(odd, odd.labels)
+    assert np.allclose(axes[0].get_images()[0].get_array(), grey)
+
+
+def test_house_colours_have_one_owner():
+    from geonb import colors
+    from geonb.classes import LAKES
+
+    assert plots.LAKE_COLORS is colors.LAKE_COLORS and plots.ERROR_COLORS is colors.ERROR_COLORS
+    assert [colors.LAKE_COLORS[c] for c in LAKES.codes] == list(LAKES.colors)
+    with pytest.raises(GeonbError, match="`alpha` must be in"):
+        colors.check_fraction(1.5, "alpha")

@@ -237,3 +237,28 @@ def test_plot_side_by_side(sinusoidal_scene):
     ax = plots.plot_errors(sinusoidal_scene.labels, pred, background=np.zeros(sinusoidal_scene.shape + (3,)))
     assert len(ax.images) == 2
     plt.close("all")
+
+
+def test_viewer_titles_a_stand_in_scene_as_synthetic(two_lakes):
+    scenes, preds = two_lakes
+    scenes = {**scenes, "first": replace(scenes["first"], properties={"id": "first", "source": "synthetic"})}
+    v = PredictionViewer(scenes, preds, lake="first")
+    labels = dict((value, label) for label, value in v.lake_dropdown.options)
+    assert labels["first"] == "synthetic scene near Test lake (first)"
+    assert labels["second"] == "Second lake (second)"  # a scene not marked synthetic keeps its name
+    assert v.axes[0].get_title() == "synthetic scene near Test lake: image"
+    assert "synthetic scene near Test lake" in v.scores_html.value
+
+
+def test_viewer_and_explorer_share_one_blit_renderer(two_lakes, monkeypatch):
+    from geonb import widgets
+
+    scenes, preds = two_lakes
+    calls = []
+    real = widgets._blit_png
+    monkeypatch.setattr(widgets, "_blit_png", lambda *a, **k: calls.append(a[4]) or real(*a, **k))
+    v = PredictionViewer(scenes, preds, patch_size=8)
+    v.threshold_slider.value = 0.3
+    assert len(calls) == 2 and len(v._backgrounds) == 1  # same grid and window: one background, reused
+    widgets.PatchExplorer(scenes=list(scenes.values()), size=8)
+    assert len(calls) == 3
