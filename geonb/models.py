@@ -422,13 +422,49 @@ def build_unet(patch_size: int = 16, bands: int = 7, classes: int | Sequence[int
     filters : sequence of int
         Filters per level, the last one being the bottleneck.
     """
+    return _unet(patch_size, bands, _resolve_classes(classes, "lakes"), filters=filters,
+                 normalization=normalization, seed=seed, learning_rate=learning_rate, compile=compile, name="unet")
+
+
+def build_buildings_unet(patch_size: int = 256, bands: int = 3, classes: int | Sequence[int] = BUILDING_CLASSES, *,
+                         filters: Sequence[int] = (16, 32, 64, 128), normalization=None, seed: int | None = 0,
+                         learning_rate: float = 1e-3, compile: bool = True):
+    """The U-Net of :func:`build_unet` for buildings: three class codes by default, deeper, thinner.
+
+    The SpaceNet winners' models were U-Nets; this one is small enough to train on a 2-core CPU in
+    minutes: ``filters=(16, 32, 64, 128)`` (depth 3, 484,179 parameters for 3 bands and 3 classes) sees about
+    45 x 45 pixels (22 m at 0.5 m), a house and its neighbourhood, and keeps roof edges sharp through
+    its skip connections. The model is named ``"buildings_unet"``.
+
+    Parameters
+    ----------
+    patch_size : int
+        Training crop side; a multiple of ``2**(len(filters) - 1)`` (8 by default).
+    bands : int
+        3 for an RGB chip, 4 for RGB + near-infrared.
+    classes : sequence of class codes, or 2 or 3
+        Default ``(BACKGROUND, BUILDING, BORDER)`` (``3``); ``2`` means ``(BACKGROUND, BUILDING)``.
+    filters, normalization, seed, learning_rate, compile
+        As in :func:`build_unet`.
+
+    Examples
+    --------
+    >>> m = build_buildings_unet(64, bands=3)   # doctest: +SKIP
+    >>> class_codes(m)                          # doctest: +SKIP
+    (0, 1, 2)
+    """
+    return _unet(patch_size, bands, _resolve_classes(classes, "buildings"), filters=filters,
+                 normalization=normalization, seed=seed, learning_rate=learning_rate, compile=compile,
+                 name="buildings_unet")
+
+
+def _unet(patch_size, bands, codes, *, filters, normalization, seed, learning_rate, compile, name):
     filters = tuple(int(f) for f in filters)
     if len(filters) < 2 or min(filters) < 1:
         raise InvalidParameterError(f"`filters` needs >= 2 positive values (levels), got {filters!r}")
     depth = len(filters) - 1
     check_patch_size("unet", patch_size, depth=depth)
     bands = _check_bands(bands)
-    codes = _resolve_classes(classes, "lakes")
     n_out = len(codes)
     keras = _keras()
     L = keras.layers
@@ -456,7 +492,7 @@ def build_unet(patch_size: int = 16, bands: int = 7, classes: int | Sequence[int
         x = L.Concatenate(name=f"skip{level}")([x, skips[level - 1]])
         x = block(x, f, f"up{level}")
     x = L.Conv2D(n_out, 1, kernel_initializer=_initializer(keras, seed, next(counter)), name="classifier")(x)
-    model = keras.Model(inputs, _softmax(keras, x), name="unet")
+    model = keras.Model(inputs, _softmax(keras, x), name=name)
     setattr(model, CLASS_CODES_ATTR, codes)
     return compile_model(model, learning_rate) if compile else model
 
@@ -990,6 +1026,7 @@ __all__ = [
     "LogisticRegressionBaseline",
     "STUDY_PATCH_SIZES",
     "build_buildings_fcn",
+    "build_buildings_unet",
     "build_lakes_fcn",
     "build_unet",
     "check_class_codes_arg",

@@ -49,7 +49,7 @@ from geonb.labels import LAKE_CLASS_NAMES, LAKE_CLASSES, NODATA
 from geonb.models import band_axis_hint, is_keras_model, model_io
 from geonb.patches import grid_windows
 from geonb.scene import Scene, read_image
-from geonb.training import resolve_codes
+from geonb.training import d4, resolve_codes
 
 #: Tile side used for models that take any input size.
 DEFAULT_TILE = 256
@@ -343,9 +343,39 @@ def _as_scene(scene) -> Scene:
     )
 
 
+#: Test-time augmentations :func:`predict_scene` knows, and the D4 transforms (see
+#: :func:`geonb.training.d4`) each averages: ``"flip"`` the identity, the two flips and the half turn;
+#: ``"d4"`` all 8 flips and rotations.
+TTA_TRANSFORMS: dict[str, tuple[int, ...]] = {"flip": (0, 2, 4, 6), "d4": tuple(range(8))}
+
+
+def _d4_inverse(k: int) -> int:
+    # a rotation is undone by the opposite rotation; a flip-and-rotate is a reflection, its own inverse
+    return (4 - k) % 4 if k < 4 else k
+
+
+def tta_transforms(tta) -> tuple[int, ...]:
+    """The D4 transforms (0..7, as :func:`geonb.training.d4`) that ``tta`` averages; ``(0,)`` for none.
+
+    Examples
+    --------
+    >>> tta_transforms(None), tta_transforms("flip"), len(tta_transforms(True))
+    ((0,), (0, 2, 4, 6), 8)
+    """
+    if tta is None or tta is False:
+        return (0,)
+    if tta is True:
+        return TTA_TRANSFORMS["d4"]
+    if isinstance(tta, str) and tta in TTA_TRANSFORMS:
+        return TTA_TRANSFORMS[tta]
+    raise InvalidParameterError(
+        f"`tta` must be None/False (off), 'flip' (4 flips), 'd4' or True (all 8 flips and rotations), got {tta!r}"
+    )
+
+
 def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | None = None,
                   overlap: float | None = None, batch_size: int | None = None,
-                  classes: Sequence[int] | None = None, progress: bool = True) -> Prediction:
+                  classes: Sequence[int] | None = None, progress: bool = True, tta=None) -> Prediction:
     """Predict every pixel of a scene with a Keras model or a baseline.
 
     Parameters
@@ -368,6 +398,11 @@ def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | N
         agree with the model's own codes. Nothing is guessed from the channel count.
     progress : bool
         A progress bar over batches of tiles.
+    tta : None, False, True, "flip" or "d4"
+        Test-time augmentation: predict the scene also flipped (``"flip"``: 4 versions) or flipped and
+        rotated (``"d4"`` or ``True``: all 8), turn each result back and average the probabilities.
+        Costs 4 or 8 times the time; a model that is the same under flips and rotations (e.g. a
+        per-pixel model) gives the same result with and without it. Off by default.
 
     Returns
     -------
@@ -381,11 +416,22 @@ def predict_scene(model, scene: Scene | np.ndarray, *, patch_size: int | str | N
     BandMismatchError
         The scene's band count differs from the model's input.
     """
+    ks = tta_transforms(tta)
     sc = _as_scene(scene)
     codes = resolve_codes(model, classes)
-    probs = predict_array(model, sc.image, nodata_mask=sc.nodata_mask, patch_size=patch_size, overlap=overlap,
-                          batch_size=batch_size, progress=progress, desc=f"predict {sc.name}".strip())
-    return _finish(probs, codes, sc.nodata_mask, sc.name)
+    probs = None
+    for i, k in enumerate(ks, start=1):
+        # d4 works on a stack (n, rows, cols, ...): add and drop a leading axis; tiles and blending follow the
+        # transformed scene, so rows and cols may swap
+        image, mask = (np.ascontiguousarray(d4(a[None], k)[0]) for a in (sc.image, sc.nodata_mask))
+        desc = f"predict {sc.name}".strip() + (f" (tta {i}/{len(ks)})" if len(ks) > 1 else "")
+        p = predict_array(model, image, nodata_mask=mask, patch_size=patch_size, overlap=overlap,
+                          batch_size=batch_size, progress=progress, desc=desc)
+        p = d4(p[None], _d4_inverse(k))[0]
+        probs = p.copy() if probs is None else probs + p
+    if len(ks) > 1:
+        probs /= np.float32(len(ks))
+    return _finish(np.ascontiguousarray(probs, dtype=np.float32), codes, sc.nodata_mask, sc.name)
 
 
 def _finish(probs: np.ndarray, codes: tuple[int, ...], mask: np.ndarray, name: str = "") -> Prediction:
@@ -828,6 +874,7 @@ __all__ = [
     "NODATA_WHEN_ZERO_IS_A_CLASS",
     "Prediction",
     "RasterPrediction",
+    "TTA_TRANSFORMS",
     "blend_weights",
     "class_map_nodata",
     "predict_array",
@@ -838,4 +885,5 @@ __all__ = [
     "predict_scenes",
     "raster_block_plan",
     "raster_blocks",
+    "tta_transforms",
 ]

@@ -176,3 +176,41 @@ def test_read_and_write_footprints(tmp_path):
     with pytest.warns(UserWarning, match="no features"):
         (tmp_path / "empty.geojson").write_text('{"type": "FeatureCollection", "features": []}')
         assert len(read_footprints(tmp_path / "empty.geojson")) == 0
+
+
+# ---- One labelled chip (issue 18) ---------------------------------------------------------------------
+def test_read_chip_reads_the_real_spacenet_chip(realdata):
+    from geonb.datasets.spacenet import read_chip
+
+    folder = realdata / "spacenet-atlanta-nadir10"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent")
+    chip = read_chip(folder)
+    assert chip.scene.shape == (900, 900) and chip.scene.band_names == ("red", "green", "blue")
+    assert float(chip.scene.image.max()) == 255.0  # values kept as they are
+    assert len(chip.truth) == 186 and str(chip.truth.crs) == str(chip.scene.crs)
+    assert sorted(chip.predictions) == ["spacenet4_selimsef_densenet121", "spacenet4_winner_xdxd"]
+    assert all(len(p) > 150 for p in chip.predictions.values())
+
+
+def test_read_chip_says_what_is_missing(tmp_path):
+    from geonb.datasets.spacenet import read_chip
+    from geonb.errors import DatasetNotFoundError
+
+    with pytest.raises(DatasetNotFoundError, match="does not exist"):
+        read_chip(tmp_path / "nowhere")
+    for name in ("a.tif", "b.tif"):
+        (tmp_path / name).write_bytes(b"")
+    with pytest.raises(DatasetNotFoundError, match="pass `image=`"):
+        read_chip(tmp_path)
+
+
+def test_sample_chip_is_a_generated_tile_without_labels_in_the_scene(tmp_path):
+    from geonb.datasets.spacenet import sample_chip
+    from geonb.errors import InvalidParameterError
+
+    chip = sample_chip(1, root=tmp_path, n_tiles=2, tile_px=64)
+    assert chip.scene.shape == (64, 64) and chip.scene.labels is None and chip.predictions == {}
+    assert chip.name.endswith("img2") and str(chip.truth.crs) == str(chip.scene.crs)
+    with pytest.raises(InvalidParameterError, match="`tile`"):
+        sample_chip(5, root=tmp_path, n_tiles=2, tile_px=64)

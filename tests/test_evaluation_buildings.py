@@ -134,3 +134,29 @@ def test_spacenet_refuses_non_polygons_invalid_polygons_and_crs_confusion():
     # empty inputs have defined answers
     assert spacenet_f1([], [utm]).as_dict() == {"tp": 0, "fp": 1, "fn": 0, "precision": 0.0,
                                                 "recall": pytest.approx(float("nan"), nan_ok=True), "f1": 0.0}
+
+
+# ---- per-building IoU (issue 18) ----------------------------------------------------------------------
+def test_building_ious_take_each_truth_s_best_partner():
+    from shapely.geometry import Polygon
+
+    from geonb.evaluation_buildings import building_ious
+
+    truth = [box(0, 0, 10, 10), box(20, 0, 30, 10), box(50, 0, 60, 10), Polygon()]
+    pred = [box(0, 0, 10, 5), box(0, 0, 10, 8), translate(box(20, 0, 30, 10), 5), box(100, 0, 101, 1)]
+    ious = building_ious(truth, pred)
+    np.testing.assert_allclose(ious[:3], [0.8, 50 / 150, 0.0])
+    assert math.isnan(ious[3])  # an empty truth geometry has no IoU
+    # the matched ones agree with spacenet_f1's matches
+    s = spacenet_f1(truth[:3], pred)
+    assert [round(iou, 6) for _, _, iou in s.matches] == [0.8]
+    assert building_ious([], pred).shape == (0,)
+    np.testing.assert_array_equal(building_ious(truth[:2], []), [0.0, 0.0])
+
+
+def test_building_ious_compare_in_the_truth_crs():
+    from geonb.evaluation_buildings import building_ious
+
+    t = Footprints([box(500000, 4000000, 500010, 4000010)], crs="EPSG:32633")
+    p = t.to_crs("EPSG:4326")
+    assert building_ious(t, p)[0] == pytest.approx(1.0, abs=1e-6)

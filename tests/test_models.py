@@ -431,3 +431,28 @@ def test_two_class_lr_on_a_real_scene_scores_as_plain_scikit_learn(realdata, fol
     f1_sklearn = f1_score(test_lab.ravel()[te], sk.predict(x[te]), pos_label=WATER)
     assert f1_sklearn > 0.9
     assert abs(f1_geonb - f1_sklearn) <= 0.02
+
+
+# ---- The buildings U-Net (issue 18) -------------------------------------------------------------------
+def test_buildings_unet_carries_building_codes_and_keeps_the_input_size():
+    from geonb.models import build_buildings_unet, build_unet, class_codes
+
+    m = build_buildings_unet(64, bands=3)
+    assert m.name == "buildings_unet" and class_codes(m) == (BACKGROUND, BUILDING, BORDER)
+    assert m.count_params() == 484_179
+    out = m.predict_on_batch(np.zeros((1, 40, 56, 3), np.float32))
+    assert out.shape == (1, 40, 56, 3)
+    np.testing.assert_allclose(out.sum(-1), 1, atol=1e-5)
+    assert class_codes(build_buildings_unet(64, bands=3, classes=2)) == (BACKGROUND, BUILDING)
+    # the lakes U-Net is unchanged by the generalisation
+    lakes = build_unet(16)
+    assert lakes.name == "unet" and class_codes(lakes) == LAKE_CLASSES
+
+
+def test_buildings_unet_checks_the_crop_against_its_depth():
+    from geonb.models import build_buildings_unet
+
+    with pytest.raises(ModelError, match="multiples of 8"):
+        build_buildings_unet(60, bands=3)
+    with pytest.raises(ClassCodeError, match="`classes`"):
+        build_buildings_unet(64, bands=3, classes=4)

@@ -382,3 +382,44 @@ def test_a_failing_write_is_a_geonb_error_and_leaves_nothing(tmp_path, fcn, monk
     with pytest.raises(RasterWriteError, match="disk full"):
         predict_raster(fcn, src, tmp_path / "out.tif", block=64, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stripy.tif"]
+
+
+# ---- Test-time augmentation (issue 18) ----------------------------------------------------------------
+def test_tta_of_an_equivariant_model_changes_nothing(pixelwise):
+    # a 1x1 convolution is the same under every flip and rotation, so averaging over them must return
+    # the plain prediction; the non-square scene checks that rows and columns are turned back correctly
+    sc = _scene(rows=70, cols=53)
+    plain = predict_scene(pixelwise, sc, patch_size=32, progress=False)
+    for tta in ("flip", "d4", True):
+        aug = predict_scene(pixelwise, sc, patch_size=32, progress=False, tta=tta)
+        assert aug.probabilities.shape == (70, 53, 3) and aug.probabilities.dtype == np.float32
+        np.testing.assert_allclose(aug.probabilities, plain.probabilities, atol=1e-5)
+        np.testing.assert_array_equal(aug.classes, plain.classes)
+        assert aug.class_codes == plain.class_codes == LAKE_CLASSES
+        assert (aug.classes[sc.nodata_mask] == NODATA).all()
+
+
+def test_tta_averages_the_turned_back_predictions_of_a_model_that_sees_direction():
+    import keras
+
+    from geonb.training import d4
+
+    inp = keras.Input((None, None, 7))
+    out = keras.layers.Conv2D(3, 3, padding="same", activation="softmax",
+                              kernel_initializer=keras.initializers.GlorotUniform(seed=3))(inp)
+    model = set_class_codes(keras.Model(inp, out), LAKE_CLASSES)
+    sc = _scene(rows=24, cols=40, nodata_rows=0)
+    plain = predict_scene(model, sc, patch_size="scene", progress=False)
+    aug = predict_scene(model, sc, patch_size="scene", progress=False, tta="flip")
+    # a 3x3 kernel is not symmetric: TTA must change the answer...
+    assert np.abs(aug.probabilities - plain.probabilities).max() > 1e-3
+    # ...into the mean of the four flipped predictions, each flipped back (flips are their own inverse)
+    expected = np.mean([d4(_direct(model, np.ascontiguousarray(d4(sc.image[None], k)[0]))[None], k)[0]
+                        for k in (0, 2, 4, 6)], axis=0)
+    np.testing.assert_allclose(aug.probabilities, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("tta", ["d8", 8, "yes"])
+def test_tta_refuses_unknown_modes(pixelwise, tta):
+    with pytest.raises(InvalidParameterError, match="`tta` must be"):
+        predict_scene(pixelwise, _scene(), progress=False, tta=tta)

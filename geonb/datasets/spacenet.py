@@ -29,6 +29,7 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,100 @@ def write_footprints(path: str | os.PathLike, footprints, crs=None, *, overwrite
     with atomic_path(path, overwrite) as tmp:
         tmp.write_text(json.dumps(collection), encoding="utf-8")
     return Path(path)
+
+
+# -------------------------------------------------------------------------------------------
+# One labelled chip (a real SpaceNet chip, or a tile of the generated town)
+# -------------------------------------------------------------------------------------------
+#: Where the real SpaceNet 4 chip lives, relative to the repository root (beside the project).
+REAL_CHIP = Path("..") / "shared" / "realdata" / "spacenet-atlanta-nadir10"
+
+
+@dataclass
+class Chip:
+    """One labelled image: a scene, its truth footprints and, optionally, other models' predictions.
+
+    Attributes
+    ----------
+    scene : Scene
+        The image (no labels; see :func:`geonb.buildings.split_chip` for the targets).
+    truth : Footprints
+        Truth building footprints, in the scene's CRS.
+    predictions : dict of str to Footprints
+        Other models' footprints on this chip (e.g. the SpaceNet winners'), in the scene's CRS.
+    name : str
+    """
+
+    scene: Scene
+    truth: Footprints
+    predictions: dict = field(default_factory=dict)
+    name: str = ""
+
+    def __repr__(self) -> str:
+        return (f"Chip({self.name!r}, {self.scene.shape[0]}x{self.scene.shape[1]} px, {len(self.truth)} buildings, "
+                f"predictions={sorted(self.predictions)})")
+
+
+def read_chip(folder: str | os.PathLike, *, image: str | None = None, truth: str = "buildings_truth.geojson",
+              predictions: str = "predictions_*.geojson") -> Chip:
+    """Read a labelled chip folder: one GeoTIFF, its truth GeoJSON and optional prediction GeoJSONs.
+
+    The layout of ``../shared/realdata/spacenet-atlanta-nadir10/`` (a SpaceNet 4 chip, RGB uint8 at
+    0.5 m, 186 truth footprints and the predictions of two prize-winning models). Footprints are moved
+    to the image's CRS; image values are kept as they are (0-255 for that chip).
+
+    Parameters
+    ----------
+    folder : path-like
+    image : str, optional
+        The image's file name (default: the only ``*.tif`` in the folder).
+    truth : str
+        File name of the truth footprints.
+    predictions : str
+        Glob pattern of prediction files; each is named by its file stem without ``predictions_``.
+
+    Raises
+    ------
+    DatasetNotFoundError
+        The folder, the image or the truth file is missing, or the image is ambiguous.
+    """
+    from geonb.scene import read_scene
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DatasetNotFoundError(
+            f"chip folder {str(folder)!r} does not exist; point `folder` at a folder with one GeoTIFF and "
+            f"{truth!r} (the real SpaceNet chip lives in {str(REAL_CHIP)!r} relative to the repository)")
+    if image is None:
+        tifs = sorted(folder.glob("*.tif"))
+        if len(tifs) != 1:
+            raise DatasetNotFoundError(
+                f"{str(folder)!r} holds {len(tifs)} .tif files ({[t.name for t in tifs][:5]}); pass `image=` to "
+                "say which one is the chip")
+        image_path = tifs[0]
+    else:
+        image_path = folder / image
+    scene = read_scene(image_path, scale=None)
+    truth_fp = read_footprints(folder / truth).to_crs(scene.crs)
+    preds = {f.stem.removeprefix("predictions_"): read_footprints(f, empty_ok=True).to_crs(scene.crs)
+             for f in sorted(folder.glob(predictions)) if f.name != truth}
+    return Chip(scene, truth_fp, preds, name=folder.name)
+
+
+def sample_chip(tile: int = 10, **kwargs) -> Chip:
+    """A tile of the generated town (:func:`generate_buildings`, made if missing) as a :class:`Chip`.
+
+    The stand-in when no real chip is at hand: 512 x 512 px of 0.3 m in lon/lat, red, green, blue and
+    near-infrared, no other models' predictions. ``kwargs`` go to :func:`generate_buildings`.
+    """
+    ds = SpaceNetDataset(generate_buildings(**kwargs))
+    if isinstance(tile, bool) or not isinstance(tile, (int, np.integer)) or not 0 <= tile < len(ds):
+        raise InvalidParameterError(f"`tile` must be an index 0..{len(ds) - 1} of the generated tiles, got {tile!r}")
+    image_id = ds.ids[int(tile)]
+    scene = ds.scene(image_id)
+    scene = Scene(image=scene.image, band_names=scene.band_names, crs=scene.crs, transform=scene.transform,
+                  nodata_mask=scene.nodata_mask, name=image_id, properties=scene.properties)
+    return Chip(scene, ds.footprints(image_id).to_crs(scene.crs), {}, name=image_id)
 
 
 # -------------------------------------------------------------------------------------------

@@ -1,0 +1,118 @@
+"""Benchmark: buildings on a real SpaceNet chip — the ablation of the winners' recipe, and its timing.
+
+Issue 18's bar: on the held-out half of the Atlanta chip (``../shared/realdata/spacenet-atlanta-nadir10``),
+geonb's best model reaches SpaceNet F1 >= 0.5 and pixel F1 >= 0.75, trained in <= 15 minutes on a
+2-core CPU; the two SpaceNet 4 prize-winners' polygons, scored on the same half with the same
+functions, stand beside it.
+
+Each ablation row adds one step to the row before (:data:`geonb.buildings.ABLATION`): the study's
+FCN, a U-Net, the border class, small-building weights, D4 augmentation, test-time augmentation. The
+TTA row reuses the model of the row before (only prediction changes). The rows train for
+``--steps x --epochs`` crops batches each; ``--final-epochs`` retrains the full recipe longer (the
+"recipe, full length" row, the one measured against the bar).
+
+Prints a Markdown table (mean over ``--seeds``, with the seeds used) and writes every run, the
+winners' rows, the settings and the machine load to ``build/bench/buildings_real.json``.
+
+Run: ``nice -n 5 .venv/bin/python benchmarks/bench_buildings_real.py`` (about 45 minutes on a
+shared 2-core CPU); ``--quick`` for a smoke run of a minute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+
+import pandas as pd
+
+from geonb.buildings import ablation_recipes, run_ablation, split_chip, winners_table
+from geonb.datasets.spacenet import REAL_CHIP, read_chip
+from geonb.runtime import build_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+METRICS = ["SpaceNet F1", "precision", "recall", "pixel F1", "pixel IoU", "polygon pixel F1",
+           "median building IoU", "train s", "predict s"]
+
+
+def _load() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def run(chip_dir: Path, *, side: str, seeds: list[int], steps: int, epochs: int, final_epochs: int,
+        rows: list[int] | None, out: Path) -> dict:
+    chip = read_chip(chip_dir)
+    sc = chip.scene
+    split = split_chip(chip.truth, sc.shape, sc.transform, sc.crs, side=side, val_fraction=0.25, seed=0)
+    record = {"chip": chip.name, "side": side, "seeds": seeds, "steps": steps, "epochs": epochs,
+              "final_epochs": final_epochs, "cores": os.cpu_count(), "runs": [],
+              "winners": winners_table(chip, split).to_dict(orient="index"),
+              "split": split.counts().to_dict(orient="index")}
+    recipes = ablation_recipes(steps=steps, epochs=epochs)
+    if final_epochs:
+        recipes.append(("recipe, full length", replace(recipes[-1][1], epochs=final_epochs)))
+    chosen = [recipes[i] for i in (range(len(recipes)) if rows is None else rows)]
+    for seed in seeds:
+        def keep(name, res, seed=seed):
+            record["runs"].append({"row": name, **res.scores, "load after": _load(), "recipe": asdict(res.recipe)})
+            print(f"seed {seed} | {name}: SpaceNet F1 {res.scores['SpaceNet F1']:.3f}, pixel F1 "
+                  f"{res.scores['pixel F1']:.3f}, train {res.scores['train s']:.0f} s, load {_load()}", flush=True)
+            _write(out, record)
+
+        run_ablation(chip, split, chosen, seed=seed, on_result=keep)
+    return record
+
+
+def _write(out: Path, record: dict) -> None:
+    runs = pd.DataFrame(record["runs"])
+    grouped = runs.groupby("row", sort=False)
+    table = grouped[METRICS].mean()
+    table["seeds"] = grouped["seed"].apply(lambda s: ",".join(map(str, s)))
+    record["table"] = table.round(4).to_dict(orient="index")
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=1, default=float))
+    os.replace(tmp, out)
+
+
+def markdown(record: dict) -> str:
+    cols = ["SpaceNet F1", "pixel F1", "pixel IoU", "median building IoU", "train s", "seeds"]
+    lines = ["| model | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    for name, row in record["table"].items():
+        lines.append(f"| {name} | " + " | ".join(
+            f"{row[c]:.3f}" if c not in ("train s", "seeds") else (f"{row[c]:.0f}" if c == "train s" else row[c])
+            for c in cols) + " |")
+    for name, row in record["winners"].items():
+        lines.append(f"| winner {name} | {row['SpaceNet F1']:.3f} | {row['pixel F1']:.3f} | {row['pixel IoU']:.3f} | "
+                     f"{row['median building IoU']:.3f} | - | - |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--chip", type=Path, default=ROOT / REAL_CHIP)
+    ap.add_argument("--side", default="right", help="test half (left/right/top/bottom)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0])
+    ap.add_argument("--steps", type=int, default=50, help="batches per epoch")
+    ap.add_argument("--epochs", type=int, default=12, help="epochs of each ablation row")
+    ap.add_argument("--final-epochs", type=int, default=0, help="epochs of the full recipe row (0: none)")
+    ap.add_argument("--rows", type=int, nargs="*", default=None, help="ablation rows to run (default all)")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 2 rows, a few steps")
+    ap.add_argument("--out", type=Path, default=None)
+    a = ap.parse_args()
+    if not a.chip.is_dir():
+        raise SystemExit(f"{a.chip} is absent: the real chip lives in ../shared/realdata beside the project")
+    if a.quick:
+        a.steps, a.epochs, a.final_epochs, a.rows = 3, 1, 0, [0, 5]
+    out = a.out or build_dir("bench") / "buildings_real.json"
+    t0 = time.perf_counter()
+    record = run(a.chip, side=a.side, seeds=a.seeds, steps=a.steps, epochs=a.epochs, final_epochs=a.final_epochs,
+                 rows=a.rows, out=out)
+    print(f"\n{markdown(record)}\n\n{len(record['runs'])} runs in {time.perf_counter() - t0:.0f} s; "
+          f"load now {_load()} on {record['cores']} cores; wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
