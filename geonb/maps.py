@@ -10,8 +10,12 @@
   from the scene's CRS (MODIS sinusoidal) to Web Mercator with :func:`rasterio.warp.reproject`
   (nearest neighbour, so every MODIS pixel stays one colour), encoded as PNG with transparency and
   placed by their exact WGS84 bounds.
-* :func:`add_side_by_side` is a swipe control written here (about 40 lines of JavaScript) because
+* Offline there are no basemap tiles, so :func:`make_map` draws :func:`add_world_layer` instead: land,
+  coastlines and country borders from Natural Earth 1:110m (public domain), shipped as package data.
+* :func:`add_side_by_side` is a swipe control of our own (about 40 lines of JavaScript) because
   folium's ``SideBySideLayers`` plugin loads its script from a CDN and only clips tile layers.
+* The CSS and the JavaScript of geonb's own elements are package data files in ``geonb/map_assets/``
+  (Jinja templates for branca), not Python strings; colours come from :mod:`geonb.colors`.
 * :func:`save_map` writes a standalone HTML file atomically.
 
 Every user string (lake names...) is HTML-escaped before it reaches a popup, a tooltip or a legend.

@@ -20,6 +20,7 @@ def test_viewer_in_jupyterlab_reacts_to_lake_and_threshold(chromium_page, jupyte
     image = viewer.locator(".widget-image").first
     wait_until(lambda: image.evaluate("e => e.complete && e.naturalWidth > 0"), 30, what="the viewer's panels")
     text0, png0 = scores.inner_text(), image.screenshot()
+    assert "synthetic scene near " in text0  # a stand-in lake is not titled as the real place
     screenshot(viewer, "nb06_viewer_start")
 
     # Next lake: the scores (lake name, counts) and the panels change.
