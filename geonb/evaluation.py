@@ -698,8 +698,8 @@ def lake_confusions(predictions: Mapping[str, object], truth, *, classes: Sequen
     return confs, props
 
 
-#: Catalog columns copied into per-lake tables when present.
-LAKE_INFO_COLUMNS = ("name", "split", "condition", "climate", "lat", "lon")
+#: Catalog columns copied into per-lake tables when present (``title`` says "synthetic scene near" for stand-ins).
+LAKE_INFO_COLUMNS = ("name", "title", "split", "condition", "climate", "lat", "lon")
 
 
 def per_lake_scores(predictions: Mapping[str, object], truth, *, classes: Sequence[int] = DEFAULT_CLASSES,

@@ -274,3 +274,11 @@ def test_real_lakes_keep_their_name(copy_root):
     assert (real.lakes["title"] == real.lakes["name"]).all()
     lake_id = real.ids[0]
     assert real.scene(lake_id).title == real.lakes.loc[lake_id, "name"]
+
+
+def test_per_lake_tables_carry_the_title(ds):
+    from geonb.evaluation import per_lake_scores
+
+    lake_id = ds.split_ids("test")[0]
+    table = per_lake_scores({lake_id: ds.scene(lake_id).labels}, ds)
+    assert table.loc[lake_id, "title"] == f"synthetic scene near {ds.lakes.loc[lake_id, 'name']}"
