@@ -50,16 +50,6 @@ def _blit_png(canvas, figure, dynamic: list, backgrounds: dict, key, max_cached:
     return buf.getvalue()
 
 
-def _read_labels_many(dataset, ids, workers: int = 4) -> list:
-    """Label rasters of ``ids`` (label files only, a few threads: rasterio releases the GIL)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    from geonb.scene import read_labels
-
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda i: read_labels(dataset.labels_path(i))[0], ids))
-
-
 class PatchExplorer:
     """Pick a lake, move the patch-size slider, see the windows and what patching keeps and loses.
 
@@ -193,7 +183,7 @@ class PatchExplorer:
     def split_labels(self) -> list:
         """Label rasters of the split's lakes (read once)."""
         if self._split_labels is None:
-            self._split_labels = _read_labels_many(self.dataset, self._split_ids)
+            self._split_labels = self.dataset.labels(ids=self._split_ids)
         return self._split_labels
 
     def split_counts(self, size: int, stride: int, edge: str, prune: bool):

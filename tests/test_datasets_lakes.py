@@ -282,3 +282,16 @@ def test_per_lake_tables_carry_the_title(ds):
     lake_id = ds.split_ids("test")[0]
     table = per_lake_scores({lake_id: ds.scene(lake_id).labels}, ds)
     assert table.loc[lake_id, "title"] == f"synthetic scene near {ds.lakes.loc[lake_id, 'name']}"
+
+
+def test_labels_reads_label_rasters_of_a_split_or_ids(ds):
+    test_ids = ds.split_ids("test")
+    labels = ds.labels("test")
+    assert len(labels) == len(test_ids)
+    for lake_id, lab in zip(test_ids, labels, strict=True):
+        assert lab.dtype == np.uint8 and np.array_equal(lab, ds.scene(lake_id).labels)
+    assert [a.shape for a in ds.labels(ids=test_ids[::-1])] == [a.shape for a in labels[::-1]]
+    with pytest.raises(InvalidParameterError, match="not both"):
+        ds.labels("test", ids=test_ids)
+    with pytest.raises(InvalidParameterError, match="not in dataset"):
+        ds.labels(ids=["no-such-lake"])

@@ -269,6 +269,32 @@ class LakeDataset:
         self._check_codes(lake_id, scene.labels)
         return scene
 
+    def labels(self, split: str | None = None, *, ids: Sequence[str] | None = None,
+               workers: int = 4) -> list[np.ndarray]:
+        """Label rasters ``(rows, cols)`` uint8 of ``split`` (all lakes if None) or of ``ids``, in that order.
+
+        Reads the label files only (no image), with a few threads (rasterio releases the GIL); codes
+        other than the lake classes are a :class:`ClassCodeError`, as in :meth:`scene`.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        if ids is None:
+            self._check_split(split)
+            ids = self.ids if split is None else self.split_ids(split)
+        elif split is not None:
+            raise InvalidParameterError(f"give `split` or `ids`, not both (got split={split!r} and ids)")
+        ids = [str(i) for i in ids]
+        for lake_id in ids:
+            self._check_id(lake_id)
+
+        def read(lake_id: str) -> np.ndarray:
+            labels, _ = read_labels(self.labels_path(lake_id))
+            self._check_codes(lake_id, labels)
+            return labels
+
+        with ThreadPoolExecutor(max_workers=max(1, int(workers))) as pool:
+            return list(pool.map(read, ids))
+
     def _check_codes(self, lake_id: str, labels: np.ndarray) -> None:
         """A lake label file holds lake codes only; anything else (a 7, a 255) is an error, never skipped."""
         allowed = (NODATA, *LAKE_CLASSES)
