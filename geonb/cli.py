@@ -6,6 +6,8 @@ Commands
 ``geonb data fetch``      fetch real MODIS lakes from a STAC API (see README)
 ``geonb kernels install`` register the ``geonb`` and ``geonb (GPU)`` Jupyter kernels
 ``geonb info``            versions, backend, device report
+``geonb experiments run`` run notebook 05's experiments ahead of class into a cache folder that students'
+                          kernels read through ``GEONB_CACHE`` (read-only for them)
 ``geonb train``           train a model on your own raster and training polygons (split by polygon)
 ``geonb predict``         predict rasters with a saved model: class map, probabilities, polygons; many
                           rasters on a Dask cluster (``--out DIR --workers N [--scheduler ADDR]``)
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _register_data_fetch(data_sub)
     _register_kernels(sub)
+    _register_experiments(sub)
     _register_train_predict(sub)
     return parser
 
@@ -139,6 +142,46 @@ def _register_kernels(sub) -> None:
     pi.add_argument("--sys-prefix", action="store_true",
                     help="install into this environment (sys.prefix) instead of the user's folder")
     pi.set_defaults(func=_cmd_kernels_install)
+
+
+# ---- experiments ahead of class (geonb.experiments.run_study) --------------------------------
+def _cmd_experiments_run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from geonb.datasets import LakeDataset
+    from geonb.experiment_cache import CACHE_ENV
+    from geonb.experiments import run_study
+    from geonb.runtime import get_profile
+
+    profile = get_profile(args.profile)
+    cache = Path(args.cache).expanduser()
+    if cache.exists() and not cache.is_dir():
+        raise InvalidParameterError(f"--cache {str(cache)!r} is a file; give a folder for the cache")
+    dataset = LakeDataset(args.dataset, root=args.data_root).subset(profile.max_lakes)
+    print(f"geonb: notebook 05's experiments, profile {profile.name!r}, dataset {dataset.name!r} "
+          f"({len(dataset.lakes)} lakes) -> {cache}")
+    table = run_study(dataset, profile, cache_dir=cache, workers=args.workers, client=args.scheduler)
+    with pd.option_context("display.width", 160, "display.max_rows", 200):
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    computed = int((table["source"] == "computed").sum())
+    print(f"geonb: {computed} cell(s) computed, {len(table) - computed} already cached. Students: "
+          f"export {CACHE_ENV}={cache.resolve()} before starting JupyterLab (read-only for them).")
+    return 0
+
+
+def _register_experiments(sub) -> None:
+    p = sub.add_parser("experiments", help="the lakes study's experiments (notebook 05)")
+    esub = p.add_subparsers(dest="experiments_command", required=True)
+    r = esub.add_parser("run", help="run notebook 05's experiments into a cache folder (for GEONB_CACHE)")
+    r.add_argument("--cache", required=True, help="cache folder to fill (created if missing)")
+    r.add_argument("--profile", default=None, choices=("quick", "class", "full"),
+                   help="run profile (default: $GEONB_PROFILE, else class)")
+    r.add_argument("--dataset", default="lakes-synthetic", help="dataset folder name (default lakes-synthetic)")
+    r.add_argument("--data-root", default=None, help="folder holding the datasets (default: data/lakes)")
+    r.add_argument("--workers", type=int, default=None,
+                   help="local Dask workers, one TensorFlow thread each (default: one per core)")
+    r.add_argument("--scheduler", default=None, help="a Dask scheduler address to run on instead (tcp://...)")
+    r.set_defaults(func=_cmd_experiments_run)
 
 
 # ---- train / predict on your own raster (geonb.workflow, geonb.export) -----------------------

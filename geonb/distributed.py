@@ -26,6 +26,7 @@ Dask is imported inside the functions, so ``import geonb`` stays light.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import inspect
@@ -151,6 +152,9 @@ def get_client(client=None, *, n_workers: int | None = None, threads_per_worker:
     from distributed import LocalCluster
 
     cluster = LocalCluster(**settings)
+    if not _LOCAL.get("atexit"):  # workers stopped before the interpreter's logging is torn down
+        atexit.register(close_local_cluster)
+        _LOCAL["atexit"] = True
     _LOCAL.update(cluster=cluster, client=Client(cluster), size=(settings["n_workers"], settings["threads_per_worker"]))
     return _LOCAL["client"]
 

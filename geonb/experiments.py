@@ -25,23 +25,21 @@ How every cell (one model, one setting, one seed) is run
    exactly the same pixels. (The study scored each patch size on its own pruned test patches,
    so its rows count different pixels; ours do not.)
 
-Caching (resumable runs)
-------------------------
-A finished cell is written to ``cache_dir/<key>/`` (default ``build/experiments/``) where ``key``
-is a hash of **all** its settings (dataset name and content fingerprint, the lake ids of each
-split, model, patch size, bands, seed, epochs, batch size, learning rate, pruning, class weights,
-geonb's version and cache version). The settings
-are stored beside the results and compared on load: an entry whose stored settings differ from
-the ones asked for is never used (it is recomputed, with a warning). The key does not cover
-edits to geonb's code between releases: delete the folder after changing a model or the
-training code, to start afresh. Interrupting a sweep loses at most the cell that was running.
+Caching, sharing and running in parallel
+----------------------------------------
+A finished cell is cached (:mod:`geonb.experiment_cache`: a folder per cell, keyed by a hash of all its
+settings; ``$GEONB_CACHE`` names a shared, read-only cache a teacher filled before class with
+``python -m geonb experiments run``). Cells not in any cache run on a local Dask cluster, one worker process
+per core, **each with one TensorFlow thread**: cells are independent, so processes use the cores better
+than TensorFlow's threads do on these small models, and a model trained on one thread gets the same weights
+on any machine with the same kind of CPU, however many cores it has (TensorFlow's multi-threaded kernels
+add up in an order that depends on the thread count). ``workers=0`` runs them in this process instead.
+Interrupting a sweep loses at most the cells that were running.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import os
 import time
 import warnings
@@ -52,8 +50,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geonb.bands import MODIS_BAND_NAMES, RGB
-from geonb.errors import CatalogError, InvalidParameterError, ModelError, OutputExistsError, ShapeMismatchError
+from geonb.bands import MODIS_BAND_NAMES, RGB, fit_pca
+from geonb.errors import InvalidParameterError, ModelError, OutputExistsError
 from geonb.evaluation import (
     Scores,
     compare_runs,
@@ -64,292 +62,56 @@ from geonb.evaluation import (
     summarize_seeds,
     unclassified_breakdown,
 )
+from geonb.experiment_cache import (
+    CACHE_ENV,
+    CACHE_VERSION,
+    KERAS_MODELS,
+    CacheLocations,
+    CellResult,
+    CellSpec,
+    StoredPrediction,
+    cache_locations,
+    cell_files,
+    dataset_fingerprint,
+    default_cache_dir,
+    read_predictions,
+    save_cell,
+    write_cell,
+    write_json,
+    write_predictions,
+)
 from geonb.io import atomic_path
 from geonb.labels import LAND, NODATA, WATER
+from geonb.study import STUDY_TABLE3, STUDY_TABLE4, STUDY_TABLE5, STUDY_TABLE5_F1, STUDY_TABLE6
 
 __all__ = [
+    "CACHE_ENV",
     "CACHE_VERSION",
     "MODEL_NAMES",
+    "STUDY_TABLE3",
+    "STUDY_TABLE4",
+    "STUDY_TABLE5",
+    "STUDY_TABLE5_F1",
+    "STUDY_TABLE6",
+    "CellResult",
     "CellSpec",
     "ExperimentResults",
     "StoredPrediction",
     "band_sweep",
+    "dataset_fingerprint",
     "default_cache_dir",
     "domain_shift",
     "model_comparison",
     "patch_size_sweep",
+    "provenance",
     "run_cells",
+    "run_study",
+    "study_cells",
     "unclassified_check",
 ]
 
-#: Bump when the meaning of a cached cell changes (metrics, stored fields): old entries are ignored.
-CACHE_VERSION = 2  # 2: predictions carry their class codes
 #: Models an experiment can train.
 MODEL_NAMES: tuple[str, ...] = ("fcn", "unet", "logistic_regression", "all_land")
-KERAS_MODELS = ("fcn", "unet")
-
-#: The study's reference values, quoted from its Tables 3-6 (capstone report, Feb 2018).
-#: Table 3 uses the study's own FP/FN naming (its "FP" = water predicted as land).
-STUDY_TABLE3 = pd.DataFrame(
-    {
-        "N train": [4406, 1592, 337, 60], "N test": [861, 324, 66, 8],
-        "TN": [41629, 69449, 62248, 32562], "FN": [2208, 3206, 1420, 206],
-        "TP": [8585, 8575, 3144, 0], "FP": [2682, 1714, 772, 0],
-        "F1": [0.773, 0.7821, 0.7175, math.nan], "Land %": [80.9, 87.59, 93.2, 99.3],
-        "Accuracy %": [91.27, 94.39, 96.62, 99.3],
-    },
-    index=pd.Index([8, 16, 32, 64], name="patch size"),
-)
-STUDY_TABLE4 = pd.DataFrame(
-    {"RGB F1": [0.716, 0.7009, 0.4756, math.nan], "All bands F1": [0.773, 0.7821, 0.7175, math.nan]},
-    index=pd.Index([8, 16, 32, 64], name="patch size"),
-)
-#: Table 5: logistic regression on a random pixel split (not the FCN's lakes). Rows true, columns predicted.
-STUDY_TABLE5 = pd.DataFrame(
-    [[18602, 10618], [2957, 430798]],
-    index=["true water", "true land"], columns=["predicted water", "predicted land"],
-)
-STUDY_TABLE5_F1 = 0.7326
-STUDY_TABLE6 = pd.DataFrame(
-    {"16 x 16 F1": [0.7821, 0.7535], "32 x 32 F1": [0.7175, 0.1926]},
-    index=pd.Index(["fcn", "unet"], name="model"),
-)
-
-
-def default_cache_dir() -> Path:
-    """Where finished cells are cached: ``experiments/`` in geonb's build folder (``$GEONB_BUILD`` or ``build/``)."""
-    from geonb.runtime import build_dir
-
-    return build_dir("experiments")
-
-
-# -------------------------------------------------------------------------------------------
-# Settings of one cell, and its key
-# -------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class CellSpec:
-    """Every setting of one trained-and-scored model; its hash is the cache key.
-
-    Attributes
-    ----------
-    dataset : str
-        Dataset name.
-    data_fingerprint : str
-        Hash of the dataset's lake ids per split and catalog content (see :func:`dataset_fingerprint`).
-    model : str
-        One of :data:`MODEL_NAMES`.
-    patch_size : int
-    bands : tuple of str, or str
-        Band names, or ``"pca<k>"`` for the first k principal components of all bands.
-    seed : int
-    epochs, batch_size : int
-    learning_rate : float
-    prune_single_class : bool
-        The study's pruning of single-class training patches.
-    max_train_pixels : int
-        Pixels drawn for the logistic regression.
-    class_weight : str or None
-        Loss weights of the Keras models (:func:`geonb.training.train`): ``None`` as the study
-        (every labelled pixel weighs the same), or ``"balanced"``.
-    """
-
-    dataset: str
-    data_fingerprint: str
-    model: str
-    patch_size: int
-    bands: tuple[str, ...] | str
-    seed: int
-    epochs: int
-    batch_size: int
-    learning_rate: float = 1e-3
-    prune_single_class: bool = True
-    max_train_pixels: int = 200_000
-    class_weight: str | None = None
-
-    def settings(self) -> dict:
-        """The settings as a JSON-able dict (with the cache version)."""
-        bands = self.bands if isinstance(self.bands, str) else list(self.bands)
-        from geonb import __version__
-
-        return {
-            "cache_version": CACHE_VERSION, "geonb_version": __version__, "dataset": self.dataset,
-            "data_fingerprint": self.data_fingerprint,
-            "model": self.model, "patch_size": int(self.patch_size), "bands": bands, "seed": int(self.seed),
-            "epochs": int(self.epochs), "batch_size": int(self.batch_size),
-            "learning_rate": float(self.learning_rate), "prune_single_class": bool(self.prune_single_class),
-            "max_train_pixels": int(self.max_train_pixels), "class_weight": self.class_weight,
-        }
-
-    def key(self) -> str:
-        """SHA-256 (first 20 hex digits) of the canonical JSON of :meth:`settings`."""
-        text = json.dumps(self.settings(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()[:20]
-
-
-def dataset_fingerprint(dataset) -> str:
-    """A hash of the lake ids of each split, plus the catalog file's bytes when there is one.
-
-    Two datasets with the same name but other lakes, another split or regenerated data get
-    different fingerprints, so their cached cells are never mixed.
-    """
-    h = hashlib.sha256()
-    h.update(str(getattr(dataset, "name", "")).encode())
-    for split in ("train", "val", "test"):
-        h.update(f"|{split}:".encode())
-        h.update(",".join(sorted(map(str, dataset.split_ids(split)))).encode())
-    path = getattr(dataset, "path", None)
-    if path is not None:
-        catalog = Path(path) / "catalog.geojson"
-        if catalog.is_file():
-            h.update(catalog.read_bytes())
-    return h.hexdigest()[:20]
-
-
-# -------------------------------------------------------------------------------------------
-# Stored predictions and results
-# -------------------------------------------------------------------------------------------
-@dataclass
-class StoredPrediction:
-    """A prediction of one scene as cached: the class map and class probabilities.
-
-    Attributes
-    ----------
-    classes : ndarray of uint8, shape (rows, cols)
-        Class codes; where the image has no data, 0 (or 255 when 0 is one of ``class_codes``, see
-        :func:`geonb.prediction.class_map_nodata`).
-    probabilities : ndarray of float32, shape (rows, cols, k)
-        One channel per class code in ``class_codes`` (stored as float16 on disk).
-    class_codes : tuple of int
-        The class code of each probability channel (the model's; stored in the cache with it).
-    nodata_mask : ndarray of bool, shape (rows, cols), optional
-        True where the image had no data. Default: the pixels with class 0, which is only allowed
-        when 0 is not a class code; with a class code 0 (buildings' background) the mask is required
-        (class 0 is then a real class, not "no data").
-    """
-
-    classes: np.ndarray
-    probabilities: np.ndarray
-    class_codes: tuple[int, ...]
-    nodata_mask: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        from geonb.models import check_class_codes_arg
-
-        self.class_codes = check_class_codes_arg(self.class_codes, name="class_codes")
-        if np.shape(self.probabilities)[-1:] != (len(self.class_codes),):
-            raise ShapeMismatchError(
-                f"`probabilities` has {np.shape(self.probabilities)[-1:]} channels but there are "
-                f"{len(self.class_codes)} class codes {self.class_codes}; give one code per channel"
-            )
-        if self.nodata_mask is None:
-            if NODATA in self.class_codes:
-                raise InvalidParameterError(
-                    f"`nodata_mask` is required: 0 is one of the class codes {self.class_codes}, so class 0 is a "
-                    "real class, not 'no data'; pass the prediction's nodata_mask (Prediction.nodata_mask)"
-                )
-            self.nodata_mask = np.asarray(self.classes) == NODATA
-
-
-@dataclass
-class CellResult:
-    """One finished cell: its settings, tidy row, per-lake scores, history and predictions."""
-
-    spec: CellSpec
-    row: dict
-    per_lake: pd.DataFrame
-    history: dict
-    predictions: dict[str, StoredPrediction]
-    model: object | None = None
-    from_cache: bool = False
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON-able: {type(o).__name__}")
-
-
-def _write_json(path: Path, obj) -> None:
-    # key order kept: a table row read back from the cache has the columns of a fresh one
-    with atomic_path(path, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(obj, indent=1, default=_json_default))
-
-
-def _write_predictions(path: Path, predictions: Mapping[str, StoredPrediction]) -> None:
-    arrays = {}
-    for i, (lake_id, p) in enumerate(predictions.items()):
-        arrays[f"id_{i}"] = np.array(lake_id)
-        arrays[f"classes_{i}"] = np.asarray(p.classes, dtype=np.uint8)
-        arrays[f"proba_{i}"] = np.asarray(p.probabilities, dtype=np.float16)
-        arrays[f"codes_{i}"] = np.asarray(p.class_codes, dtype=np.int64)
-        arrays[f"nodata_{i}"] = np.asarray(p.nodata_mask, dtype=bool)
-    with atomic_path(path, overwrite=True) as tmp, open(tmp, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
-
-
-class _StaleCache(CatalogError):
-    """A cached file from an older geonb that lacks what this version needs (e.g. class codes)."""
-
-
-def _read_predictions(path: Path) -> dict[str, StoredPrediction]:
-    out = {}
-    with np.load(path, allow_pickle=False) as z:
-        n = sum(1 for k in z.files if k.startswith("id_"))
-        for i in range(n):
-            if f"codes_{i}" not in z.files:
-                raise _StaleCache(
-                    f"{str(path)!r} holds predictions without their class codes (written by an older geonb); "
-                    "run the experiments again to recompute it"
-                )
-            out[str(z[f"id_{i}"])] = StoredPrediction(z[f"classes_{i}"], z[f"proba_{i}"].astype(np.float32),
-                                                      tuple(int(c) for c in z[f"codes_{i}"]), z[f"nodata_{i}"])
-    return out
-
-
-def _save_cell(cell_dir: Path, result: CellResult) -> None:
-    cell_dir.mkdir(parents=True, exist_ok=True)
-    _write_predictions(cell_dir / "predictions.npz", result.predictions)
-    _write_json(cell_dir / "history.json", result.history)
-    with atomic_path(cell_dir / "per_lake.csv", overwrite=True) as tmp:
-        result.per_lake.to_csv(tmp)
-    _write_json(cell_dir / "row.json", result.row)
-    if result.model is not None and result.spec.model in KERAS_MODELS:
-        from geonb.models import save_model
-
-        save_model(result.model, cell_dir / "model.keras", overwrite=True)
-    # settings last: a cell counts as finished only when its settings file exists
-    _write_json(cell_dir / "settings.json", result.spec.settings())
-
-
-def _load_cell(cell_dir: Path, spec: CellSpec) -> CellResult | None:
-    """The cached cell for ``spec``, or None when absent, unfinished, damaged or from other settings."""
-    settings_file = cell_dir / "settings.json"
-    if not settings_file.is_file():
-        return None
-    try:
-        stored = json.loads(settings_file.read_text())
-    except (OSError, ValueError):
-        return None
-    if stored != spec.settings():
-        warnings.warn(
-            f"the cached cell in {str(cell_dir)!r} was computed with other settings than those asked for; "
-            "it is not used and will be recomputed",
-            stacklevel=3,
-        )
-        return None
-    try:
-        row = json.loads((cell_dir / "row.json").read_text())
-        history = json.loads((cell_dir / "history.json").read_text())
-        per_lake = pd.read_csv(cell_dir / "per_lake.csv", index_col="lake_id", dtype={"lake_id": str})
-        predictions = _read_predictions(cell_dir / "predictions.npz")
-    except (OSError, ValueError, KeyError) as exc:
-        warnings.warn(f"the cached cell in {str(cell_dir)!r} is damaged ({exc}); recomputing it", stacklevel=3)
-        return None
-    return CellResult(spec, row, per_lake, history, predictions, None, from_cache=True)
 
 
 # -------------------------------------------------------------------------------------------
@@ -414,16 +176,11 @@ def _band_transform(bands, data: _SplitScenes) -> tuple[Callable | None, str]:
 
 def _fit_pca_on_train(data: _SplitScenes, k: int):
     """PCA of the labelled, valid pixels of the training lakes (never val/test: that would leak)."""
-    from sklearn.decomposition import PCA
-
     parts = []
     for s in data.scenes("train"):
         ok = ~s.nodata_mask if s.labels is None else (~s.nodata_mask & (s.labels != NODATA))
         parts.append(s.image[ok])
-    x = np.concatenate(parts)
-    if len(x) > 200_000:  # plenty for 7x7 covariances
-        x = x[np.random.default_rng(0).choice(len(x), 200_000, replace=False)]
-    return PCA(n_components=k, random_state=0).fit(x)
+    return fit_pca(np.concatenate(parts), k, seed=0).model  # a sample of 200 000 pixels: plenty for 7 x 7
 
 
 def _check_patch_size(data: _SplitScenes, patch_size) -> int:
@@ -530,19 +287,62 @@ def _run_cell(spec: CellSpec, data: _SplitScenes, transform) -> CellResult:
     return CellResult(spec, row, per_lake, history, predictions, model, from_cache=False)
 
 
-def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str | os.PathLike | None = None,
-              progress: bool = True, data: _SplitScenes | None = None) -> list[tuple[str, CellResult]]:
-    """Run (or load from the cache) each ``(label, CellSpec)``; return them with their results.
+# Per worker process: the scenes of each dataset read once (keyed by its fingerprint) and its band transforms.
+_WORKER_DATA: dict[str, tuple[_SplitScenes, dict]] = {}
+
+
+def _cell_task(dataset, fingerprint: str, spec: CellSpec) -> dict[str, bytes]:
+    """Run one cell on a Dask worker; return its files (:func:`geonb.experiment_cache.cell_files`)."""
+    if fingerprint not in _WORKER_DATA:
+        _WORKER_DATA.clear()  # one dataset at a time: scenes are kept in memory
+        _WORKER_DATA[fingerprint] = (_SplitScenes(dataset), {})
+    data, transforms = _WORKER_DATA[fingerprint]
+    return cell_files(_run_cell_with(spec, data, transforms))
+
+
+def _run_cell_with(spec: CellSpec, data: _SplitScenes, transforms: dict) -> CellResult:
+    bkey = spec.bands if isinstance(spec.bands, str) else ",".join(spec.bands)
+    if bkey not in transforms:
+        transforms[bkey] = _band_transform(spec.bands, data)
+    return _run_cell(spec, data, transforms[bkey][0])
+
+
+def _cost(spec: CellSpec) -> float:
+    """Rough relative cost of a cell, to start the longest first (Keras models, U-Net, small patches)."""
+    return {"unet": 3.0, "fcn": 2.0}.get(spec.model, 0.1) + (0.5 if spec.patch_size <= 8 else 0.0)
+
+
+def _check_workers(workers) -> int | None:
+    if workers is None:
+        return None
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 0:
+        raise InvalidParameterError(
+            f"`workers` must be None (one per core), 0 (run in this process) or an int >= 1, got {workers!r}")
+    return int(workers)
+
+
+def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str | os.PathLike | None | bool = None,
+              progress: bool = True, data: _SplitScenes | None = None, workers: int | None = None,
+              client=None) -> list[tuple[str, CellResult]]:
+    """Run (or load from the caches) each ``(label, CellSpec)``; return them with their results.
 
     Parameters
     ----------
     cells : sequence of (str, CellSpec)
         The label names the setting in tables (``"fcn"``, ``"16"``, ``"rgb"``).
     dataset : LakeDataset
-    cache_dir : path, optional
-        Default :func:`default_cache_dir`. ``False`` disables caching.
+    cache_dir : path, None or False
+        The writable cache (default :func:`default_cache_dir`); ``False``: nothing is read or written and
+        the cells run in this process. ``$GEONB_CACHE`` is read first, never written.
     progress : bool
-        Show a progress bar over cells.
+        Show a progress bar over cells (each cached or computed cell moves it).
+    workers : int, optional
+        When a Keras cell is missing, the cells not in a cache run on a Dask cluster
+        (:func:`geonb.distributed.get_client`: a local cluster of single-threaded worker processes, or
+        ``$GEONB_DASK_SCHEDULER``), with this many local workers (default: one per core). ``0``: in this
+        process, with its TensorFlow threads (the numbers then depend on the core count).
+    client : distributed.Client or scheduler address, optional
+        Run on this cluster instead.
     """
     cells = list(cells)
     if not cells:
@@ -550,36 +350,80 @@ def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str 
     bad = [c for c in cells if not (isinstance(c, tuple) and len(c) == 2 and isinstance(c[1], CellSpec))]
     if bad:
         raise InvalidParameterError(f"`cells` must hold (label, CellSpec) pairs, got {bad[0]!r}")
-    data = data or _SplitScenes(_check_dataset(dataset))
-    use_cache = cache_dir is not False
-    root = Path(cache_dir) if cache_dir not in (None, False) else default_cache_dir()
-    transforms: dict[str, tuple] = {}
-    out = []
+    workers = _check_workers(workers)
+    locations = cache_locations(cache_dir)
+    results: list[CellResult | None] = [locations.find(spec) for _, spec in cells]
+    missing = [i for i, r in enumerate(results) if r is None]
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(cells), desc="experiment cells", unit="cell")
+        bar.update(len(cells) - len(missing))
+
+    def done(i: int, result: CellResult) -> None:
+        results[i] = result
+        if bar is not None:
+            label, spec = cells[i]
+            bar.set_postfix_str(f"{label} seed {spec.seed}: F1 {result.row['f1']:.3f}")
+            bar.update(1)
+
     try:
-        for label, spec in cells:
-            cell_dir = root / spec.key()
-            result = _load_cell(cell_dir, spec) if use_cache else None
-            if result is None:
-                bkey = spec.bands if isinstance(spec.bands, str) else ",".join(spec.bands)
-                if bkey not in transforms:
-                    transforms[bkey] = _band_transform(spec.bands, data)
-                result = _run_cell(spec, data, transforms[bkey][0])
-                if use_cache:
-                    _save_cell(cell_dir, result)
-            out.append((label, result))
-            if bar is not None:
-                bar.set_postfix_str(f"{label} seed {spec.seed}: F1 {result.row['f1']:.3f}"
-                                    + (" (cached)" if result.from_cache else ""))
-                bar.update(1)
+        # Keras cells run on single-threaded workers (same numbers on any core count); baselines are quick
+        in_process = workers == 0 or locations.write is None or not any(
+            cells[i][1].model in KERAS_MODELS for i in missing)
+        if missing and in_process:
+            data = data or _SplitScenes(_check_dataset(dataset))
+            transforms: dict = {}
+            for i in missing:
+                result = _run_cell_with(cells[i][1], data, transforms)
+                if locations.write is not None:
+                    save_cell(locations.write / result.spec.key(), result)
+                    result.cell_dir = locations.write / result.spec.key()
+                done(i, result)
+        elif missing:
+            _run_on_cluster(cells, missing, _check_dataset(dataset), locations, done, workers, client)
     finally:
         if bar is not None:
             bar.close()
-    return out
+    return [(label, r) for (label, _), r in zip(cells, results, strict=True)]
+
+
+def _run_on_cluster(cells, missing, dataset, locations: CacheLocations, done, workers, client) -> None:
+    """Submit the missing cells (longest first) to Dask; write each into the cache as it comes back."""
+    from distributed import as_completed
+
+    from geonb.distributed import get_client
+
+    if client is None:
+        client = get_client(None, n_workers=workers or None, threads_per_worker=1)
+    else:
+        client = get_client(client)
+    fingerprint = dataset_fingerprint(dataset)
+    [data_future] = client.scatter([dataset], broadcast=True, hash=False)
+    order = sorted(missing, key=lambda i: -_cost(cells[i][1]))
+    futures = {client.submit(_cell_task, data_future, fingerprint, cells[i][1], pure=False,
+                             key=f"geonb-cell-{cells[i][0]}-{cells[i][1].seed}-{cells[i][1].key()}"): i
+               for i in order}
+    try:
+        for fut in as_completed(futures):
+            i = futures[fut]
+            spec = cells[i][1]
+            cell_dir = write_cell(locations.write / spec.key(), fut.result())
+            result = _load_written(cell_dir, spec)
+            done(i, result)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+
+
+def _load_written(cell_dir: Path, spec: CellSpec) -> CellResult:
+    from geonb.experiment_cache import load_cell
+
+    result = load_cell(cell_dir, spec, source="computed")
+    if result is None:  # written a moment ago: only a concurrent writer could have removed it
+        raise ModelError(f"the cell just written to {str(cell_dir)!r} cannot be read back; rerun the experiment")
+    return result
 
 
 # -------------------------------------------------------------------------------------------
@@ -610,6 +454,9 @@ class ExperimentResults:
     models : dict of label to model
         Trained models of the first seed, in memory only (absent for cells read from the cache,
         except Keras models, which are reloaded on demand by :meth:`model`).
+    provenance : pandas.DataFrame
+        Where each cell came from (computed now, the local cache or the shared ``$GEONB_CACHE``) and
+        when it was made: see :func:`provenance`.
     """
 
     name: str
@@ -621,6 +468,7 @@ class ExperimentResults:
     settings: dict = field(default_factory=dict)
     models: dict[str, object] = field(default_factory=dict, repr=False)
     cell_dirs: dict[str, Path] = field(default_factory=dict, repr=False)
+    provenance: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     @property
     def labels(self) -> list[str]:
@@ -701,11 +549,11 @@ class ExperimentResults:
                 "cell_dirs": {k: str(v) for k, v in self.cell_dirs.items()}}
         for i, label in enumerate(self.labels):
             if label in self.predictions:
-                _write_predictions(path / f"predictions_{i}.npz", self.predictions[label])
+                write_predictions(path / f"predictions_{i}.npz", self.predictions[label])
             if label in self.per_lake:
                 with atomic_path(path / f"per_lake_{i}.csv", overwrite=True) as tmp:
                     self.per_lake[label].to_csv(tmp)
-        _write_json(path / "results.json", meta)
+        write_json(path / "results.json", meta)
         return path
 
     @classmethod
@@ -726,7 +574,7 @@ class ExperimentResults:
         preds, per_lake = {}, {}
         for i, label in enumerate(meta["labels"]):
             if (path / f"predictions_{i}.npz").is_file():
-                preds[label] = _read_predictions(path / f"predictions_{i}.npz")
+                preds[label] = read_predictions(path / f"predictions_{i}.npz")
             if (path / f"per_lake_{i}.csv").is_file():
                 per_lake[label] = pd.read_csv(path / f"per_lake_{i}.csv", index_col="lake_id", dtype={"lake_id": str})
         histories = {k: {int(s): h for s, h in v.items()} for k, v in meta["histories"].items()}
@@ -747,7 +595,6 @@ TABLE_COLUMNS = ("label", "model", "patch_size", "bands", "seed", "epochs", "n_t
 
 def _collect(name: str, varied: str, results: list[tuple[str, CellResult]], settings: dict) -> ExperimentResults:
     rows, preds, hists, per_lake, models, dirs = [], {}, {}, {}, {}, {}
-    root = settings.get("cache_dir")
     for label, res in results:
         rows.append({"label": label, **res.row})
         hists.setdefault(label, {})[res.spec.seed] = res.history
@@ -756,13 +603,14 @@ def _collect(name: str, varied: str, results: list[tuple[str, CellResult]], sett
             per_lake[label] = res.per_lake
             if res.model is not None:
                 models[label] = res.model
-            if root:
-                dirs[label] = Path(root) / res.spec.key()
+            if res.cell_dir is not None:
+                dirs[label] = Path(res.cell_dir)
     table = pd.DataFrame(rows)
     first = [c for c in TABLE_COLUMNS if c in table.columns]
     table = table[first + [c for c in table.columns if c not in first and not c.endswith("seconds")]
                   + [c for c in table.columns if c not in first and c.endswith("seconds")]]
-    return ExperimentResults(name, varied, table, preds, hists, per_lake, settings, models, dirs)
+    return ExperimentResults(name, varied, table, preds, hists, per_lake, settings, models, dirs,
+                             provenance(results))
 
 
 # -------------------------------------------------------------------------------------------
@@ -816,10 +664,93 @@ def _resolve_cache(cache_dir):
     return Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
 
+def _patch_cells(name, fp, sizes, model, bands, seeds, epochs, batch_size) -> list[tuple[str, CellSpec]]:
+    return [(str(s), CellSpec(name, fp, model, s, bands, seed, epochs, batch_size)) for s in sizes for seed in seeds]
+
+
+def _band_cells(name, fp, band_sets, size, model, seeds, epochs, batch_size) -> list[tuple[str, CellSpec]]:
+    cells = []
+    for label, b in band_sets.items():
+        b = b if isinstance(b, str) else tuple(b)
+        cells += [(label, CellSpec(name, fp, model, size, b, seed, epochs, batch_size)) for seed in seeds]
+    return cells
+
+
+def _model_cells(name, fp, models, size, bands, seeds, epochs, batch_size) -> list[tuple[str, CellSpec]]:
+    cells = []
+    for m in models:
+        # baselines have no randomness worth repeating except the LR's pixel draw; all_land none at all
+        m_seeds = seeds[:1] if m == "all_land" else seeds
+        cells += [(m, CellSpec(name, fp, m, size, bands, seed, epochs, batch_size)) for seed in m_seeds]
+    return cells
+
+
+def study_cells(dataset, profile=None) -> list[tuple[str, CellSpec]]:
+    """Every cell notebook 05 runs with ``profile``: the patch-size and band sweeps (on the profile's
+    ``sweep_seeds``) and the model comparison (on all its seeds), each cell once.
+
+    The same cells, with the same keys, as :func:`patch_size_sweep`, :func:`band_sweep` and
+    :func:`model_comparison` called with their defaults and ``seeds=profile.sweep_seeds`` for the sweeps.
+    """
+    from geonb.runtime import get_profile
+
+    prof = profile if profile is not None and not isinstance(profile, str) else get_profile(profile)
+    seeds, epochs, batch_size = _common(dataset, None, None, None, prof)
+    sweep_seeds = tuple(prof.sweep_seeds)
+    fp = dataset_fingerprint(dataset)
+    bands = tuple(MODIS_BAND_NAMES)
+    cells = (_patch_cells(dataset.name, fp, tuple(prof.patch_sizes), "fcn", bands, sweep_seeds, epochs, batch_size)
+             + _band_cells(dataset.name, fp, DEFAULT_BAND_SETS, prof.patch_size, "fcn", sweep_seeds, epochs,
+                           batch_size)
+             + _model_cells(dataset.name, fp, MODEL_NAMES, prof.patch_size, bands, seeds, epochs, batch_size))
+    unique: dict[str, tuple[str, CellSpec]] = {}
+    for label, spec in cells:
+        unique.setdefault(spec.key(), (label, spec))
+    return list(unique.values())
+
+
+def run_study(dataset, profile=None, *, cache_dir: str | os.PathLike | None = None, workers: int | None = None,
+              client=None, progress: bool = True) -> pd.DataFrame:
+    """Run (or find in the caches) every cell of notebook 05 at once, in parallel; return :func:`provenance`.
+
+    What a teacher runs before class (``python -m geonb experiments run``) to fill a cache that students'
+    kernels read through ``$GEONB_CACHE``; and the first experiment cell of notebook 05, so that its cells
+    run side by side on all cores instead of one sweep after another. The experiment functions then read
+    every cell from the cache.
+    """
+    if cache_dir is False:
+        raise InvalidParameterError("`cache_dir=False` would throw the study's cells away; give a folder or None")
+    cells = study_cells(dataset, profile)
+    return provenance(run_cells(cells, dataset, cache_dir=cache_dir, workers=workers, client=client,
+                                progress=progress))
+
+
+def provenance(results) -> pd.DataFrame:
+    """Where each cell's numbers came from: one row per cell with its label, model, patch size, bands,
+    seed, F1, ``source`` (``computed``, ``local cache`` or ``shared cache``), when it was ``made`` (UTC)
+    and the seconds it took to compute.
+
+    ``results``: what :func:`run_cells` returns, or an :class:`ExperimentResults` (or several in a list).
+    """
+    if isinstance(results, ExperimentResults):
+        results = [results]
+    if results and all(isinstance(r, ExperimentResults) for r in results):
+        return pd.concat([r.provenance for r in results], ignore_index=True)
+    rows = []
+    for label, res in results:
+        spec = res.spec
+        rows.append({"label": label, "model": spec.model, "patch_size": spec.patch_size,
+                     "bands": spec.bands if isinstance(spec.bands, str) else "+".join(spec.bands),
+                     "seed": spec.seed, "f1": res.row.get("f1"), "source": res.source, "made": res.made,
+                     "seconds": res.row.get("total_seconds")})
+    return pd.DataFrame(rows)
+
+
 def patch_size_sweep(dataset, patch_sizes: Iterable[int] | None = None, *, model: str = "fcn",
                      bands: Sequence[str] | str = MODIS_BAND_NAMES, seeds: Sequence[int] | None = None,
                      epochs: int | None = None, batch_size: int | None = None, profile=None,
-                     cache_dir: str | os.PathLike | None | bool = None, progress: bool = True) -> ExperimentResults:
+                     cache_dir: str | os.PathLike | None | bool = None, progress: bool = True,
+                     workers: int | None = None, client=None) -> ExperimentResults:
     """The study's Table 3: one model at several patch sizes, same lakes, scored on whole test scenes.
 
     Parameters
@@ -839,7 +770,11 @@ def patch_size_sweep(dataset, patch_sizes: Iterable[int] | None = None, *, model
         Default ``$GEONB_PROFILE``.
     cache_dir : path, None or False
         Where finished cells are cached (default :func:`default_cache_dir`; False: no cache).
+        ``$GEONB_CACHE`` (a teacher's shared cache) is read first and never written.
     progress : bool
+    workers, client
+        Where cells not in a cache run: see :func:`run_cells` (default: a local Dask cluster, one
+        single-threaded worker per core).
 
     Returns
     -------
@@ -867,10 +802,10 @@ def patch_size_sweep(dataset, patch_sizes: Iterable[int] | None = None, *, model
             check_patch_size("lakes_fcn" if model == "fcn" else "unet", s)
     fp = dataset_fingerprint(dataset)
     bands = bands if isinstance(bands, str) else tuple(bands)
-    cells = [(str(s), CellSpec(dataset.name, fp, model, s, bands, seed, epochs, batch_size))
-             for s in sizes for seed in seeds]
+    cells = _patch_cells(dataset.name, fp, sizes, model, bands, seeds, epochs, batch_size)
     cache = _resolve_cache(cache_dir)
-    results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data)
+    results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data, workers=workers,
+                        client=client)
     return _collect("patch_size_sweep", "patch_size", results, _settings(
         dataset=dataset.name, patch_sizes=sizes, model=model, bands=bands, seeds=seeds, epochs=epochs,
         batch_size=batch_size, cache_dir=cache if cache else None))
@@ -883,7 +818,7 @@ DEFAULT_BAND_SETS: dict[str, tuple[str, ...] | str] = {"all 7": MODIS_BAND_NAMES
 def band_sweep(dataset, band_sets: Mapping[str, Sequence[str] | str] | None = None, *, patch_size: int | None = None,
                model: str = "fcn", seeds: Sequence[int] | None = None, epochs: int | None = None,
                batch_size: int | None = None, profile=None, cache_dir: str | os.PathLike | None | bool = None,
-               progress: bool = True) -> ExperimentResults:
+               progress: bool = True, workers: int | None = None, client=None) -> ExperimentResults:
     """The study's Table 4 and its open PCA question: the same model on different bands.
 
     Parameters
@@ -910,12 +845,10 @@ def band_sweep(dataset, band_sets: Mapping[str, Sequence[str] | str] | None = No
     data = _SplitScenes(dataset)
     size = _check_patch_size(data, prof.patch_size if patch_size is None else patch_size)
     fp = dataset_fingerprint(dataset)
-    cells = []
-    for label, b in band_sets.items():
-        b = b if isinstance(b, str) else tuple(b)
-        cells += [(label, CellSpec(dataset.name, fp, model, size, b, seed, epochs, batch_size)) for seed in seeds]
+    cells = _band_cells(dataset.name, fp, band_sets, size, model, seeds, epochs, batch_size)
     cache = _resolve_cache(cache_dir)
-    results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data)
+    results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data, workers=workers,
+                        client=client)
     return _collect("band_sweep", "bands", results, _settings(
         dataset=dataset.name, band_sets={k: (v if isinstance(v, str) else list(v)) for k, v in band_sets.items()},
         patch_size=size, model=model, seeds=seeds, epochs=epochs, batch_size=batch_size,
@@ -925,7 +858,8 @@ def band_sweep(dataset, band_sets: Mapping[str, Sequence[str] | str] | None = No
 def model_comparison(dataset, models: Sequence[str] = MODEL_NAMES, *, patch_size: int | None = None,
                      bands: Sequence[str] | str = MODIS_BAND_NAMES, seeds: Sequence[int] | None = None,
                      epochs: int | None = None, batch_size: int | None = None, profile=None,
-                     cache_dir: str | os.PathLike | None | bool = None, progress: bool = True) -> ExperimentResults:
+                     cache_dir: str | os.PathLike | None | bool = None, progress: bool = True,
+                     workers: int | None = None, client=None) -> ExperimentResults:
     """The study's Tables 5 and 6 on one split: FCN, U-Net, per-pixel logistic regression, all-land.
 
     Every model learns from the same training lakes (the logistic regression from the pixels of
@@ -949,13 +883,10 @@ def model_comparison(dataset, models: Sequence[str] = MODEL_NAMES, *, patch_size
     size = _check_patch_size(data, prof.patch_size if patch_size is None else patch_size)
     fp = dataset_fingerprint(dataset)
     bands = bands if isinstance(bands, str) else tuple(bands)
-    cells = []
-    for m in models:
-        # baselines have no randomness worth repeating except the LR's pixel draw; all_land none at all
-        m_seeds = seeds[:1] if m == "all_land" else seeds
-        cells += [(m, CellSpec(dataset.name, fp, m, size, bands, seed, epochs, batch_size)) for seed in m_seeds]
+    cells = _model_cells(dataset.name, fp, models, size, bands, seeds, epochs, batch_size)
     cache = _resolve_cache(cache_dir)
-    results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data)
+    results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data, workers=workers,
+                        client=client)
     return _collect("model_comparison", "model", results, _settings(
         dataset=dataset.name, models=models, patch_size=size, bands=bands, seeds=seeds, epochs=epochs,
         batch_size=batch_size, cache_dir=cache if cache else None))

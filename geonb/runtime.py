@@ -15,9 +15,12 @@ Profiles (``GEONB_PROFILE``)
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 import platform
+import sys
+import tempfile
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -59,6 +62,41 @@ def set_default_backend() -> str:
     return os.environ.setdefault("KERAS_BACKEND", DEFAULT_BACKEND)
 
 
+#: Start-up notes that TensorFlow's C++ code writes to the process's stderr when it is imported (oneDNN's
+#: "custom operations are on", absl's "log messages before InitializeLog", the CPU-feature note). They are
+#: not warnings about anything a user did, and they reach notebooks as red stderr boxes (ipykernel captures
+#: file descriptor 2, and Dask workers inherit it); TF_CPP_MIN_LOG_LEVEL does not hide them.
+STARTUP_NOISE = ("oneDNN custom operations are on", "All log messages before absl::InitializeLog()",
+                 "This TensorFlow binary is optimized to use available CPU instructions",
+                 "To enable the following instructions:", "Unable to register cuDNN factory",
+                 "Unable to register cuFFT factory", "Unable to register cuBLAS factory",
+                 "computation placer already registered", "could not find cuda drivers")
+
+
+@contextlib.contextmanager
+def quiet_native_startup():
+    """Hold back what native code writes to file descriptor 2 inside the block; re-write every line except
+    the known start-up notes (:data:`STARTUP_NOISE`), so real warnings and errors still show."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable fd 2 (some embedded interpreters): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            kept = [line for line in held.read().decode(errors="replace").splitlines()
+                    if line.strip() and not any(n in line for n in STARTUP_NOISE)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+
+
 def import_keras():
     """Import Keras on the configured backend, or say clearly which backend package is missing.
 
@@ -79,7 +117,11 @@ def import_keras():
             f"installed here; install it (e.g. `pip install {module}`, with CUDA for a GPU), or switch to the "
             "'geonb' kernel, which uses TensorFlow on the CPU"
         )
-    import keras
+    if "keras" in sys.modules:
+        import keras
+    else:
+        with quiet_native_startup():
+            import keras
 
     if backend == "tensorflow":
         # geonb predicts tiles of several sizes on purpose (scene edges, whole small scenes); TensorFlow's
@@ -165,6 +207,12 @@ class Profile:
     buildings_tiles: int = 16
     buildings_epochs: int = 10
     notes: str = field(default="", compare=False)
+
+    @property
+    def sweep_seeds(self) -> tuple[int, ...]:
+        """Seeds of notebook 05's patch-size and band sweeps: all in ``full``, else the first (the model
+        comparison's spread over every seed is the yardstick for them)."""
+        return self.seeds if self.name == "full" else self.seeds[:1]
 
 
 PROFILES: dict[str, Profile] = {

@@ -138,7 +138,12 @@ def test_fcn_sweep_histories_save_load_and_model_reload(lakes, tmp_path):
     np.testing.assert_array_equal(back.predictions["8"][lake].classes, r.predictions["8"][lake].classes)
     assert back.histories == r.histories
     model = back.model("8")  # reloaded from the cache's model.keras
-    assert model.count_params() == r.models["8"].count_params()
+    assert model.count_params() == r.model("8").count_params()
+    # trained on a single-threaded Dask worker, written to the cache by the client, said so
+    assert r.provenance.loc[0, "source"] == "computed" and r.provenance.loc[0, "made"]
+    again = ex.patch_size_sweep(ds, (8,), seeds=(0,), epochs=1, batch_size=16, cache_dir=tmp_path / "cache",
+                                progress=False)
+    assert list(again.provenance["source"]) == ["local cache"]
 
 
 def test_domain_shift_and_seed_summary(lakes, tmp_path):
@@ -195,3 +200,66 @@ def test_stored_prediction_needs_the_nodata_mask_when_0_is_a_class():
     # lakes codes: class 0 is no data, as before
     lakes = ex.StoredPrediction(np.array([[NODATA, 1, 2]], np.uint8), probs, (1, 2))
     assert lakes.nodata_mask.tolist() == [[True, False, False]]
+
+
+def _tree(root):
+    return {str(p.relative_to(root)): (p.stat().st_mtime_ns, p.read_bytes()) for p in sorted(root.rglob("*"))
+            if p.is_file()}
+
+
+def test_shared_cache_is_read_first_and_never_written(lakes, tmp_path, monkeypatch):
+    ds, _ = lakes
+    teacher, student = tmp_path / "teacher", tmp_path / "student"
+    kw = dict(patch_size=8, seeds=(0,), epochs=1, batch_size=8, progress=False)
+    ex.model_comparison(ds, ("logistic_regression",), cache_dir=teacher, **kw)
+    before = _tree(teacher)
+    monkeypatch.setenv(ex.CACHE_ENV, str(teacher))
+    calls = _counting(monkeypatch)
+    r = ex.model_comparison(ds, ("logistic_regression",), cache_dir=student, **kw)
+    assert calls == [] and list(r.provenance["source"]) == ["shared cache"]
+    assert r.provenance.loc[0, "made"].startswith("20")
+    # a cell the teacher did not run is computed into the student's own cache, not the shared one
+    r2 = ex.model_comparison(ds, ("logistic_regression", "all_land"), cache_dir=student, **kw)
+    assert len(calls) == 1 and list(r2.provenance["source"]) == ["shared cache", "computed"]
+    assert _tree(teacher) == before
+    assert any(student.rglob("settings.json"))
+    # the teacher filling the shared folder itself writes there (cache_dir is that folder)
+    ex.model_comparison(ds, ("all_land",), cache_dir=teacher, **kw)
+    assert len(_tree(teacher)) > len(before)
+
+
+def test_shared_cache_that_is_not_a_folder_is_a_clear_error(lakes, tmp_path, monkeypatch):
+    ds, _ = lakes
+    monkeypatch.setenv(ex.CACHE_ENV, str(tmp_path / "missing"))
+    with pytest.raises(InvalidParameterError, match=r"GEONB_CACHE=.*missing.*not a folder"):
+        ex.model_comparison(ds, ("all_land",), patch_size=8, seeds=(0,), cache_dir=tmp_path / "c", progress=False)
+
+
+def test_workers_must_be_a_count(lakes, tmp_path):
+    ds, _ = lakes
+    with pytest.raises(InvalidParameterError, match="`workers` must be"):
+        ex.model_comparison(ds, ("all_land",), patch_size=8, seeds=(0,), cache_dir=tmp_path, progress=False,
+                            workers=-1)
+
+
+@pytest.mark.slow
+def test_run_study_fills_every_cell_the_notebook_asks_for_and_reproduces(lakes, tmp_path, monkeypatch):
+    """run_study's cells are exactly the experiment functions' cells; a second cold run on other workers
+    gives the same numbers (each Keras cell trained on one TensorFlow thread)."""
+    from geonb.runtime import get_profile
+
+    ds, _ = lakes
+    prof = get_profile("quick", patch_sizes=(8,), seeds=(0, 1), max_lakes=None)
+    table = ex.run_study(ds, prof, cache_dir=tmp_path / "a", progress=False)
+    assert set(table["source"]) == {"computed"} and table["made"].notna().all()
+    assert len(table) == len({(r.label, r.seed) for r in table.itertuples()})
+    calls = _counting(monkeypatch)
+    kw = dict(profile=prof, cache_dir=tmp_path / "a", progress=False)
+    sweep = ex.patch_size_sweep(ds, seeds=prof.sweep_seeds, **kw)
+    bands = ex.band_sweep(ds, seeds=prof.sweep_seeds, **kw)
+    models = ex.model_comparison(ds, **kw)
+    assert calls == []  # every cell came from the cache run_study filled
+    assert set(models.table["label"]) == set(ex.MODEL_NAMES) and sweep.labels == ["8"]
+    assert len(bands.labels) == 3
+    again = ex.run_study(ds, prof, cache_dir=tmp_path / "b", progress=False)
+    pd.testing.assert_series_equal(again["f1"], table["f1"])  # bit-identical scores from a cold cache
