@@ -66,6 +66,7 @@ from geonb.errors import (
     OutputExistsError,
     RasterReadError,
 )
+from geonb.io import write_json_atomic
 from geonb.labels import LAND, NODATA, UNCLASSIFIED, WATER
 
 # -------------------------------------------------------------------------------------------
@@ -892,13 +893,6 @@ def _label_chip(remote: _Remote, lake: LakeRequest, grid: _Grid, chip_wgs84, cfg
 # -------------------------------------------------------------------------------------------
 # Files: cache, dataset layout, catalog
 # -------------------------------------------------------------------------------------------
-def _write_json(path: Path, obj: Any, overwrite: bool = True) -> None:
-    from geonb.io import atomic_path
-
-    with atomic_path(path, overwrite=overwrite) as tmp:
-        tmp.write_text(json.dumps(obj, indent=1, sort_keys=False, default=str))
-
-
 def _cache_get(cache_dir: Path | None, key: str):
     if cache_dir is None:
         return None
@@ -925,7 +919,7 @@ def _cache_put(cache_dir: Path | None, key: str, scene, props: dict) -> None:
     d = cache_dir / key
     d.mkdir(parents=True, exist_ok=True)
     write_scene(scene, d / "image.tif", d / "labels.tif", overwrite=True)
-    _write_json(d / "properties.json", props)
+    write_json_atomic(d / "properties.json", props, default=str)
 
 
 def _read_catalog(path: Path) -> list[dict]:
@@ -971,7 +965,7 @@ def _commit_chip(ds_dir: Path, scene, props: dict, overwrite: bool) -> None:
                    "geonb": {"dataset": ds_dir.name, "source": SOURCE, "licence_notes": LICENCE_NOTES,
                              "classes": {"0": "no data", "1": "water", "2": "land", "3": "unclassified"}},
                    "features": features}
-        _write_json(ds_dir / "catalog.geojson", catalog)
+        write_json_atomic(ds_dir / "catalog.geojson", catalog, default=str)
     except BaseException:
         for p in (img, lab):
             if p in backup:
