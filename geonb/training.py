@@ -329,10 +329,6 @@ def pixel_weights(targets: np.ndarray, channel_weights: np.ndarray) -> np.ndarra
 # -------------------------------------------------------------------------------------------
 # Checkpoints
 # -------------------------------------------------------------------------------------------
-def _write_json_atomic(path: Path, data: dict) -> None:
-    write_json_atomic(path, data)
-
-
 def _architecture(model) -> list:
     return [[type(layer).__name__, [list(w.shape) for w in layer.weights]] for layer in model.layers]
 
@@ -361,7 +357,7 @@ def _make_checkpoint_callback(keras, checkpoint_dir: Path, monitor: str, prior: 
                 with atomic_path(checkpoint_dir / BEST_CHECKPOINT, overwrite=True) as tmp:
                     write_keras_file(self.model, tmp)
             # state.json last: it only ever points at a checkpoint that is complete on disk.
-            _write_json_atomic(checkpoint_dir / STATE_FILE, {
+            write_json_atomic(checkpoint_dir / STATE_FILE, {
                 "epochs_done": epoch + 1, "history": self.history, "best": self.best, "monitor": monitor,
                 "model_name": self.model.name, "architecture": _architecture(self.model),
             })

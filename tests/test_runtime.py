@@ -161,3 +161,28 @@ def test_a_backend_that_is_not_installed_is_a_clear_error():
     assert res.returncode == 0, res.stderr
     assert "'torch' package is not installed" in res.stdout and "'geonb' kernel" in res.stdout
     assert res.stdout.strip().endswith("False")  # stopped before Keras half-imported
+
+
+def test_quiet_native_startup_drops_only_the_known_startup_notes(capfd):
+    from geonb.runtime import quiet_native_startup
+
+    with quiet_native_startup():
+        os.write(2, b"I0000 00:00 port.cc:153] oneDNN custom operations are on. You may see...\n")
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n")
+        os.write(2, b"E0000 a real native error\n")
+    err = capfd.readouterr().err
+    assert "a real native error" in err
+    assert "oneDNN" not in err and "absl" not in err
+
+
+@pytest.mark.slow
+def test_importing_keras_through_geonb_writes_no_startup_notes():
+    """A notebook (ipykernel captures file descriptor 2) shows no red oneDNN/absl boxes when Keras starts."""
+    code = ("from geonb.runtime import import_keras\nk = import_keras()\nimport numpy as np\n"
+            "m = k.Sequential([k.Input((8, 8, 3)), k.layers.Conv2D(2, 3)])\n"
+            "m.predict(np.zeros((1, 8, 8, 3)), verbose=0)\nprint('ok')\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS")}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip() == "ok"
+    assert "oneDNN" not in run.stderr and "absl" not in run.stderr, run.stderr[-2000:]
