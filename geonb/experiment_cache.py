@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geonb.bands import MAX_SAMPLE_PIXELS
 from geonb.errors import CatalogError, InvalidParameterError, ShapeMismatchError
 from geonb.io import atomic_path
 from geonb.labels import NODATA
@@ -119,7 +120,7 @@ class CellSpec:
     batch_size: int
     learning_rate: float = 1e-3
     prune_single_class: bool = True
-    max_train_pixels: int = 200_000
+    max_train_pixels: int = MAX_SAMPLE_PIXELS
     class_weight: str | None = None
 
     def settings(self) -> dict:

@@ -354,19 +354,16 @@ def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str 
     locations = cache_locations(cache_dir)
     results: list[CellResult | None] = [locations.find(spec) for _, spec in cells]
     missing = [i for i, r in enumerate(results) if r is None]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(cells), desc="experiment cells", unit="cell")
-        bar.update(len(cells) - len(missing))
+    bar = tqdm(total=len(cells), desc="experiment cells", unit="cell", disable=not progress)
+    bar.update(len(cells) - len(missing))
 
     def done(i: int, result: CellResult) -> None:
         results[i] = result
-        if bar is not None:
-            label, spec = cells[i]
-            bar.set_postfix_str(f"{label} seed {spec.seed}: F1 {result.row['f1']:.3f}")
-            bar.update(1)
+        label, spec = cells[i]
+        bar.set_postfix_str(f"{label} seed {spec.seed}: F1 {result.row['f1']:.3f}")
+        bar.update(1)
 
     try:
         # Keras cells run on single-threaded workers (same numbers on any core count); baselines are quick
@@ -384,8 +381,7 @@ def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str 
         elif missing:
             _run_on_cluster(cells, missing, _check_dataset(dataset), locations, done, workers, client)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return [(label, r) for (label, _), r in zip(cells, results, strict=True)]
 
 
@@ -973,13 +969,10 @@ def unclassified_check(model, dataset, *, split: str | None = None, bands: Seque
         ids = ids[:max_lakes]
     if not ids:
         raise InvalidParameterError(f"dataset {data.name!r} has no lakes in split {split!r}")
-    it = ids
-    if progress:
-        from tqdm.auto import tqdm
+    from tqdm.auto import tqdm
 
-        it = tqdm(ids, desc="predicting", unit="lake")
     preds, labels = {}, {}
-    for lake in it:
+    for lake in tqdm(ids, desc="predicting", unit="lake", disable=not progress):
         scene = data.scene(lake)
         labels[lake] = scene.labels
         preds[lake] = _predict(model, scene.select_bands(tuple(bands)) if bands else scene)
