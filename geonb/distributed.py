@@ -535,14 +535,6 @@ def _predict_one(model_fp: str, run_fp: str, image_path: str, out_path: str, set
     return row
 
 
-def _progress_bar(total: int, enabled: bool, desc: str):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc)
-
-
 def predict_rasters(model, inputs, out_dir, *, client=None, overwrite: bool = False, progress: bool = True,
                     **predict_kwargs):
     """Predict many rasters on a Dask cluster, one task per raster; a Cloud-Optimized GeoTIFF and a row each.
@@ -620,6 +612,7 @@ def predict_rasters(model, inputs, out_dir, *, client=None, overwrite: bool = Fa
                 f"{str(o)!r} exists and {what}; pass overwrite=True to replace it, or choose another `out_dir`"))}
     if todo:
         from distributed import as_completed
+        from tqdm.auto import tqdm
 
         token = uuid.uuid4().hex[:8]
         with _client_for(client) as client, _model_on_workers(client, model) as fp:
@@ -629,8 +622,7 @@ def predict_rasters(model, inputs, out_dir, *, client=None, overwrite: bool = Fa
                                   scheme.to_dict(), overwrite, key=f"geonb-predict-{token}-{i}-{paths[i].stem}",
                                   pure=False)
                 futures[f.key] = (i, f)
-            bar = _progress_bar(len(todo), progress, "rasters")
-            try:
+            with tqdm(total=len(todo), desc="rasters", disable=not progress) as bar:
                 for f in as_completed([f for _, f in futures.values()]):
                     i = futures[f.key][0]
                     try:
@@ -641,11 +633,7 @@ def predict_rasters(model, inputs, out_dir, *, client=None, overwrite: bool = Fa
                                             "run predict_rasters again to retry this scene",
                                    "seconds": None, "worker": None}
                     f.release()
-                    if bar is not None:
-                        bar.update(1)
-            finally:
-                if bar is not None:
-                    bar.close()
+                    bar.update(1)
         _remove_stale_temporaries([outputs[i] for i in todo])
     columns = ["input", "output", "status", "error"]
     stat_cols = [f"{_column(n)}_px" for n in scheme.names] + ["nodata_px"] + [f"{_column(n)}_km2"
@@ -780,6 +768,7 @@ def _chunked(client, model, image_path, blocks, plan, codes, bands, read_kw, ove
     """predict_raster_chunked after its checks: submit, gather as completed, write."""
     import rasterio
     from distributed import as_completed
+    from tqdm.auto import tqdm
 
     from geonb.io import atomic_paths
     from geonb.prediction import RasterPrediction
@@ -811,8 +800,7 @@ def _chunked(client, model, image_path, blocks, plan, codes, bands, read_kw, ove
 
             nxt = min(max_in_flight, len(blocks))
             pending = as_completed([submit(k) for k in range(nxt)])
-            bar = _progress_bar(len(blocks), progress, "chunks")
-            try:
+            with tqdm(total=len(blocks), desc="chunks", disable=not progress) as bar:
                 for f in pending:
                     (r, c, h, w), cls, probs, done = f.result()
                     f.release()
@@ -825,11 +813,7 @@ def _chunked(client, model, image_path, blocks, plan, codes, bands, read_kw, ove
                         pdst.write(probs, window=win)
                     stats["pixels_predicted"] += int(done)
                     stats["blocks_skipped"] += int(done == 0)
-                    if bar is not None:
-                        bar.update(1)
-            finally:
-                if bar is not None:
-                    bar.close()
+                    bar.update(1)
     return RasterPrediction(out_path, prob_path, shape, len(blocks), **stats)
 
 

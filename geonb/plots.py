@@ -15,6 +15,7 @@ import numpy as np
 # House colours live in geonb.colors (one owner for plots, widgets and maps); the scoring helpers drawn
 # here (error codes, water score, thresholds) live in geonb.evaluation. Both are re-exported under their
 # old names, so ``from geonb.plots import LAKE_COLORS, error_codes`` keeps working.
+from geonb.bands import MAX_SAMPLE_PIXELS
 from geonb.colors import BUILDING_COLORS, ERROR_COLORS, LAKE_COLORS, SPLIT_COLORS, check_fraction  # noqa: F401
 from geonb.evaluation import (  # noqa: F401
     FALSE_NEGATIVE,
@@ -176,7 +177,7 @@ def plot_rgb(rgb: np.ndarray, ax=None, *, title: str = "Composite"):
 
 # ---- Dataset exploration (notebook 01) ---------------------------------------------------
 def plot_band_histograms(pixel_table, bands=None, *, axes=None, bins: int = 60, classes=(WATER, LAND, UNCLASSIFIED),
-                         max_pixels: int = 200_000, seed: int = 0):
+                         max_pixels: int = MAX_SAMPLE_PIXELS, seed: int = 0):
     """Histograms of reflectance per band, one colour per class (house colours).
 
     Parameters
@@ -1158,7 +1159,7 @@ def _with_alpha(color: str, alpha: float) -> tuple[float, float, float, float]:
 
 
 def plot_class_histograms(pixel_table, scheme, bands=None, *, axes=None, bins: int = 60, xlabel: str | None = None,
-                          max_pixels: int = 200_000, seed: int = 0):
+                          max_pixels: int = MAX_SAMPLE_PIXELS, seed: int = 0):
     """Histograms of band values per class, in a class scheme's colours (any sensor, any classes).
 
     Parameters

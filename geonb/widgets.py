@@ -96,12 +96,14 @@ class PatchExplorer:
         import ipywidgets as w
 
         from geonb.patches import check_size
+        from geonb.windows import PATCH_SIZE_RANGE
 
         if (dataset is None) == (scenes is None):
             raise InvalidParameterError("give either `dataset` (a LakeDataset) or `scenes` (a list of Scene)")
         size = check_size(size)
-        if not 4 <= size <= 64:
-            raise InvalidParameterError(f"`size` must be between 4 and 64 (the slider's range), got {size}")
+        lo, hi = PATCH_SIZE_RANGE
+        if not lo <= size <= hi:
+            raise InvalidParameterError(f"`size` must be between {lo} and {hi} (the slider's range), got {size}")
         self.dataset = dataset
         self.split = split
         self.dpi = int(dpi)
@@ -139,7 +141,7 @@ class PatchExplorer:
         style = {"description_width": "initial"}
         self.lake_dropdown = w.Dropdown(options=options, value=lake or values[0], description="lake",
                                         layout=w.Layout(width="420px"))
-        self.size_slider = w.IntSlider(value=size, min=4, max=64, step=1, description="patch size (px)",
+        self.size_slider = w.IntSlider(value=size, min=lo, max=hi, step=1, description="patch size (px)",
                                        continuous_update=False, style=style, layout=w.Layout(width="420px"))
         self.overlap_buttons = w.ToggleButtons(options=list(OVERLAPS), value=1.0, description="overlap",
                                                style={"button_width": "170px"})

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from geonb.bands import MAX_SAMPLE_PIXELS
 from geonb.classes import ClassScheme
 from geonb.errors import InvalidParameterError, ModelError
 from geonb.labels import Footprints, load_polygons, rasterize_labels, split_polygons
@@ -315,7 +316,7 @@ def train_on_scene(labelled: LabelledScene, *, model: str = "fcn", patch_size: i
     bands = len(labelled.scene.band_names)
     history, epochs_run = {}, 0
     if model == "logistic_regression":
-        net = models.LogisticRegressionBaseline(max_pixels=200_000, seed=seed).fit(tr)
+        net = models.LogisticRegressionBaseline(max_pixels=MAX_SAMPLE_PIXELS, seed=seed).fit(tr)
     else:
         build = models.build_lakes_fcn if model == "fcn" else models.build_unet
         net = build(patch_size, bands=bands, classes=codes, normalization=models.input_statistics(tr), seed=seed,
@@ -379,11 +380,9 @@ def compare_on_scene(scene: Scene, polygons, *, field: str = "class", models: Se
     base = add_indices(scene, indices) if indices else scene
     rows = []
     jobs = [(s, m) for s in seeds for m in models]
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+    from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(jobs), desc="models x seeds", unit="fit")
+    bar = tqdm(total=len(jobs), desc="models x seeds", unit="fit", disable=not progress)
     labelled = None
     for seed, name in jobs:
         if labelled is None or labelled.seed != seed:
@@ -401,10 +400,8 @@ def compare_on_scene(scene: Scene, polygons, *, field: str = "class", models: Se
             rows.append({"model": name, "seed": seed, "class": cname, "f1": row["f1"],
                          "precision": row["precision"], "recall": row["recall"], "support": int(row["support"]),
                          "train_seconds": fitted.seconds, "epochs": fitted.epochs_run})
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+        bar.update(1)
+    bar.close()
     return pd.DataFrame(rows)
 
 

@@ -29,7 +29,6 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-SCREENSHOT_DIR = REPO_ROOT / "build" / "screenshots"
 
 CHROMIUM = os.environ.get("GEONB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -90,10 +89,16 @@ def wait_until(predicate: Callable[[], object], timeout_s: float = 30.0, interva
                        + (f" (last error: {last_exc!r})" if last_exc else ""))
 
 
+def screenshot_dir() -> Path:
+    """Where :func:`screenshot` saves: ``screenshots/`` in ``$GEONB_BUILD`` (else the checkout's ``build/``)."""
+    return Path(os.environ.get("GEONB_BUILD") or REPO_ROOT / "build") / "screenshots"
+
+
 def screenshot(target, name: str, **kwargs) -> Path:
-    """Save a PNG screenshot of a Playwright page or locator to ``build/screenshots/<name>.png``."""
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOT_DIR / (name if name.endswith(".png") else f"{name}.png")
+    """Save a PNG screenshot of a Playwright page or locator to ``<screenshot_dir()>/<name>.png``."""
+    folder = screenshot_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name if name.endswith(".png") else f"{name}.png")
     target.screenshot(path=str(path), **kwargs)
     return path
 

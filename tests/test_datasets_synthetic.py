@@ -278,3 +278,16 @@ def test_a_made_scene_is_marked_synthetic_and_titled_so():
     assert make_scene(SceneRecipe(12, 16), seed=0).title == "synthetic lake"  # the default name says it already
     real = make_scene(SceneRecipe(12, 16), seed=0, name="Lake Onega", properties={"source": "MODIS"})
     assert real.title == "Lake Onega"
+
+
+def test_lonlat_to_sinusoidal_matches_the_sphere_formula():
+    """PROJ (rasterio.warp.transform) gives the MODIS sinusoidal formula on its sphere, to a micrometre."""
+    from geonb.datasets.synthetic import lonlat_to_sinusoidal
+
+    radius = 6371007.181  # the MODIS sphere (MODIS_SINUSOIDAL's +R)
+    for lon in np.linspace(-180.0, 180.0, 37):
+        for lat in np.linspace(-90.0, 90.0, 19):
+            phi = np.radians(lat)
+            x, y = lonlat_to_sinusoidal(float(lon), float(lat))
+            assert abs(x - radius * np.radians(lon) * np.cos(phi)) < 1e-6, (lon, lat)
+            assert abs(y - radius * phi) < 1e-6, (lon, lat)

@@ -59,14 +59,6 @@ def test_user_choice_of_backend_is_kept():
     assert _run("import os, geonb; print(os.environ['KERAS_BACKEND'])", KERAS_BACKEND="jax") == "jax"
 
 
-def test_import_is_fast():
-    # Best of several fresh interpreters; the budget is 0.3 s (README). Timed in the child itself.
-    code = ("import time; t=time.perf_counter(); import geonb; "
-            "print(time.perf_counter()-t)")
-    best = min(float(_run(code)) for _ in range(3))
-    assert best < 0.3, f"import geonb took {best:.2f} s"
-
-
 def test_device_report_says_cpu_only_without_gpu():
     from geonb.runtime import device_report
 

@@ -58,7 +58,6 @@ from .places import CLIMATES, PLACES, Place
 MODIS_SINUSOIDAL = "+proj=sinu +lon_0=0 +x_0=0 +y_0=0 +R=6371007.181 +units=m +no_defs"
 #: Pixel size of the MODIS 500 m land grid, in metres (tile width 1111950.5197665 m / 2400).
 MODIS_PIXEL_M = 463.312716525
-EARTH_RADIUS_M = 6371007.181
 #: Upper-left corner of the MODIS tile grid (tile h00v00) in sinusoidal metres.
 MODIS_GRID_ORIGIN = (-20015109.354, 10007554.677)
 
@@ -499,15 +498,20 @@ def _check_lonlat(lon, lat) -> None:
 def lonlat_to_sinusoidal(lon: float, lat: float) -> tuple[float, float]:
     """MODIS sinusoidal ``(x, y)`` in metres of a WGS84 ``(lon, lat)`` in degrees.
 
+    PROJ does the projection (:func:`rasterio.warp.transform` to :data:`MODIS_SINUSOIDAL`); the
+    latitude is taken as is on the sphere, as the MODIS grid does (no datum shift).
+
     Examples
     --------
     >>> x, y = lonlat_to_sinusoidal(0.0, 0.0)
     >>> (x, y)
     (0.0, 0.0)
     """
+    from rasterio.warp import transform as warp_transform
+
     _check_lonlat(lon, lat)
-    phi = math.radians(lat)
-    return EARTH_RADIUS_M * math.radians(lon) * math.cos(phi), EARTH_RADIUS_M * phi
+    (x,), (y,) = warp_transform("EPSG:4326", MODIS_SINUSOIDAL, [float(lon)], [float(lat)])
+    return float(x), float(y)
 
 
 def _check_size(rows, cols) -> None:
