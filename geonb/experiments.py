@@ -398,9 +398,11 @@ def _run_on_cluster(cells, missing, dataset, locations: CacheLocations, done, wo
     fingerprint = dataset_fingerprint(dataset)
     [data_future] = client.scatter([dataset], broadcast=True, hash=False)
     order = sorted(missing, key=lambda i: -_cost(cells[i][1]))
+    # Dask runs independent tasks of one client in no set order: the priority keeps the longest first
     futures = {client.submit(_cell_task, data_future, fingerprint, cells[i][1], pure=False,
+                             priority=len(order) - rank,
                              key=f"geonb-cell-{cells[i][0]}-{cells[i][1].seed}-{cells[i][1].key()}"): i
-               for i in order}
+               for rank, i in enumerate(order)}
     try:
         for fut in as_completed(futures):
             i = futures[fut]
