@@ -35,7 +35,7 @@ from geonb.runtime import build_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ["SpaceNet F1", "precision", "recall", "pixel F1", "pixel IoU", "polygon pixel F1",
-           "median building IoU", "train s", "predict s"]
+           "median building IoU", "threshold", "min area m2", "train s", "predict s"]
 
 
 def _load() -> list[float]:
@@ -43,15 +43,16 @@ def _load() -> list[float]:
 
 
 def run(chip_dir: Path, *, side: str, seeds: list[int], steps: int, epochs: int, final_epochs: int,
-        rows: list[int] | None, out: Path) -> dict:
+        rows: list[int] | None, out: Path, val_fraction: float, filters: tuple[int, ...]) -> dict:
     chip = read_chip(chip_dir)
     sc = chip.scene
-    split = split_chip(chip.truth, sc.shape, sc.transform, sc.crs, side=side, val_fraction=0.25, seed=0)
-    record = {"chip": chip.name, "side": side, "seeds": seeds, "steps": steps, "epochs": epochs,
+    split = split_chip(chip.truth, sc.shape, sc.transform, sc.crs, side=side, val_fraction=val_fraction, seed=0)
+    record = {"chip": chip.name, "side": side, "val_fraction": val_fraction, "seeds": seeds, "steps": steps,
+              "epochs": epochs,
               "final_epochs": final_epochs, "cores": os.cpu_count(), "runs": [],
               "winners": winners_table(chip, split).to_dict(orient="index"),
               "split": split.counts().to_dict(orient="index")}
-    recipes = ablation_recipes(steps=steps, epochs=epochs)
+    recipes = ablation_recipes(steps=steps, epochs=epochs, filters=tuple(filters))
     if final_epochs:
         recipes.append(("recipe, full length", replace(recipes[-1][1], epochs=final_epochs)))
     chosen = [recipes[i] for i in (range(len(recipes)) if rows is None else rows)]
@@ -94,10 +95,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--chip", type=Path, default=ROOT / REAL_CHIP)
     ap.add_argument("--side", default="right", help="test half (left/right/top/bottom)")
+    ap.add_argument("--val-fraction", type=float, default=0.15,
+                    help="validation strip of the training half (tunes threshold and min area)")
+    ap.add_argument("--filters", type=int, nargs="+", default=[16, 32, 64, 128, 256], help="U-Net filters per level")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0])
     ap.add_argument("--steps", type=int, default=50, help="batches per epoch")
-    ap.add_argument("--epochs", type=int, default=12, help="epochs of each ablation row")
-    ap.add_argument("--final-epochs", type=int, default=0, help="epochs of the full recipe row (0: none)")
+    ap.add_argument("--epochs", type=int, default=8, help="epochs of each ablation row")
+    ap.add_argument("--final-epochs", type=int, default=40, help="epochs of the full recipe row (0: none)")
     ap.add_argument("--rows", type=int, nargs="*", default=None, help="ablation rows to run (default all)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 rows, a few steps")
     ap.add_argument("--out", type=Path, default=None)
@@ -109,7 +113,7 @@ def main() -> None:
     out = a.out or build_dir("bench") / "buildings_real.json"
     t0 = time.perf_counter()
     record = run(a.chip, side=a.side, seeds=a.seeds, steps=a.steps, epochs=a.epochs, final_epochs=a.final_epochs,
-                 rows=a.rows, out=out)
+                 rows=a.rows, out=out, val_fraction=a.val_fraction, filters=tuple(a.filters))
     print(f"\n{markdown(record)}\n\n{len(record['runs'])} runs in {time.perf_counter() - t0:.0f} s; "
           f"load now {_load()} on {record['cores']} cores; wrote {out}")
 

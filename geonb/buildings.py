@@ -570,6 +570,12 @@ class Recipe:
     min_areas_m2 : tuple of float
         Smallest polygon kept: the value with the best SpaceNet F1 on the validation split is used
         (the first one when there is no validation split).
+    thresholds : tuple of float
+        Building probability thresholds (:func:`building_classes`): the one with the best pixel F1 on
+        the validation split is used (0.5 without one).
+    class_weight : "balanced", "sqrt" or None
+        Class weights of the loss: ``"balanced"`` (rare classes weigh as much as common ones in total),
+        ``"sqrt"`` (the square root of those: half way), None (all 1).
     """
 
     model: str = "unet"
@@ -585,12 +591,16 @@ class Recipe:
     cosine: bool = True
     filters: tuple[int, ...] = (16, 32, 64, 128)
     min_areas_m2: tuple[float, ...] = (5.0, 10.0, 20.0, 40.0)
+    thresholds: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7)
+    class_weight: str | None = "balanced"
 
     def __post_init__(self) -> None:
         if self.model not in ("fcn", "unet"):
             raise InvalidParameterError(f"`model` must be 'fcn' or 'unet', got {self.model!r}")
         if self.augment not in (None, "d4"):
             raise InvalidParameterError(f"`augment` must be None or 'd4', got {self.augment!r}")
+        if self.class_weight not in ("balanced", "sqrt", None):
+            raise InvalidParameterError(f"`class_weight` must be 'balanced', 'sqrt' or None, got {self.class_weight!r}")
         if self.crop % 8:
             raise InvalidParameterError(f"`crop` must be a multiple of 8 (both models pool 3 times), got {self.crop}")
 
@@ -655,7 +665,7 @@ def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, 
     """Train ``model`` on random crops of the training region of ``split``; return the loss history.
 
     Targets: the chip's class codes (with a border when ``recipe.border_px``), one-hot over the
-    model's classes. Weights: balanced class weights over the training pixels (times
+    model's classes. Weights: ``recipe.class_weight`` class weights over the training pixels (times
     :func:`small_building_weights` when ``recipe.small_weight``), 0 outside ``split.mask("train")``.
     """
     from geonb.labels import one_hot
@@ -666,7 +676,9 @@ def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, 
     labels = split.labels(recipe.border_px)
     onehot = one_hot(labels, codes).astype(np.float32)
     train = split.mask("train")
-    cw = compute_class_weights(onehot[train][None, None], "balanced", codes)
+    cw = compute_class_weights(onehot[train][None, None], "balanced" if recipe.class_weight else None, codes)
+    if recipe.class_weight == "sqrt":
+        cw = np.sqrt(cw)
     w = (onehot @ cw).astype(np.float32)
     if recipe.small_weight:
         w *= small_building_weights(split.instances)
@@ -740,16 +752,60 @@ def predict_and_score(model, chip, split: ChipSplit, recipe: Recipe) -> RecipeRe
     pred = predict_scene(model, scene, patch_size=256, overlap=0.25, tta=recipe.tta, progress=False)
     seconds = time.perf_counter() - t0
     grow = int(recipe.border_px or 0)
+    has_val = bool(split.mask("val").any() and len(split.indices("val")))
+    threshold = 0.5
+    if has_val and len(recipe.thresholds) > 1:
+        val, truth = split.mask("val"), split.instances > 0
+        f1 = [building_scores(truth, building_classes(pred, t) != BACKGROUND, valid=val)["f1"]
+              for t in recipe.thresholds]
+        threshold = float(recipe.thresholds[int(np.nanargmax(f1))])
+    classes = building_classes(pred, threshold)
     areas = tuple(recipe.min_areas_m2) or (5.0,)
     best = areas[0]
-    if split.mask("val").any() and len(split.indices("val")) and len(areas) > 1:
-        f1 = [score_footprints(split, prediction_footprints(pred.classes, split.transform, split.crs, grow_px=grow,
+    if has_val and len(areas) > 1:
+        f1 = [score_footprints(split, prediction_footprints(classes, split.transform, split.crs, grow_px=grow,
                                                             min_area_m2=a), on="val")["SpaceNet F1"] for a in areas]
         best = areas[int(np.nanargmax(f1))]
-    polys = prediction_footprints(pred.classes, split.transform, split.crs, grow_px=grow, min_area_m2=best)
-    scores = score_footprints(split, polys, on="test", classes=pred.classes)
-    scores.update({"predict s": round(seconds, 1), "min area m2": best})
+    polys = prediction_footprints(classes, split.transform, split.crs, grow_px=grow, min_area_m2=best)
+    scores = score_footprints(split, polys, on="test", classes=classes)
+    scores.update({"predict s": round(seconds, 1), "min area m2": best, "threshold": threshold})
     return RecipeResult(recipe, model, pred, polys, scores, best, 0.0, seconds)
+
+
+def building_classes(prediction, threshold: float = 0.5) -> np.ndarray:
+    """A building class map from a prediction's probabilities, with the building threshold moved.
+
+    A pixel is building (``BUILDING`` or ``BORDER``) where ``1 - p(background) >= threshold``; there it
+    takes the likelier of the two. ``threshold=0.5`` is close to the arg-max class map. A model trained
+    with class weights predicts the rare class too often; a threshold chosen on validation pixels moves
+    the balance back without retraining.
+
+    Parameters
+    ----------
+    prediction : Prediction
+        From :func:`geonb.prediction.predict_scene`, with class codes ``BACKGROUND``, ``BUILDING`` and
+        optionally ``BORDER``.
+    threshold : float in (0, 1)
+
+    Returns
+    -------
+    ndarray uint8 (rows, cols)
+        Nodata pixels keep the prediction's nodata value.
+    """
+    codes = tuple(prediction.class_codes)
+    if BACKGROUND not in codes or BUILDING not in codes:
+        raise InvalidParameterError(f"`prediction` has class codes {codes}; building classes need "
+                                    f"BACKGROUND={BACKGROUND} and BUILDING={BUILDING}")
+    if not 0 < threshold < 1:
+        raise InvalidParameterError(f"`threshold` must lie in (0, 1), got {threshold!r}")
+    p = prediction.probabilities
+    fg = 1.0 - p[..., codes.index(BACKGROUND)] >= threshold
+    out = np.full(fg.shape, BACKGROUND, np.uint8)
+    out[fg] = BUILDING
+    if BORDER in codes:
+        out[fg & (p[..., codes.index(BORDER)] > p[..., codes.index(BUILDING)])] = BORDER
+    out[prediction.nodata_mask] = prediction.classes[prediction.nodata_mask]
+    return out
 
 
 def run_ablation(chip, split: ChipSplit, recipes, *, seed: int = 0, verbose: int = 0,
@@ -796,6 +852,7 @@ __all__ = [
     "Recipe",
     "RecipeResult",
     "ablation_recipes",
+    "building_classes",
     "crop_origins",
     "fit_on_split",
     "labels_from_instances",

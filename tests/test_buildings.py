@@ -15,6 +15,7 @@ from geonb.buildings import (
     VAL,
     Recipe,
     ablation_recipes,
+    building_classes,
     crop_origins,
     labels_from_instances,
     prediction_footprints,
@@ -198,6 +199,24 @@ def test_prediction_footprints_checks_its_arguments():
         prediction_footprints(np.zeros((4, 4, 1), np.uint8), GRID, CRS)
 
 
+def test_building_classes_move_the_building_threshold_and_keep_nodata():
+    from geonb.prediction import Prediction
+
+    # background probability 0.8, 0.55, 0.3, 0.1 along a row; the last pixel is nodata
+    p_bg = np.array([[0.8, 0.55, 0.3, 0.1]], np.float32)
+    probs = np.stack([p_bg, (1 - p_bg) * 0.4, (1 - p_bg) * 0.6], axis=-1)
+    classes = np.array([[BACKGROUND, BACKGROUND, BORDER, 255]], np.uint8)
+    pred = Prediction(probs, classes, (BACKGROUND, BUILDING, BORDER), np.array([[False, False, False, True]]))
+    assert building_classes(pred, 0.5)[0].tolist() == [BACKGROUND, BACKGROUND, BORDER, 255]
+    assert building_classes(pred, 0.4)[0].tolist() == [BACKGROUND, BORDER, BORDER, 255]
+    assert building_classes(pred, 0.75)[0].tolist() == [BACKGROUND, BACKGROUND, BACKGROUND, 255]
+    with pytest.raises(InvalidParameterError, match="`threshold`"):
+        building_classes(pred, 1.0)
+    lakes = Prediction(probs, np.ones((1, 4), np.uint8), (1, 2, 3), np.zeros((1, 4), bool))
+    with pytest.raises(InvalidParameterError, match="class codes"):
+        building_classes(lakes)
+
+
 # ---- scores --------------------------------------------------------------------------------------------
 def test_the_truth_scores_perfectly_and_an_empty_prediction_scores_zero():
     fp = _chip_footprints()
@@ -224,6 +243,8 @@ def test_the_ablation_adds_one_step_at_a_time():
     assert changed == [1] * (len(steps) - 1)
     with pytest.raises(InvalidParameterError, match="`model`"):
         Recipe(model="resnet")
+    with pytest.raises(InvalidParameterError, match="`class_weight`"):
+        Recipe(class_weight="inverse")
 
 
 def test_run_recipe_trains_predicts_and_scores_a_tiny_chip():
@@ -237,7 +258,7 @@ def test_run_recipe_trains_predicts_and_scores_a_tiny_chip():
     res = run_recipe(scene, sp, recipe, seed=0)
     assert res.prediction.classes.shape == (64, 64)
     assert set(np.unique(res.prediction.classes)) <= {BACKGROUND, BUILDING, BORDER}
-    assert res.min_area_m2 in (1.0, 50.0)
+    assert res.min_area_m2 in (1.0, 50.0) and res.scores["threshold"] in recipe.thresholds
     assert res.scores["buildings"] == len(sp.footprints("test")) and 0 <= res.scores["pixel F1"] <= 1
     assert res.model.name == "buildings_unet" and len(res.history["loss"]) == 1
 
@@ -264,24 +285,35 @@ def test_winners_on_the_held_out_half_of_the_real_chip(realdata):
     assert isinstance(chip.truth, Footprints)
 
 
-@pytest.mark.notebook
-@pytest.mark.timeout(900)
-def test_notebook_08b_runs_on_the_real_chip(realdata, tmp_path, monkeypatch):
+def _run_notebook_08b(tmp_path, monkeypatch, real_chip) -> str:
     import nbformat
     from nbclient import NotebookClient
 
-    folder = realdata / "spacenet-atlanta-nadir10"
-    if not folder.is_dir():
-        pytest.skip(f"{folder} is absent (the real SpaceNet chip lives in ../shared/realdata)")
     monkeypatch.setenv("GEONB_PROFILE", "quick")
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     monkeypatch.setenv("GEONB_BUILD", str(tmp_path / "build"))
     nb = nbformat.read(ROOT / "notebooks" / "08b_buildings_real_chip.ipynb", as_version=4)
     index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", []))
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(f"REAL_CHIP = {str(folder)!r}"))
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(f"REAL_CHIP = {real_chip!r}"))
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    text = "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+    return "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(900)
+def test_notebook_08b_runs_on_the_real_chip(realdata, tmp_path, monkeypatch):
+    folder = realdata / "spacenet-atlanta-nadir10"
+    if not folder.is_dir():
+        pytest.skip(f"{folder} is absent (the real SpaceNet chip lives in ../shared/realdata)")
+    text = _run_notebook_08b(tmp_path, monkeypatch, str(folder))
     assert "spacenet-atlanta-nadir10" in text and "winner_xdxd" in text
+
+
+@pytest.mark.notebook
+@pytest.mark.timeout(900)
+def test_notebook_08b_falls_back_to_the_generated_town(tmp_path, monkeypatch):
+    text = _run_notebook_08b(tmp_path, monkeypatch, None)
+    assert "AOI_0_Synthtown" in text and "winner" not in text
