@@ -152,3 +152,14 @@ def realdata() -> Path:
     if not REALDATA.is_dir():
         pytest.skip(f"real data folder {REALDATA} is absent (it lives beside the project, in ../shared/realdata)")
     return REALDATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_local_dask_cluster():
+    """Stop the local Dask cluster that geonb.distributed.get_client may have started, while pytest's output is
+    still open (its workers' shutdown messages otherwise hit closed streams at interpreter exit)."""
+    yield
+    import sys
+
+    if "geonb.distributed" in sys.modules:
+        sys.modules["geonb.distributed"].close_local_cluster()

@@ -167,3 +167,26 @@ def test_predict_parser_takes_several_inputs_and_cluster_options():
     one = build_parser().parse_args(["predict", "m.keras", "a.tif", "--out", "classes.tif"])
     assert not _is_batch(one) and one.workers is None and one.scheduler is None
     assert _is_batch(build_parser().parse_args(["predict", "m.keras", "a.tif", "--out", "maps"]))
+
+
+@pytest.mark.slow
+def test_experiments_run_fills_a_cache_that_a_second_run_only_reads(tmp_path, capsys):
+    """The teacher's command: every cell of notebook 05 into --cache; run again, nothing is computed."""
+    from geonb.datasets.synthetic import generate_lakes
+
+    generate_lakes(tmp_path / "data", seed=3, n_lakes=24, n_lakes_unclassified=4, progress=False)
+    args = ["experiments", "run", "--cache", str(tmp_path / "cache"), "--profile", "quick",
+            "--data-root", str(tmp_path / "data"), "--workers", "2"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert "7 cell(s) computed, 0 already cached" in first and "GEONB_CACHE=" in first
+    assert len(list((tmp_path / "cache").glob("*/settings.json"))) == 7  # fcn 8/16, rgb, pca3, unet, LR, all-land
+    assert main(args) == 0
+    second = capsys.readouterr().out
+    assert "0 cell(s) computed, 7 already cached" in second
+
+
+def test_experiments_run_refuses_a_cache_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "cache").write_text("not a folder")
+    assert main(["experiments", "run", "--cache", str(tmp_path / "cache")]) == 2
+    assert "is a file" in capsys.readouterr().err
