@@ -506,3 +506,26 @@ def test_water_fractions_and_split_shares_out_of_range_are_refused():
     with pytest.raises(InvalidParameterError, match="`fractions`"):
         split_for("x", {"train": 2.0, "val": 0.1, "test": 0.1})
     assert split_for("x", {"train": 1.0}) == "train"
+
+
+def test_mosaic_uses_the_catalogue_nodata_not_the_files_tag(tmp_path):
+    """A tile tagged nodata=0 whose STAC raster:bands say 255: its 0s are valid (JRC occurrence 0 = land)."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from geonb.datasets import stac
+
+    path = tmp_path / "tile.tif"
+    data = np.array([[0, 50], [255, 100]], np.uint8)
+    transform = from_origin(100.0, 200.0, 30.0, 30.0)
+    with rasterio.open(path, "w", driver="GTiff", width=2, height=2, count=1, dtype="uint8", crs="EPSG:32633",
+                       transform=transform, nodata=0) as dst:
+        dst.write(data, 1)
+    grid = stac._Grid("EPSG:32633", transform, (2, 2))
+    with rasterio.open(path) as ds:
+        values, valid = stac._merge_onto([ds], grid, 255.0)
+    assert valid.tolist() == [[True, True], [False, True]]
+    assert values[valid].tolist() == [0.0, 50.0, 100.0]
+    with rasterio.open(path) as ds:  # the tag agrees with the catalogue: the same mask either way
+        _, valid0 = stac._merge_onto([ds], grid, 0.0)
+    assert valid0.tolist() == [[False, True], [True, True]]

@@ -642,11 +642,32 @@ def _merge_onto(datasets: list, grid: _Grid, fill: float, step: int = 1) -> tupl
     valid : ndarray of bool, shape ``grid.shape``
         Covered by a tile, and not ``fill`` (nor the tiles' own nodata).
     """
+    import contextlib
+
     from rasterio.enums import Resampling
-    from rasterio.merge import merge
+    from rasterio.vrt import WarpedVRT
 
     for ds in datasets:
         _check_on_grid(ds, grid, step)
+    with contextlib.ExitStack() as stack:
+        # merge masks each tile with the file's own nodata tag; the catalogue's value (`fill`) is the one that
+        # counts: a tile tagged 0 whose catalogue says 255 keeps its 0s (JRC occurrence 0 is valid land)
+        sources = [ds if _same_nodata(ds.nodata, fill) else stack.enter_context(
+            WarpedVRT(ds, src_nodata=fill, nodata=fill, crs=ds.crs, transform=ds.transform, width=ds.width,
+                      height=ds.height, resampling=Resampling.nearest)) for ds in datasets]
+        return _merge_sources(sources, grid, fill)
+
+
+def _same_nodata(tag, fill: float) -> bool:
+    if tag is None:  # no tag: merge masks nothing, and `valid` below compares with `fill`
+        return True
+    return bool(tag == fill or (np.isnan(tag) and np.isnan(fill)))
+
+
+def _merge_sources(datasets: list, grid: _Grid, fill: float) -> tuple[np.ndarray, np.ndarray]:
+    from rasterio.enums import Resampling
+    from rasterio.merge import merge
+
     merged, _ = merge(datasets, bounds=grid.bounds, res=(grid.transform.a, -grid.transform.e), nodata=fill,
                       dtype="float64", indexes=[1], resampling=Resampling.nearest, method="first")
     values = merged[0]
