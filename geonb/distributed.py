@@ -171,9 +171,9 @@ def close_local_cluster() -> bool:
 
 
 @contextlib.contextmanager
-def _client_for(client):
-    """:func:`get_client`, closing at the end a connection opened here to a scheduler address (the local
-    cluster is kept for the next call; a given Client is the caller's)."""
+def client_for(client):
+    """:func:`get_client` as a context manager: a connection opened here to a scheduler address is closed at the
+    end (the local cluster is kept for the next call; a given Client is the caller's)."""
     owned = isinstance(client, str) or (client is None and bool(os.environ.get(SCHEDULER_ENV)))
     c = get_client(client)
     try:
@@ -615,7 +615,7 @@ def predict_rasters(model, inputs, out_dir, *, client=None, overwrite: bool = Fa
         from tqdm.auto import tqdm
 
         token = uuid.uuid4().hex[:8]
-        with _client_for(client) as client, _model_on_workers(client, model) as fp:
+        with client_for(client) as client, _model_on_workers(client, model) as fp:
             futures = {}
             for i in todo:
                 f = client.submit(_predict_one, fp, scene_fps[i], str(paths[i]), str(outputs[i]), settings,
@@ -757,7 +757,7 @@ def predict_raster_chunked(model, image_path, out_path, *, client=None, chunk: i
     read_kw = _read_kw(scale, nodata, sensor, band_ids, product)
     bands = None if bands is None else list(bands)
 
-    with _client_for(client) as client:
+    with client_for(client) as client:
         return _chunked(client, model, image_path, blocks, plan, codes, bands, read_kw, overlap, batch_size,
                         skip_nodata, max_in_flight, out_path, prob_path, overwrite, profile, names, fill, n_out,
                         progress, (rows, cols))
@@ -912,7 +912,7 @@ def patch_dataset_distributed(dataset, size: int, stride: int | None = None, edg
             if lake in seen:
                 raise CatalogError(f"lake {lake!r} is in splits {seen[lake]!r} and {split!r}; fix the catalog")
             seen[lake] = split
-    with _client_for(client) as client:
+    with client_for(client) as client:
         [ds_future] = client.scatter([dataset], broadcast=True, hash=False)
         token = uuid.uuid4().hex[:8]
         futures = {split: [client.submit(_scene_patches, ds_future, lake, size, stride_v, edge, prune_single_class,

@@ -108,6 +108,10 @@ class CellSpec:
     class_weight : str or None
         Loss weights of the Keras models (:func:`geonb.training.train`): ``None`` as the study
         (every labelled pixel weighs the same), or ``"balanced"``.
+    tf_threads : int
+        TensorFlow's intra-op threads the model trains with: 1 on geonb's single-threaded workers (the same
+        numbers on any core count); a cell trained in a process with more threads gets another key, because
+        its numbers depend on that count.
     """
 
     dataset: str
@@ -122,6 +126,7 @@ class CellSpec:
     prune_single_class: bool = True
     max_train_pixels: int = MAX_SAMPLE_PIXELS
     class_weight: str | None = None
+    tf_threads: int = 1
 
     def settings(self) -> dict:
         """The settings as a JSON-able dict (with the cache version)."""
@@ -135,6 +140,7 @@ class CellSpec:
             "epochs": int(self.epochs), "batch_size": int(self.batch_size),
             "learning_rate": float(self.learning_rate), "prune_single_class": bool(self.prune_single_class),
             "max_train_pixels": int(self.max_train_pixels), "class_weight": self.class_weight,
+            "tf_threads": int(self.tf_threads),
         }
 
     def key(self) -> str:
@@ -144,10 +150,11 @@ class CellSpec:
 
 
 def dataset_fingerprint(dataset) -> str:
-    """A hash of the lake ids of each split, plus the catalog file's bytes when there is one.
+    """A hash of the lake ids of each split, the catalog file's bytes and every image and label file's bytes.
 
-    Two datasets with the same name but other lakes, another split or regenerated data get
-    different fingerprints, so their cached cells are never mixed.
+    Two datasets with the same name but other lakes, another split, regenerated data or an edited file get
+    different fingerprints, so their cached cells are never mixed; a copy of the same files (a student's own
+    ``make data``) gets the same one, so a teacher's cache serves it.
     """
     h = hashlib.sha256()
     h.update(str(getattr(dataset, "name", "")).encode())
@@ -159,7 +166,26 @@ def dataset_fingerprint(dataset) -> str:
         catalog = Path(path) / "catalog.geojson"
         if catalog.is_file():
             h.update(catalog.read_bytes())
+        ids = sorted({str(i) for split in ("train", "val", "test") for i in dataset.split_ids(split)})
+        for folder in ("images", "labels"):
+            for lake_id in ids:
+                h.update(_file_digest(Path(path) / folder / f"{lake_id}.tif"))
     return h.hexdigest()[:20]
+
+
+_DIGESTS: dict[tuple[str, int, int], bytes] = {}
+
+
+def _file_digest(path: Path) -> bytes:
+    """SHA-256 of a file's bytes (b"" when absent), remembered per (path, size, mtime) in this process."""
+    try:
+        st = path.stat()
+    except OSError:
+        return b""
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = hashlib.sha256(path.read_bytes()).digest()
+    return _DIGESTS[key]
 
 
 # -------------------------------------------------------------------------------------------
@@ -303,7 +329,7 @@ def cell_files(result: CellResult) -> dict[str, bytes]:
     """The files of a finished cell, name -> bytes, ``settings.json`` last (what :func:`write_cell` writes).
 
     Bytes, so that a cell computed on a Dask worker travels back to the client whole and is written
-    there: workers need not share the client's disk.
+    there: workers need not share the client's cache folder (they do need the dataset at the same path).
     """
     from geonb import __version__
 

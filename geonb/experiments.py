@@ -352,6 +352,10 @@ def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str 
         raise InvalidParameterError(f"`cells` must hold (label, CellSpec) pairs, got {bad[0]!r}")
     workers = _check_workers(workers)
     locations = cache_locations(cache_dir)
+    if workers == 0 or locations.write is None:  # Keras cells train here, with this process's thread count
+        threads = _process_threads()
+        cells = [(label, replace(spec, tf_threads=threads) if spec.model in KERAS_MODELS else spec)
+                 for label, spec in cells]
     results: list[CellResult | None] = [locations.find(spec) for _, spec in cells]
     missing = [i for i, r in enumerate(results) if r is None]
     from tqdm.auto import tqdm
@@ -375,8 +379,9 @@ def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str 
             for i in missing:
                 result = _run_cell_with(cells[i][1], data, transforms)
                 if locations.write is not None:
-                    save_cell(locations.write / result.spec.key(), result)
-                    result.cell_dir = locations.write / result.spec.key()
+                    model = result.model
+                    result = _load_written(save_cell(locations.write / result.spec.key(), result), result.spec)
+                    result.model = model  # kept in memory too
                 done(i, result)
         elif missing:
             _run_on_cluster(cells, missing, _check_dataset(dataset), locations, done, workers, client)
@@ -387,14 +392,35 @@ def run_cells(cells: Sequence[tuple[str, CellSpec]], dataset, *, cache_dir: str 
 
 def _run_on_cluster(cells, missing, dataset, locations: CacheLocations, done, workers, client) -> None:
     """Submit the missing cells (longest first) to Dask; write each into the cache as it comes back."""
+    import contextlib
+
+    from geonb.distributed import SCHEDULER_ENV, client_for, get_client
+
+    with contextlib.ExitStack() as stack:
+        if client is None and not os.environ.get(SCHEDULER_ENV):
+            client = get_client(None, n_workers=workers or None, threads_per_worker=1)
+        else:
+            client = stack.enter_context(client_for(client))
+        threads = sorted(set(client.nthreads().values()))
+        if any(t != 1 for t in threads):
+            raise InvalidParameterError(
+                f"the Dask cluster's workers have {threads} threads each; experiment cells train on single-threaded "
+                "workers (two trainings in one process would share Keras' global seed, and the numbers would "
+                "depend on the thread count): start workers with one thread each (threads_per_worker=1, "
+                "`dask worker --nthreads 1`), or pass workers=0 to train in this process")
+        _submit_cells(client, cells, missing, dataset, locations, done)
+
+
+def _process_threads() -> int:
+    """TensorFlow's intra-op threads in this process (geonb sizes them to the allowed cores unless set)."""
+    from geonb.runtime import available_cores
+
+    return int(os.environ.get("TF_NUM_INTRAOP_THREADS") or 0) or available_cores()
+
+
+def _submit_cells(client, cells, missing, dataset, locations: CacheLocations, done) -> None:
     from distributed import as_completed
 
-    from geonb.distributed import get_client
-
-    if client is None:
-        client = get_client(None, n_workers=workers or None, threads_per_worker=1)
-    else:
-        client = get_client(client)
     fingerprint = dataset_fingerprint(dataset)
     [data_future] = client.scatter([dataset], broadcast=True, hash=False)
     order = sorted(missing, key=lambda i: -_cost(cells[i][1]))

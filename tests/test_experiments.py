@@ -263,3 +263,27 @@ def test_run_study_fills_every_cell_the_notebook_asks_for_and_reproduces(lakes, 
     assert len(bands.labels) == 3
     again = ex.run_study(ds, prof, cache_dir=tmp_path / "b", progress=False)
     pd.testing.assert_series_equal(again["f1"], table["f1"])  # bit-identical scores from a cold cache
+
+
+def test_cells_trained_in_this_process_are_keyed_by_its_thread_count(lakes, tmp_path, monkeypatch):
+    """workers=0 trains with this process's TensorFlow threads: those numbers never pass for single-threaded ones."""
+    ds, _ = lakes
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")
+    r = ex.patch_size_sweep(ds, (8,), seeds=(0,), epochs=1, batch_size=16, cache_dir=tmp_path, progress=False,
+                            workers=0)
+    assert r.provenance.loc[0, "source"] == "computed" and r.provenance.loc[0, "made"]
+    settings = json.loads(next(tmp_path.glob("*/settings.json")).read_text())
+    assert settings["tf_threads"] == 3
+    one = ex.CellSpec(ds.name, ex.dataset_fingerprint(ds), "fcn", 8, tuple(ex.MODIS_BAND_NAMES), 0, 1, 16)
+    assert one.tf_threads == 1 and not (tmp_path / one.key()).exists()
+
+
+def test_a_cluster_with_multithreaded_workers_is_refused(lakes, tmp_path):
+    from distributed import Client, LocalCluster
+
+    ds, _ = lakes
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0") as cluster, \
+            Client(cluster) as client:
+        with pytest.raises(InvalidParameterError, match=r"\[2\] threads each.*threads_per_worker=1"):
+            ex.patch_size_sweep(ds, (8,), seeds=(0,), epochs=1, cache_dir=tmp_path, progress=False, client=client)
+    assert not list(tmp_path.glob("*/settings.json"))
