@@ -595,6 +595,32 @@ def window_class_counts(labels: np.ndarray, grid: WindowGrid,
     return WindowBatch.from_grid(grid).class_counts(labels.reshape(-1), classes)
 
 
+def densest_window(labels: np.ndarray, size: int, code: int, *, stride: int | None = None) -> tuple[int, int, int, int]:
+    """The ``size`` x ``size`` window holding the most pixels of class ``code`` (e.g. where a zoom shows most).
+
+    Windows lie on a grid with ``stride`` (default ``size // 4``), the last ones shifted in to end at the edge;
+    ties go to the first window in row-major order. Counted by the same engine as every window count.
+
+    Returns
+    -------
+    (row_off, col_off, height, width)
+
+    Examples
+    --------
+    >>> lab = np.zeros((8, 8), np.uint8); lab[5:7, 5:7] = 2
+    >>> densest_window(lab, 4, 2, stride=2)
+    (4, 4, 4, 4)
+    """
+    labels = np.asarray(labels)
+    size = check_size(size)
+    grid = grid_windows(labels.shape, size, max(1, size // 4) if stride is None else stride, edge="shift")
+    classes = tuple(int(c) for c in np.unique(labels))
+    if int(code) not in classes:
+        raise InvalidParameterError(f"`code` {code!r} does not occur in `labels` (codes present: {list(classes)})")
+    counts = window_class_counts(labels, grid, classes)[:, classes.index(int(code))]
+    return tuple(int(v) for v in grid.windows[int(np.argmax(counts))])
+
+
 def single_class_windows(counts: np.ndarray, classes: Sequence[int] = LAKE_CLASSES) -> tuple[np.ndarray, np.ndarray]:
     """Which windows the single-class rule prunes, and as which class.
 
@@ -904,6 +930,7 @@ __all__ = [
     "check_stride",
     "count_patches",
     "count_windows",
+    "densest_window",
     "grid_windows",
     "is_int",
     "patch_tradeoff",

@@ -264,3 +264,19 @@ def test_grid_shapes_are_whole_pixels_and_empty_grids_say_so():
     g = grid_windows((12, 28), 16)  # smaller than a patch: empty, and every pixel is reported dropped
     assert len(g) == 0 and g.dropped_pixels == 12 * 28
     assert count_patches([np.full((12, 28), LAND, np.uint8)], 16).n_too_small == 1
+
+
+def test_densest_window_matches_a_brute_force_search():
+    from geonb.windows import densest_window, grid_windows
+
+    rng = np.random.default_rng(4)
+    labels = (rng.random((70, 90)) < 0.1).astype(np.uint8) * 2
+    labels[40:60, 10:35] = 2  # one dense block
+    r, c, h, w = densest_window(labels, 24, 2, stride=6)
+    grid = grid_windows(labels.shape, 24, 6, edge="shift")
+    best = max((int((labels[a:a + 24, b:b + 24] == 2).sum()), -i) for i, (a, b, _, _) in enumerate(grid.windows))
+    a, b = grid.windows[-best[1]][:2]
+    assert (r, c, h, w) == (a, b, 24, 24)
+    assert int((labels[r:r + h, c:c + w] == 2).sum()) == best[0]
+    with pytest.raises(InvalidParameterError, match="does not occur"):
+        densest_window(labels, 24, 1)
