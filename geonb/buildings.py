@@ -589,7 +589,7 @@ class Recipe:
     epochs: int = 20
     learning_rate: float = 1e-3
     cosine: bool = True
-    filters: tuple[int, ...] = (16, 32, 64, 128)
+    filters: tuple[int, ...] = (16, 32, 64, 128, 256)
     min_areas_m2: tuple[float, ...] = (5.0, 10.0, 20.0, 40.0)
     thresholds: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7)
     class_weight: str | None = "balanced"
@@ -601,8 +601,11 @@ class Recipe:
             raise InvalidParameterError(f"`augment` must be None or 'd4', got {self.augment!r}")
         if self.class_weight not in ("balanced", "sqrt", None):
             raise InvalidParameterError(f"`class_weight` must be 'balanced', 'sqrt' or None, got {self.class_weight!r}")
-        if self.crop % 8:
-            raise InvalidParameterError(f"`crop` must be a multiple of 8 (both models pool 3 times), got {self.crop}")
+        step = 8 if self.model == "fcn" else 2 ** (len(self.filters) - 1)
+        if self.crop % step:
+            raise InvalidParameterError(
+                f"`crop` must be a multiple of {step} for the {self.model} (it halves the crop {step.bit_length() - 1} "
+                f"times), got {self.crop}; choose e.g. {step * max(1, self.crop // step)}")
 
 
 #: The ablation: each step adds one thing to the one before (names for the table).

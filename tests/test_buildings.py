@@ -245,6 +245,9 @@ def test_the_ablation_adds_one_step_at_a_time():
         Recipe(model="resnet")
     with pytest.raises(InvalidParameterError, match="`class_weight`"):
         Recipe(class_weight="inverse")
+    with pytest.raises(InvalidParameterError, match="multiple of 16"):
+        Recipe(crop=120)  # the default U-Net halves a crop 4 times
+    assert Recipe(crop=120, model="fcn").crop == 120
 
 
 def test_run_recipe_trains_predicts_and_scores_a_tiny_chip():
