@@ -27,6 +27,7 @@ test = right half (load average 1.7-6 on 2 cores, others' work included):
 | + D4 augmentation | 0.328 | 0.529 | 0.359 | 0.332 | 162 |
 | + TTA (D4) | 0.373 | 0.554 | 0.383 | 0.382 | (same model) |
 | recipe, full length (2,000 batches) | 0.547 | 0.704 | 0.543 | 0.523 | 581 |
+| row 3 alone (no D4, no TTA), 40 epochs = 2,000 batches | 0.537 | 0.680 | 0.515 | 0.563 | 887 |
 | winner selim_sef densenet121 | 0.747 | 0.795 | 0.660 | 0.670 | - |
 | winner XD_XD | 0.731 | 0.825 | 0.702 | 0.730 | - |
 """
