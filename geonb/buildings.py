@@ -683,8 +683,11 @@ def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, 
     if recipe.class_weight == "sqrt":
         cw = np.sqrt(cw)
     w = (onehot @ cw).astype(np.float32)
-    if recipe.small_weight:
-        w *= small_building_weights(split.instances)
+    if recipe.small_weight:  # the reference size from the training buildings only (nothing of the test half)
+        area = np.bincount(split.instances.ravel(), minlength=len(split.assignment) + 1)[1:]
+        train_area = area[split.indices("train")]
+        reference = float(np.median(train_area[train_area > 0])) if (train_area > 0).any() else None
+        w *= small_building_weights(split.instances, reference_px=reference)
     w[~train] = 0.0
     w /= float(w[train].mean())  # mean weight 1 over training pixels: the learning rate keeps its meaning
     origins = crop_origins(split.regions == TRAIN, recipe.crop)
@@ -759,7 +762,7 @@ def predict_and_score(model, chip, split: ChipSplit, recipe: Recipe) -> RecipeRe
     threshold = 0.5
     if has_val and len(recipe.thresholds) > 1:
         val, truth = split.mask("val"), split.instances > 0
-        f1 = [building_scores(truth, building_classes(pred, t) != BACKGROUND, valid=val)["f1"]
+        f1 = [building_scores(truth, np.isin(building_classes(pred, t), (BUILDING, BORDER)), valid=val)["f1"]
               for t in recipe.thresholds]
         threshold = float(recipe.thresholds[int(np.nanargmax(f1))])
     classes = building_classes(pred, threshold)

@@ -301,3 +301,15 @@ def building_ious(truth, pred) -> np.ndarray:
         np.maximum.at(best, t_idx, iou)
         out[keep] = best
     return out
+
+
+def tile_scores(truth_labels: np.ndarray, pred_classes: np.ndarray, truth_footprints, pred_polygons, *,
+                valid: np.ndarray | None = None) -> dict:
+    """One table row for a tile: pixel F1/IoU of the class maps and the SpaceNet scores of the polygons.
+
+    Keys ``pixel F1``, ``pixel IoU``, then ``SpaceNet tp/fp/fn/precision/recall/f1`` (see :func:`building_scores`
+    and :func:`spacenet_f1`; predicted polygons are moved to the truth's CRS).
+    """
+    px = building_scores(truth_labels, pred_classes, valid=valid)
+    sn = spacenet_f1(truth_footprints, pred_polygons)
+    return {"pixel F1": px["f1"], "pixel IoU": px["iou"], **{f"SpaceNet {k}": v for k, v in sn.as_dict().items()}}

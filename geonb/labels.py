@@ -390,8 +390,8 @@ FOOTPRINT_NAMES: frozenset[str] = frozenset({
 
 
 def __getattr__(name: str):
-    if name in FOOTPRINT_NAMES or name == "_polygonal_part":
+    if name in FOOTPRINT_NAMES:
         from geonb import footprints
 
-        return getattr(footprints, name.lstrip("_"))
+        return getattr(footprints, name)
     raise AttributeError(f"module 'geonb.labels' has no attribute {name!r}")

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from geonb.bands import MAX_SAMPLE_PIXELS, pixel_moments
 from geonb.errors import BandMismatchError, ClassCodeError, GeonbWarning, InvalidParameterError, ModelError
 from geonb.labels import BACKGROUND, BUILDING, BUILDING_CLASSES, LAKE_CLASSES, LAND, WATER
 from geonb.runtime import import_keras
@@ -246,8 +247,7 @@ def input_statistics(images, valid: np.ndarray | None = None) -> tuple[np.ndarra
         flat = flat[valid]
     if flat.shape[0] == 0:
         raise InvalidParameterError("`images` holds no pixels to compute statistics from")
-    mean = flat.mean(axis=0, dtype=np.float64)
-    var = flat.var(axis=0, dtype=np.float64)
+    _, mean, var = pixel_moments([flat])  # geonb's one statistics routine (one block: exactly mean/var)
     return mean.astype(np.float32), var.astype(np.float32)
 
 
@@ -961,7 +961,7 @@ class LogisticRegressionBaseline:
         Class code of each output channel: the patches' classes (set by :meth:`fit`).
     """
 
-    def __init__(self, max_pixels: int = 200_000, seed: int = 0, C: float = 1.0):
+    def __init__(self, max_pixels: int = MAX_SAMPLE_PIXELS, seed: int = 0, C: float = 1.0):
         if isinstance(max_pixels, bool) or not isinstance(max_pixels, (int, np.integer)) or max_pixels < 10:
             raise InvalidParameterError(f"`max_pixels` must be an int >= 10, got {max_pixels!r}")
         if not (isinstance(C, (int, float, np.number)) and np.isfinite(C) and C > 0):

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from geonb.errors import (
     BandMismatchError,
@@ -50,6 +51,7 @@ from geonb.models import band_axis_hint, is_keras_model, model_io
 from geonb.patches import grid_windows
 from geonb.scene import Scene, read_image
 from geonb.training import d4, resolve_codes
+from geonb.windows import tile_side
 
 #: Tile side used for models that take any input size.
 DEFAULT_TILE = 256
@@ -199,7 +201,7 @@ def _resolve_tiling(model, shape: tuple[int, int], patch_size, overlap) -> tuple
         if fixed is not None:
             raise ModelError(f"the model takes {fixed}x{fixed} inputs only, so it cannot predict a whole scene")
         # multiples of 8 suit every geonb model (poolings, strides) and at least 16 for the FCN's valid convs
-        tr, tc = (max(16, -(-rows // 8) * 8), max(16, -(-cols // 8) * 8))
+        tr, tc = tile_side(rows), tile_side(cols)
         return (tr, tc), min(tr, tc)
     if patch_size is None:
         patch_size = fixed if fixed is not None else DEFAULT_TILE
@@ -210,8 +212,7 @@ def _resolve_tiling(model, shape: tuple[int, int], patch_size, overlap) -> tuple
     t = int(patch_size)
     if fixed is None and is_keras_model(model):
         # A dynamic model need not use tiles larger than the scene (rounded up to a multiple of 8).
-        tr = min(t, max(16, -(-rows // 8) * 8))
-        tc = min(t, max(16, -(-cols // 8) * 8))
+        tr, tc = min(t, tile_side(rows)), min(t, tile_side(cols))
     else:
         tr = tc = t
     if overlap is None:
@@ -237,14 +238,6 @@ def _default_batch(tile: tuple[int, int]) -> int:
     # ~256 K pixels per batch: 4 tiles of 256^2, 1024 of 16^2. Larger batches are no faster on a CPU and
     # each of the lakes FCN's 128-channel activations costs 128 MiB per 256 K pixels.
     return int(max(1, min(1024, (1 << 18) // (tile[0] * tile[1]))))
-
-
-def _progress(iterable, total: int, enabled: bool, desc: str):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, total=total, desc=desc, leave=False)
 
 
 def _batches(windows: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
@@ -320,7 +313,7 @@ def predict_array(model, image: np.ndarray, *, nodata_mask: np.ndarray | None = 
     bs = min(bs, n_all)
     buf = np.zeros((bs, tile[0], tile[1], bands), dtype=np.float32)
     n_batches = -(-len(windows) // bs)
-    for batch in _progress(_batches(windows, bs), n_batches, progress, desc):
+    for batch in tqdm(_batches(windows, bs), total=n_batches, desc=desc, leave=False, disable=not progress):
         for k, (r, c, h, w) in enumerate(batch):
             buf[k] = padded[r:r + h, c:c + w]
         # a full buffer every call (the tail zero-padded): one compiled shape, no retracing
@@ -809,7 +802,7 @@ def _run_blocks(blocks, rows: int, cols: int, halo: int, *, read, predict, write
         return max(0, r - halo), min(rows, r + h + halo), max(0, c - halo), min(cols, c + w + halo)
 
     skipped, predicted = 0, 0
-    bar = _progress(None, len(blocks), progress, "blocks") if progress else None
+    bar = tqdm(total=len(blocks), desc="blocks", leave=False, disable=not progress)
 
     def write_checked(*args):
         try:
@@ -845,13 +838,11 @@ def _run_blocks(blocks, rows: int, cols: int, halo: int, *, read, predict, write
                 if last_write is not None:
                     last_write.result()  # surface a write error before going on
                 last_write = writer.submit(write_checked, r, c, h, w, probs, core_mask)
-                if bar is not None:
-                    bar.update(1)
+                bar.update(1)
             if last_write is not None:
                 last_write.result()
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return {"blocks_skipped": skipped, "pixels_predicted": predicted}
 
 

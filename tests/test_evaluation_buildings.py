@@ -160,3 +160,21 @@ def test_building_ious_compare_in_the_truth_crs():
     t = Footprints([box(500000, 4000000, 500010, 4000010)], crs="EPSG:32633")
     p = t.to_crs("EPSG:4326")
     assert building_ious(t, p)[0] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_tile_scores_is_one_row_of_pixel_and_spacenet_scores():
+    from shapely.geometry import box
+
+    from geonb.evaluation_buildings import building_scores, spacenet_f1, tile_scores
+
+    truth = np.zeros((10, 10), np.uint8)
+    truth[2:6, 2:6] = 1
+    pred = np.zeros_like(truth)
+    pred[2:6, 3:7] = 1
+    polys_t, polys_p = [box(2, 2, 6, 6)], [box(3, 2, 7, 6), box(8, 8, 9, 9)]
+    row = tile_scores(truth, pred, polys_t, polys_p)
+    px = building_scores(truth, pred)
+    assert row["pixel F1"] == px["f1"] and row["pixel IoU"] == px["iou"]
+    sn = spacenet_f1(polys_t, polys_p)
+    got = (row["SpaceNet tp"], row["SpaceNet fp"], row["SpaceNet f1"])
+    assert got == (sn.tp, sn.fp, sn.f1) == (1, 1, pytest.approx(2 / 3))

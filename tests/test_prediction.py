@@ -419,6 +419,27 @@ def test_tta_averages_the_turned_back_predictions_of_a_model_that_sees_direction
     np.testing.assert_allclose(aug.probabilities, expected, atol=1e-5)
 
 
+def test_tta_d4_turns_each_rotation_back_with_its_own_inverse():
+    """All 8 transforms, quarter turns included (the flips alone are their own inverses and would hide a wrong
+    inverse); each inverse found here by brute force, independently of geonb's."""
+    import keras
+
+    from geonb.training import d4
+
+    inp = keras.Input((None, None, 7))
+    out = keras.layers.Conv2D(3, 3, padding="same", activation="softmax",
+                              kernel_initializer=keras.initializers.GlorotUniform(seed=5))(inp)
+    model = set_class_codes(keras.Model(inp, out), LAKE_CLASSES)
+    sc = _scene(rows=24, cols=40, nodata_rows=0)
+    probe = np.arange(24 * 40, dtype=np.float32).reshape(1, 24, 40, 1)
+    inverse = {k: next(j for j in range(8) if d4(d4(probe, k), j).shape == probe.shape
+                       and np.array_equal(d4(d4(probe, k), j), probe)) for k in range(8)}
+    aug = predict_scene(model, sc, patch_size="scene", progress=False, tta="d4")
+    expected = np.mean([d4(_direct(model, np.ascontiguousarray(d4(sc.image[None], k)[0]))[None], inverse[k])[0]
+                        for k in range(8)], axis=0)
+    np.testing.assert_allclose(aug.probabilities, expected, atol=1e-5)
+
+
 @pytest.mark.parametrize("tta", ["d8", 8, "yes"])
 def test_tta_refuses_unknown_modes(pixelwise, tta):
     with pytest.raises(InvalidParameterError, match="`tta` must be"):

@@ -41,10 +41,10 @@ from geonb.errors import (
     InvalidParameterError,
     OutputExistsError,
 )
+from geonb.footprints import polygonal_part
 from geonb.io import atomic_path
 from geonb.labels import (
     Footprints,
-    _polygonal_part,
     footprints_to_pixels,
     parse_footprints,
     polygons_to_geojson,
@@ -820,7 +820,7 @@ def generate_buildings(root: str | os.PathLike | None = None, seed: int = 0, ove
                 part = geom.intersection(tile_box)
                 if part.is_empty or part.area * m_per_deg_lon * m_per_deg_lat < 2.0:
                     continue  # slivers under 2 m2 (about 20 pixels) are left out, as SpaceNet does
-                part = _polygonal_part(part)
+                part = polygonal_part(part)
                 frac = part.area / geom.area
                 osm_id += 1
                 props = {"building": "yes", "id": f"way/{osm_id}", "QAStatus": "Original_Building",
