@@ -223,7 +223,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "class": Profile(
         "class", max_lakes=None, epochs=8, patch_sizes=(8, 16, 32, 64), seeds=(0, 1, 2),
-        batch_size=32, buildings_tiles=8, buildings_epochs=8,
+        batch_size=32, buildings_tiles=8, buildings_epochs=5,
         notes="A laptop CPU: whole datasets, a few epochs, 3 seeds. Minutes per notebook.",
     ),
     "full": Profile(
