@@ -728,7 +728,13 @@ def predict_raster_chunked(model, image_path, out_path, *, client=None, chunk: i
     from geonb.io import open_raster
     from geonb.labels import LAKE_CLASS_NAMES
     from geonb.models import model_io
-    from geonb.prediction import class_map_nodata, raster_block_plan, raster_blocks, raster_output_paths
+    from geonb.prediction import (
+        class_map_nodata,
+        raster_block_plan,
+        raster_blocks,
+        raster_output_paths,
+        raster_output_profile,
+    )
     from geonb.training import resolve_codes
 
     if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 16:
@@ -745,12 +751,7 @@ def predict_raster_chunked(model, image_path, out_path, *, client=None, chunk: i
         rows, cols, crs, transform = src.height, src.width, src.crs, src.transform
     plan = raster_block_plan(model, patch_size)
     blocks = raster_blocks((rows, cols), int(chunk), plan[1])
-    profile = {"driver": "GTiff", "height": rows, "width": cols, "crs": crs, "transform": transform,
-               "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
-    if rows < 256 or cols < 256:
-        profile.update(tiled=False)
-        profile.pop("blockxsize")
-        profile.pop("blockysize")
+    profile = raster_output_profile(rows, cols, crs, transform)
     if class_names is None:
         class_names = LAKE_CLASS_NAMES if set(codes) <= set(LAKE_CLASSES) else {}
     names = [str(class_names.get(c, f"class {c}")) for c in codes]

@@ -245,6 +245,18 @@ def _batches(windows: np.ndarray, batch_size: int) -> Iterator[np.ndarray]:
         yield windows[i:i + batch_size]
 
 
+def raster_output_profile(rows: int, cols: int, crs, transform) -> dict:
+    """The GeoTIFF profile of a class map or probability raster on this grid (DEFLATE; 256-px tiles when the
+    raster is at least that large), shared by :func:`predict_raster` and the chunked prediction on Dask."""
+    profile = {"driver": "GTiff", "height": rows, "width": cols, "crs": crs, "transform": transform,
+               "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
+    if rows < 256 or cols < 256:
+        profile.update(tiled=False)
+        profile.pop("blockxsize")
+        profile.pop("blockysize")
+    return profile
+
+
 def predict_array(model, image: np.ndarray, *, nodata_mask: np.ndarray | None = None, patch_size=None,
                   overlap: float | None = None, batch_size: int | None = None, progress: bool = False,
                   desc: str = "tiles") -> np.ndarray:
@@ -671,12 +683,7 @@ def predict_raster(model, image_path: str | os.PathLike, out_path: str | os.Path
         rows, cols, crs, transform = src.height, src.width, src.crs, src.transform
     patch_size, halo, whole_blocks = raster_block_plan(model, patch_size)
     blocks = list(_block_windows(rows, cols, int(block)))
-    profile = {"driver": "GTiff", "height": rows, "width": cols, "crs": crs, "transform": transform,
-               "compress": "deflate", "tiled": True, "blockxsize": 256, "blockysize": 256}
-    if rows < 256 or cols < 256:
-        profile.update(tiled=False)
-        profile.pop("blockxsize")
-        profile.pop("blockysize")
+    profile = raster_output_profile(rows, cols, crs, transform)
     if class_names is None:  # lake names only for lake codes; anything else is named by its code
         class_names = LAKE_CLASS_NAMES if set(codes) <= set(LAKE_CLASSES) else {}
     names = [str(class_names.get(c, f"class {c}")) for c in codes]
@@ -872,6 +879,7 @@ __all__ = [
     "predict_block",
     "predict_raster",
     "raster_output_paths",
+    "raster_output_profile",
     "predict_scene",
     "predict_scenes",
     "raster_block_plan",
