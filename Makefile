@@ -8,6 +8,8 @@ DATA_STAMP := data/lakes/lakes-synthetic/catalog.geojson
 KERNEL_STAMP := $(VENV)/.geonb-kernels
 PORT ?= 8888
 IP ?= 127.0.0.1
+# pytest processes for `make test` (pytest-xdist): the notebooks run in one, the other tests share the rest
+TEST_WORKERS ?= 2
 
 .PHONY: lab test lint pytest data kernels notebooks bench clean setup
 
@@ -26,8 +28,9 @@ $(DATA_STAMP): | $(STAMP)
 
 kernels: $(KERNEL_STAMP)
 
+# Into the environment (not the user's folder): two checkouts on one machine each run their own interpreter.
 $(KERNEL_STAMP): | $(STAMP)
-	$(PY) -m geonb kernels install
+	$(PY) -m geonb kernels install --sys-prefix
 	@touch $@
 
 # As root (containers, cloud VMs) JupyterLab refuses to start without --allow-root: pass it, and say so.
@@ -48,7 +51,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check geonb tests benchmarks notebooks
 
 pytest: $(STAMP) $(DATA_STAMP) $(KERNEL_STAMP)
-	GEONB_PROFILE=quick $(VENV)/bin/pytest
+	GEONB_PROFILE=quick $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 test: lint pytest
 

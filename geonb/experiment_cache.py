@@ -101,6 +101,10 @@ class CellSpec:
     seed : int
     epochs, batch_size : int
     learning_rate : float
+        The Keras models' (peak) learning rate.
+    learning_rate_schedule : None or "cosine"
+        See :func:`geonb.training.train`. ``None`` (a fixed rate) leaves the key as it was before
+        schedules existed, so older caches keep serving.
     prune_single_class : bool
         The study's pruning of single-class training patches.
     max_train_pixels : int
@@ -127,6 +131,7 @@ class CellSpec:
     max_train_pixels: int = MAX_SAMPLE_PIXELS
     class_weight: str | None = None
     tf_threads: int = 1
+    learning_rate_schedule: str | None = None
 
     def settings(self) -> dict:
         """The settings as a JSON-able dict (with the cache version)."""
@@ -141,7 +146,7 @@ class CellSpec:
             "learning_rate": float(self.learning_rate), "prune_single_class": bool(self.prune_single_class),
             "max_train_pixels": int(self.max_train_pixels), "class_weight": self.class_weight,
             "tf_threads": int(self.tf_threads),
-        }
+        } | ({} if self.learning_rate_schedule is None else {"learning_rate_schedule": self.learning_rate_schedule})
 
     def key(self) -> str:
         """SHA-256 (first 20 hex digits) of the canonical JSON of :meth:`settings`."""

@@ -231,7 +231,7 @@ def _fit(model, spec: CellSpec, train, val) -> dict:
     from geonb.training import train as train_model
 
     result = train_model(model, train, val, epochs=spec.epochs, batch_size=spec.batch_size, seed=spec.seed,
-                         class_weight=spec.class_weight, verbose=0)
+                         class_weight=spec.class_weight, learning_rate_schedule=spec.learning_rate_schedule, verbose=0)
     return _history_dict(getattr(result, "history", result))
 
 
@@ -668,7 +668,9 @@ def _common(dataset, seeds, epochs, batch_size, profile):
         if not dataset.split_ids(split):
             raise InvalidParameterError(
                 f"dataset {getattr(dataset, 'name', '?')!r} has no {split!r} lakes; experiments need all three splits")
-    return seeds, int(epochs), int(batch_size)
+    # the profile's learning rate and schedule go with its epochs, also when `epochs` is given
+    return seeds, {"epochs": int(epochs), "batch_size": int(batch_size), "learning_rate": float(prof.learning_rate),
+                   "learning_rate_schedule": prof.learning_rate_schedule}
 
 
 def _settings(**kw) -> dict:
@@ -688,24 +690,24 @@ def _resolve_cache(cache_dir):
     return Path(cache_dir) if cache_dir is not None else default_cache_dir()
 
 
-def _patch_cells(name, fp, sizes, model, bands, seeds, epochs, batch_size) -> list[tuple[str, CellSpec]]:
-    return [(str(s), CellSpec(name, fp, model, s, bands, seed, epochs, batch_size)) for s in sizes for seed in seeds]
+def _patch_cells(name, fp, sizes, model, bands, seeds, train: dict) -> list[tuple[str, CellSpec]]:
+    return [(str(s), CellSpec(name, fp, model, s, bands, seed, **train)) for s in sizes for seed in seeds]
 
 
-def _band_cells(name, fp, band_sets, size, model, seeds, epochs, batch_size) -> list[tuple[str, CellSpec]]:
+def _band_cells(name, fp, band_sets, size, model, seeds, train: dict) -> list[tuple[str, CellSpec]]:
     cells = []
     for label, b in band_sets.items():
         b = b if isinstance(b, str) else tuple(b)
-        cells += [(label, CellSpec(name, fp, model, size, b, seed, epochs, batch_size)) for seed in seeds]
+        cells += [(label, CellSpec(name, fp, model, size, b, seed, **train)) for seed in seeds]
     return cells
 
 
-def _model_cells(name, fp, models, size, bands, seeds, epochs, batch_size) -> list[tuple[str, CellSpec]]:
+def _model_cells(name, fp, models, size, bands, seeds, train: dict) -> list[tuple[str, CellSpec]]:
     cells = []
     for m in models:
         # baselines have no randomness worth repeating except the LR's pixel draw; all_land none at all
         m_seeds = seeds[:1] if m == "all_land" else seeds
-        cells += [(m, CellSpec(name, fp, m, size, bands, seed, epochs, batch_size)) for seed in m_seeds]
+        cells += [(m, CellSpec(name, fp, m, size, bands, seed, **train)) for seed in m_seeds]
     return cells
 
 
@@ -719,14 +721,13 @@ def study_cells(dataset, profile=None) -> list[tuple[str, CellSpec]]:
     from geonb.runtime import get_profile
 
     prof = profile if profile is not None and not isinstance(profile, str) else get_profile(profile)
-    seeds, epochs, batch_size = _common(dataset, None, None, None, prof)
+    seeds, train = _common(dataset, None, None, None, prof)
     sweep_seeds = tuple(prof.sweep_seeds)
     fp = dataset_fingerprint(dataset)
     bands = tuple(MODIS_BAND_NAMES)
-    cells = (_patch_cells(dataset.name, fp, tuple(prof.patch_sizes), "fcn", bands, sweep_seeds, epochs, batch_size)
-             + _band_cells(dataset.name, fp, DEFAULT_BAND_SETS, prof.patch_size, "fcn", sweep_seeds, epochs,
-                           batch_size)
-             + _model_cells(dataset.name, fp, MODEL_NAMES, prof.patch_size, bands, seeds, epochs, batch_size))
+    cells = (_patch_cells(dataset.name, fp, tuple(prof.patch_sizes), "fcn", bands, sweep_seeds, train)
+             + _band_cells(dataset.name, fp, DEFAULT_BAND_SETS, prof.patch_size, "fcn", sweep_seeds, train)
+             + _model_cells(dataset.name, fp, MODEL_NAMES, prof.patch_size, bands, seeds, train))
     unique: dict[str, tuple[str, CellSpec]] = {}
     for label, spec in cells:
         unique.setdefault(spec.key(), (label, spec))
@@ -816,7 +817,7 @@ def patch_size_sweep(dataset, patch_sizes: Iterable[int] | None = None, *, model
     sizes = tuple(prof.patch_sizes if patch_sizes is None else patch_sizes)
     if not sizes:
         raise InvalidParameterError("`patch_sizes` is empty; give at least one patch size, e.g. (8, 16, 32, 64)")
-    seeds, epochs, batch_size = _common(dataset, seeds, epochs, batch_size, prof)
+    seeds, train = _common(dataset, seeds, epochs, batch_size, prof)
     data = _SplitScenes(dataset)
     sizes = tuple(_check_patch_size(data, s) for s in sizes)
     if model in KERAS_MODELS:
@@ -826,13 +827,13 @@ def patch_size_sweep(dataset, patch_sizes: Iterable[int] | None = None, *, model
             check_patch_size("lakes_fcn" if model == "fcn" else "unet", s)
     fp = dataset_fingerprint(dataset)
     bands = bands if isinstance(bands, str) else tuple(bands)
-    cells = _patch_cells(dataset.name, fp, sizes, model, bands, seeds, epochs, batch_size)
+    cells = _patch_cells(dataset.name, fp, sizes, model, bands, seeds, train)
     cache = _resolve_cache(cache_dir)
     results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data, workers=workers,
                         client=client)
     return _collect("patch_size_sweep", "patch_size", results, _settings(
-        dataset=dataset.name, patch_sizes=sizes, model=model, bands=bands, seeds=seeds, epochs=epochs,
-        batch_size=batch_size, cache_dir=cache if cache else None))
+        dataset=dataset.name, patch_sizes=sizes, model=model, bands=bands, seeds=seeds, **train,
+        cache_dir=cache if cache else None))
 
 
 #: The band sets of :func:`band_sweep` by default: the study's two and the PCA question it raised.
@@ -865,17 +866,17 @@ def band_sweep(dataset, band_sets: Mapping[str, Sequence[str] | str] | None = No
     band_sets = dict(DEFAULT_BAND_SETS if band_sets is None else band_sets)
     if not band_sets:
         raise InvalidParameterError("`band_sets` is empty; give e.g. {'rgb': ('red', 'green', 'blue')}")
-    seeds, epochs, batch_size = _common(dataset, seeds, epochs, batch_size, prof)
+    seeds, train = _common(dataset, seeds, epochs, batch_size, prof)
     data = _SplitScenes(dataset)
     size = _check_patch_size(data, prof.patch_size if patch_size is None else patch_size)
     fp = dataset_fingerprint(dataset)
-    cells = _band_cells(dataset.name, fp, band_sets, size, model, seeds, epochs, batch_size)
+    cells = _band_cells(dataset.name, fp, band_sets, size, model, seeds, train)
     cache = _resolve_cache(cache_dir)
     results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data, workers=workers,
                         client=client)
     return _collect("band_sweep", "bands", results, _settings(
         dataset=dataset.name, band_sets={k: (v if isinstance(v, str) else list(v)) for k, v in band_sets.items()},
-        patch_size=size, model=model, seeds=seeds, epochs=epochs, batch_size=batch_size,
+        patch_size=size, model=model, seeds=seeds, **train,
         cache_dir=cache if cache else None))
 
 
@@ -902,18 +903,18 @@ def model_comparison(dataset, models: Sequence[str] = MODEL_NAMES, *, patch_size
     bad = [m for m in models if m not in MODEL_NAMES]
     if bad or not models:
         raise InvalidParameterError(f"`models` must be names among {MODEL_NAMES}, got {models!r}")
-    seeds, epochs, batch_size = _common(dataset, seeds, epochs, batch_size, prof)
+    seeds, train = _common(dataset, seeds, epochs, batch_size, prof)
     data = _SplitScenes(dataset)
     size = _check_patch_size(data, prof.patch_size if patch_size is None else patch_size)
     fp = dataset_fingerprint(dataset)
     bands = bands if isinstance(bands, str) else tuple(bands)
-    cells = _model_cells(dataset.name, fp, models, size, bands, seeds, epochs, batch_size)
+    cells = _model_cells(dataset.name, fp, models, size, bands, seeds, train)
     cache = _resolve_cache(cache_dir)
     results = run_cells(cells, dataset, cache_dir=cache, progress=progress, data=data, workers=workers,
                         client=client)
     return _collect("model_comparison", "model", results, _settings(
-        dataset=dataset.name, models=models, patch_size=size, bands=bands, seeds=seeds, epochs=epochs,
-        batch_size=batch_size, cache_dir=cache if cache else None))
+        dataset=dataset.name, models=models, patch_size=size, bands=bands, seeds=seeds, **train,
+        cache_dir=cache if cache else None))
 
 
 def domain_shift(results: ExperimentResults, dataset, *, labels: Sequence[str] | None = None,

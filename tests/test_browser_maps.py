@@ -186,6 +186,7 @@ def test_offline_map_draws_coastlines_and_borders(chromium_page, tmp_path):
 
 
 # ---- notebook 07 in JupyterLab -------------------------------------------------------------------
+@pytest.mark.xdist_group("jupyterlab")  # one JupyterLab server for these (make test runs pytest-xdist)
 @pytest.mark.notebook
 @pytest.mark.timeout(900)
 def test_notebook_07_map_shows_in_jupyterlab(chromium_page, jupyterlab):

@@ -19,6 +19,7 @@ app
 """
 
 
+@pytest.mark.xdist_group("jupyterlab")  # one JupyterLab server for these (make test runs pytest-xdist)
 @pytest.mark.browser
 @pytest.mark.timeout(300)
 def test_patch_size_slider_in_jupyterlab(jupyterlab, chromium_page):

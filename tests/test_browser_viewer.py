@@ -38,6 +38,7 @@ viewer
 """
 
 
+@pytest.mark.xdist_group("jupyterlab")  # one JupyterLab server for these (make test runs pytest-xdist)
 def test_viewer_in_jupyterlab_reacts_to_lake_and_threshold(chromium_page, jupyterlab):
     nb = new_notebook(cells=[new_code_cell(CELL.strip())], metadata={
         "kernelspec": {"display_name": "geonb (Python 3)", "language": "python", "name": "geonb"}})

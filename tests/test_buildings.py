@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from affine import Affine
+from notebook_runner import NOTEBOOK_DIR, run_notebook
 from shapely.geometry import box
 
 from geonb.buildings import (
@@ -288,35 +289,12 @@ def test_winners_on_the_held_out_half_of_the_real_chip(realdata):
     assert isinstance(chip.truth, Footprints)
 
 
-def _run_notebook_08b(tmp_path, monkeypatch, real_chip) -> str:
-    import nbformat
-    from nbclient import NotebookClient
-
-    monkeypatch.setenv("GEONB_PROFILE", "quick")
-    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    monkeypatch.setenv("GEONB_BUILD", str(tmp_path / "build"))
-    nb = nbformat.read(ROOT / "notebooks" / "08b_buildings_real_chip.ipynb", as_version=4)
-    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", []))
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(f"REAL_CHIP = {real_chip!r}"))
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
-    assert not [o for o in outputs if o.get("output_type") == "error"]
-    return "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs)
-
-
 @pytest.mark.notebook
 @pytest.mark.timeout(900)
 def test_notebook_08b_runs_on_the_real_chip(realdata, tmp_path, monkeypatch):
     folder = realdata / "spacenet-atlanta-nadir10"
     if not folder.is_dir():
         pytest.skip(f"{folder} is absent (the real SpaceNet chip lives in ../shared/realdata)")
-    text = _run_notebook_08b(tmp_path, monkeypatch, str(folder))
+    _, text = run_notebook(NOTEBOOK_DIR / "08b_buildings_real_chip.ipynb", monkeypatch, tmp_path / "build",
+                           parameters={"REAL_CHIP": str(folder)})
     assert "spacenet-atlanta-nadir10" in text and "winner_xdxd" in text
-
-
-@pytest.mark.notebook
-@pytest.mark.timeout(900)
-def test_notebook_08b_falls_back_to_the_generated_town(tmp_path, monkeypatch):
-    text = _run_notebook_08b(tmp_path, monkeypatch, None)
-    assert "AOI_0_Synthtown" in text and "winner" not in text

@@ -89,9 +89,10 @@ def test_cell_key_depends_on_every_setting_and_the_split(lakes):
     keys = {base.key()}
     for change in (dict(model="unet"), dict(patch_size=8), dict(bands=("red",)), dict(seed=1), dict(epochs=3),
                    dict(batch_size=16), dict(learning_rate=0.01), dict(prune_single_class=False),
-                   dict(class_weight="balanced"), dict(data_fingerprint="other")):
+                   dict(class_weight="balanced"), dict(data_fingerprint="other"),
+                   dict(learning_rate_schedule="cosine")):
         keys.add(ex.CellSpec(**{**base.__dict__, **change}).key())
-    assert len(keys) == 11
+    assert len(keys) == 12
     assert ex.dataset_fingerprint(ds) != ex.dataset_fingerprint(ds.subset(6))
 
 
@@ -144,6 +145,20 @@ def test_fcn_sweep_histories_save_load_and_model_reload(lakes, tmp_path):
     again = ex.patch_size_sweep(ds, (8,), seeds=(0,), epochs=1, batch_size=16, cache_dir=tmp_path / "cache",
                                 progress=False)
     assert list(again.provenance["source"]) == ["local cache"]
+
+
+def test_the_profiles_learning_rate_schedule_reaches_every_keras_cell(lakes, tmp_path):
+    from geonb.runtime import get_profile
+
+    ds, _ = lakes
+    prof = get_profile("quick", epochs=2, learning_rate=4e-3, learning_rate_schedule="cosine")
+    r = ex.patch_size_sweep(ds, (8,), seeds=(0,), batch_size=16, profile=prof, cache_dir=tmp_path, progress=False,
+                            workers=0)
+    settings = json.loads(next(tmp_path.glob("*/settings.json")).read_text())
+    assert settings["learning_rate"] == 4e-3 and settings["learning_rate_schedule"] == "cosine"
+    rates = r.histories["8"][0]["learning_rate"]  # the rate of each epoch's last step: falling towards 0
+    assert len(rates) == 2 and 4e-3 > rates[0] > rates[1] >= 0.0
+    assert r.settings["learning_rate_schedule"] == "cosine"
 
 
 def test_domain_shift_and_seed_summary(lakes, tmp_path):

@@ -11,9 +11,11 @@ import json
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
+from notebook_runner import run_notebook
+
+# One pytest-xdist worker runs them all, in file-name order (05 before the notebooks that read its cache).
+pytestmark = pytest.mark.xdist_group("notebooks")
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -40,35 +42,27 @@ def test_notebook_is_committed_clean_and_structured(path):
     assert prose >= len(code) // 2, "notebooks explain their code in prose"
 
 
+#: Text a notebook's quick run must show (beyond running every cell), and text it must not.
+SHOWS = {"08b_buildings_real_chip": ["AOI_0_Synthtown"]}  # no real chip given: the generated town
+NEVER_SHOWS = {"08b_buildings_real_chip": ["winner"]}  # ... and no winners' predictions without a real chip
+
+
 @pytest.mark.notebook
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes_in_quick_profile(path, session_build_dir, monkeypatch):
-    monkeypatch.setenv("GEONB_PROFILE", "quick")
-    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    monkeypatch.setenv("GEONB_BUILD", str(session_build_dir))
-    nb = nbformat.read(path, as_version=4)
-    # The venv's own `python3` kernel: the same interpreter as the tests, whatever kernels are registered.
-    # A cell that raises fails the test right here (nbclient's CellExecutionError names the cell).
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
-    client.execute()
+    nb, text = run_notebook(path, monkeypatch, session_build_dir)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "every code cell ran, in order"
     shown = [o for c in code for o in c.get("outputs", [])
              if o.get("output_type") in ("display_data", "execute_result")]
     assert shown, f"{path.name} showed nothing (no figure, table, map or widget)"
+    assert all(t in text for t in SHOWS.get(path.stem, ())), SHOWS[path.stem]
+    assert not any(t in text for t in NEVER_SHOWS.get(path.stem, ()))
 
 
 # ---- Notebook 09 on a real scene (parameters injected after the `parameters` cell, as papermill does) ----
 NOTEBOOK_09 = ROOT / "notebooks" / "09_your_own_raster.ipynb"
-
-
-def _inject_parameters(nb, values: dict) -> None:
-    """Insert a cell setting ``values`` right after the cell tagged ``parameters`` (papermill's convention)."""
-    index = next(i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", []))
-    source = "\n".join(f"{name} = {value!r}" for name, value in values.items())
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]}))
 
 
 @pytest.mark.notebook
@@ -77,21 +71,9 @@ def test_notebook_09_runs_on_the_real_landsat5_scene(realdata, tmp_path, monkeyp
     folder = realdata / "landsat5-tucurui"
     if not folder.is_dir():
         pytest.skip(f"{folder} is absent (the real Landsat-5 scene lives in ../shared/realdata)")
-    monkeypatch.setenv("GEONB_PROFILE", "quick")
-    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-    monkeypatch.setenv("GEONB_BUILD", str(tmp_path / "build"))
-    nb = nbformat.read(NOTEBOOK_09, as_version=4)
-    _inject_parameters(nb, {"IMAGE": str(folder / "LT05_224063_19880814_B1-7.tif"),
-                            "LABELS": str(folder / "training_polygons.geojson"),
-                            "CLASS_FIELD": "class", "SENSOR": "landsat5"})
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(ROOT / "notebooks")}})
-    client.execute()
-    text = "\n".join(o.get("text", "") + json.dumps(o.get("data", {}))
-                     for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
-    errors = [o for c in nb.cells if c.cell_type == "code"
-              for o in c.get("outputs", []) if o.get("output_type") == "error"]
-    assert not errors
+    _, text = run_notebook(NOTEBOOK_09, monkeypatch, tmp_path / "build", parameters={
+        "IMAGE": str(folder / "LT05_224063_19880814_B1-7.tif"), "LABELS": str(folder / "training_polygons.geojson"),
+        "CLASS_FIELD": "class", "SENSOR": "landsat5"})
     # It really ran on the real scene: the sensor was taken as given, its four classes were found,
     # and the exported files are the scene's (not the generated example's).
     assert "landsat5" in text and "DN (Level-1 digital numbers" in text

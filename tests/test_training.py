@@ -247,3 +247,65 @@ def test_d4_augmentation_trains_and_is_refused_when_unknown(data):
         train(build_lakes_fcn(8), (x, labels), epochs=1, augment="flip", verbose=0)
     with pytest.raises(InvalidParameterError, match="stop_on"):
         train(build_lakes_fcn(8), (x, labels), epochs=1, stop_on="f1", verbose=0)
+
+
+class _RecordRate:
+    """Records the optimizer's learning rate at every training step (set by the schedule before it)."""
+
+    def __new__(cls):
+        from geonb.runtime import import_keras
+
+        keras = import_keras()
+
+        class Record(keras.callbacks.Callback):
+            def __init__(self):
+                super().__init__()
+                self.rates = []
+
+            def on_train_batch_begin(self, batch, logs=None):
+                self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+        return Record()
+
+
+def test_cosine_schedule_falls_from_the_compiled_rate_to_zero(data):
+    from geonb.models import compile_model
+    from geonb.training import cosine_rate
+
+    x, labels = data
+    rec = _RecordRate()
+    model = compile_model(build_lakes_fcn(8, compile=False), learning_rate=4e-3)
+    train(model, (x, labels), epochs=2, batch_size=4, verbose=0, learning_rate_schedule="cosine", callbacks=[rec])
+    expected = [cosine_rate(step, 6, 4e-3) for step in range(6)]  # 12 patches / 4 = 3 steps, 2 epochs
+    np.testing.assert_allclose(rec.rates, expected, rtol=1e-6)
+    assert rec.rates[0] == pytest.approx(4e-3) and rec.rates[-1] < rec.rates[2] < rec.rates[0]
+    # a second run on the same model (fine-tuning) starts at the peak again, not past the schedule's end
+    rec2 = _RecordRate()
+    model.optimizer.learning_rate = 4e-3
+    train(model, (x, labels), epochs=1, batch_size=4, verbose=0, learning_rate_schedule="cosine", callbacks=[rec2])
+    np.testing.assert_allclose(rec2.rates, [cosine_rate(s, 3, 4e-3) for s in range(3)], rtol=1e-6)
+    # without a schedule the compiled rate stays
+    rec3 = _RecordRate()
+    train(compile_model(build_lakes_fcn(8, compile=False), learning_rate=4e-3), (x, labels), epochs=1,
+          batch_size=4, verbose=0, callbacks=[rec3])
+    assert rec3.rates == [pytest.approx(4e-3)] * 3
+    with pytest.raises(InvalidParameterError, match="learning_rate_schedule"):
+        train(build_lakes_fcn(8), (x, labels), epochs=1, verbose=0, learning_rate_schedule="step")
+
+
+def test_cosine_schedule_continues_when_a_run_is_resumed(tmp_path, data):
+    from geonb.models import compile_model
+    from geonb.training import cosine_rate
+
+    x, labels = data
+    ck = tmp_path / "ckpt"
+    first = _RecordRate()
+    with pytest.warns(UserWarning, match="resume=True"), pytest.raises(KeyboardInterrupt):
+        train(compile_model(build_lakes_fcn(8, compile=False), learning_rate=3e-3), (x, labels), epochs=3,
+              batch_size=4, checkpoint_dir=ck, callbacks=[first, _Interrupt()], verbose=0,
+              learning_rate_schedule="cosine")
+    # the resumed model is compiled with another rate: the peak comes from the checkpoint
+    rest = _RecordRate()
+    train(compile_model(build_lakes_fcn(8, compile=False), learning_rate=1.0), (x, labels), epochs=3, batch_size=4,
+          checkpoint_dir=ck, resume=True, callbacks=[rest], verbose=0, learning_rate_schedule="cosine")
+    np.testing.assert_allclose(first.rates + rest.rates, [cosine_rate(s, 9, 3e-3) for s in range(9)], rtol=1e-6)
