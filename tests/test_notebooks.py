@@ -42,6 +42,9 @@ def test_notebook_is_committed_clean_and_structured(path):
     assert prose >= len(code) // 2, "notebooks explain their code in prose"
 
 
+#: Parameters injected into a notebook's quick run: 08b reads the real chip in ../shared/realdata by default
+#: (tests/test_buildings.py runs it so); here it runs without one, on the generated town.
+PARAMETERS = {"08b_buildings_real_chip": {"REAL_CHIP": None}}
 #: Text a notebook's quick run must show (beyond running every cell), and text it must not.
 SHOWS = {"08b_buildings_real_chip": ["AOI_0_Synthtown"]}  # no real chip given: the generated town
 NEVER_SHOWS = {"08b_buildings_real_chip": ["winner"]}  # ... and no winners' predictions without a real chip
@@ -51,7 +54,7 @@ NEVER_SHOWS = {"08b_buildings_real_chip": ["winner"]}  # ... and no winners' pre
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes_in_quick_profile(path, session_build_dir, monkeypatch):
-    nb, text = run_notebook(path, monkeypatch, session_build_dir)
+    nb, text = run_notebook(path, monkeypatch, session_build_dir, parameters=PARAMETERS.get(path.stem))
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert [c.execution_count for c in code] == list(range(1, len(code) + 1)), "every code cell ran, in order"
     shown = [o for c in code for o in c.get("outputs", [])
