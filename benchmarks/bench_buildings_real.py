@@ -49,7 +49,32 @@ from geonb.runtime import build_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 METRICS = ["SpaceNet F1", "precision", "recall", "pixel F1", "pixel IoU", "polygon pixel F1",
-           "median building IoU", "threshold", "min area m2", "train s", "predict s"]
+           "median building IoU", "threshold", "min area m2", "train s", "train cpu s", "predict s"]
+
+
+def _value(text: str):
+    """A recipe field's value from the command line: a number, a tuple of numbers, None, or a string."""
+    if text in ("None", "none"):
+        return None
+    if text in ("True", "False"):
+        return text == "True"
+    parts = text.split(",")
+    try:
+        nums = [float(p) if any(c in p for c in ".e") else int(p) for p in parts if p]
+    except ValueError:
+        return text
+    return tuple(nums) if len(parts) > 1 else nums[0]
+
+
+def parse_settings(items: list[str]) -> dict:
+    """``["loss=ce+dice", "crop=256", "thresholds=0.5,0.6,0.7"]`` -> recipe overrides."""
+    out = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--final-set takes key=value pairs (Recipe fields), got {item!r}")
+        out[key] = _value(text)
+    return out
 
 
 def _load() -> list[float]:
@@ -57,7 +82,8 @@ def _load() -> list[float]:
 
 
 def run(chip_dir: Path, *, side: str, seeds: list[int], steps: int, epochs: int, final_epochs: int,
-        rows: list[int] | None, out: Path, val_fraction: float, filters: tuple[int, ...]) -> dict:
+        rows: list[int] | None, out: Path, val_fraction: float, filters: tuple[int, ...],
+        final_set: dict | None = None, final_name: str = "recipe, full length") -> dict:
     chip = read_chip(chip_dir)
     sc = chip.scene
     split = split_chip(chip.truth, sc.shape, sc.transform, sc.crs, side=side, val_fraction=val_fraction, seed=0)
@@ -68,13 +94,16 @@ def run(chip_dir: Path, *, side: str, seeds: list[int], steps: int, epochs: int,
               "split": split.counts().to_dict(orient="index")}
     recipes = ablation_recipes(steps=steps, epochs=epochs, filters=tuple(filters))
     if final_epochs:
-        recipes.append(("recipe, full length", replace(recipes[-1][1], epochs=final_epochs)))
+        recipes.append((final_name, replace(recipes[-1][1], epochs=final_epochs, **(final_set or {}))))
     chosen = [recipes[i] for i in (range(len(recipes)) if rows is None else rows)]
     for seed in seeds:
         def keep(name, res, seed=seed):
             record["runs"].append({"row": name, **res.scores, "load after": _load(), "recipe": asdict(res.recipe)})
             print(f"seed {seed} | {name}: SpaceNet F1 {res.scores['SpaceNet F1']:.3f}, pixel F1 "
-                  f"{res.scores['pixel F1']:.3f}, train {res.scores['train s']:.0f} s, load {_load()}", flush=True)
+                  f"{res.scores['pixel F1']:.3f}, pixel IoU {res.scores['pixel IoU']:.3f}, threshold "
+                  f"{res.scores['threshold']}, min area {res.scores['min area m2']}, train "
+                  f"{res.scores['train s']:.0f} s ({res.scores.get('train cpu s', float('nan')):.0f} CPU s), "
+                  f"load {_load()}", flush=True)
             _write(out, record)
 
         run_ablation(chip, split, chosen, seed=seed, on_result=keep)
@@ -93,15 +122,16 @@ def _write(out: Path, record: dict) -> None:
 
 
 def markdown(record: dict) -> str:
-    cols = ["SpaceNet F1", "pixel F1", "pixel IoU", "median building IoU", "train s", "seeds"]
+    cols = ["SpaceNet F1", "pixel F1", "pixel IoU", "median building IoU", "train s", "train cpu s", "seeds"]
     lines = ["| model | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
     for name, row in record["table"].items():
         lines.append(f"| {name} | " + " | ".join(
-            f"{row[c]:.3f}" if c not in ("train s", "seeds") else (f"{row[c]:.0f}" if c == "train s" else row[c])
+            f"{row[c]:.3f}" if c not in ("train s", "train cpu s", "seeds") else
+            (row[c] if c == "seeds" else f"{row.get(c, float('nan')):.0f}")
             for c in cols) + " |")
     for name, row in record["winners"].items():
         lines.append(f"| winner {name} | {row['SpaceNet F1']:.3f} | {row['pixel F1']:.3f} | {row['pixel IoU']:.3f} | "
-                     f"{row['median building IoU']:.3f} | - | - |")
+                     f"{row['median building IoU']:.3f} | - | - | - |")
     return "\n".join(lines)
 
 
@@ -117,6 +147,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=8, help="epochs of each ablation row")
     ap.add_argument("--final-epochs", type=int, default=40, help="epochs of the full recipe row (0: none)")
     ap.add_argument("--rows", type=int, nargs="*", default=None, help="ablation rows to run (default all)")
+    ap.add_argument("--final-set", nargs="*", default=[], metavar="FIELD=VALUE",
+                    help="Recipe fields of the full-length row, e.g. loss=ce+dice class_weight=sqrt crop=256")
+    ap.add_argument("--final-name", default="recipe, full length", help="name of the full-length row")
+    ap.add_argument("--threads", type=int, default=0, help="TensorFlow threads per op (0: geonb's default)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 rows, a few steps")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
@@ -124,10 +158,16 @@ def main() -> None:
         raise SystemExit(f"{a.chip} is absent: the real chip lives in ../shared/realdata beside the project")
     if a.quick:
         a.steps, a.epochs, a.final_epochs, a.rows = 3, 1, 0, [0, 5]
+    if a.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(a.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(a.threads)
     out = a.out or build_dir("bench") / "buildings_real.json"
     t0 = time.perf_counter()
     record = run(a.chip, side=a.side, seeds=a.seeds, steps=a.steps, epochs=a.epochs, final_epochs=a.final_epochs,
-                 rows=a.rows, out=out, val_fraction=a.val_fraction, filters=tuple(a.filters))
+                 rows=a.rows, out=out, val_fraction=a.val_fraction, filters=tuple(a.filters),
+                 final_set=parse_settings(a.final_set), final_name=a.final_name)
     print(f"\n{markdown(record)}\n\n{len(record['runs'])} runs in {time.perf_counter() - t0:.0f} s; "
           f"load now {_load()} on {record['cores']} cores; wrote {out}")
 

@@ -39,6 +39,8 @@ SPLIT_NAMES: dict[int, str] = {TRAIN: "train", VAL: "val", TEST: "test"}
 SIDES = ("left", "right", "top", "bottom")
 #: Split schemes :func:`split_regions` knows.
 SCHEMES = ("halves", "blocks")
+#: Losses a :class:`Recipe` can train with.
+LOSSES = ("ce", "ce+dice", "ce+jaccard")
 
 
 # -------------------------------------------------------------------------------------------
@@ -418,14 +420,28 @@ def crop_origins(region: np.ndarray, crop: int) -> np.ndarray:
 
 
 def random_crops(image: np.ndarray, targets: np.ndarray, weights: np.ndarray, origins: np.ndarray, crop: int,
-                 batch_size: int, *, augment: str | None = "d4", seed: int = 0) -> Iterator[tuple]:
+                 batch_size: int, *, augment: str | None = "d4", seed: int = 0,
+                 jitter: float = 0.0) -> Iterator[tuple]:
     """Endless batches ``(images, one-hot targets, weights)`` of random crops, each under a random D4 transform.
 
     Crops are drawn uniformly from ``origins`` (see :func:`crop_origins`); with ``augment="d4"``
     each is flipped/rotated by one of the 8 symmetries of the square (:func:`geonb.training.d4`).
+    With ``jitter`` > 0 each crop's bands are multiplied by a random brightness ``1 + U(-jitter, jitter)``
+    times a random colour gain per band ``1 + U(-jitter/2, jitter/2)`` (another sun, another sensor
+    calibration); ``jitter=0`` draws nothing, so the crops are those of a run without it.
+
+    Examples
+    --------
+    >>> img = np.ones((8, 8, 3), np.float32); y = np.zeros((8, 8, 2), np.float32); w = np.ones((8, 8), np.float32)
+    >>> x, _, _ = next(random_crops(img, y, w, crop_origins(w > 0, 4), 4, 2, jitter=0.2))
+    >>> x.shape, bool(0.7 <= x.min() and x.max() <= 1.3)
+    ((2, 4, 4, 3), True)
     """
     from geonb.training import d4
 
+    if isinstance(jitter, bool) or not isinstance(jitter, (int, float, np.number)) or not 0 <= jitter < 1:
+        raise InvalidParameterError(f"`jitter` must be a number in [0, 1) (0: no colour jitter; e.g. 0.1), "
+                                    f"got {jitter!r}")
     rng = np.random.default_rng(seed)
     if len(origins) == 0:
         raise InvalidParameterError(
@@ -441,6 +457,10 @@ def random_crops(image: np.ndarray, targets: np.ndarray, weights: np.ndarray, or
                 if k:
                     sel = ks == k
                     x[sel], y[sel], w[sel] = d4(x[sel], k), d4(y[sel], k), d4(w[sel], k)
+        if jitter:
+            gain = (1 + rng.uniform(-jitter, jitter, (batch_size, 1, 1, 1))) * \
+                (1 + rng.uniform(-jitter / 2, jitter / 2, (batch_size, 1, 1, x.shape[-1])))
+            x = (x * gain).astype(np.float32)
         yield x, y, w
 
 
@@ -576,6 +596,15 @@ class Recipe:
     class_weight : "balanced", "sqrt" or None
         Class weights of the loss: ``"balanced"`` (rare classes weigh as much as common ones in total),
         ``"sqrt"`` (the square root of those: half way), None (all 1).
+    loss : {"ce", "ce+dice", "ce+jaccard"}
+        Weighted cross-entropy alone, or plus ``1 -`` the soft Dice (a soft pixel F1) or soft Jaccard
+        of the building channels (building + border) over the batch's training pixels
+        (:func:`geonb.models.overlap_loss`), as the SpaceNet winners trained.
+    jitter : float in [0, 1)
+        Colour/brightness jitter of the training crops (:func:`random_crops`); 0: none.
+    ensemble : int >= 1
+        Train this many models (seeds ``seed``, ``seed + 1000``, ...) and average their probabilities
+        (:func:`geonb.models.average_models`); the training time adds up.
     """
 
     model: str = "unet"
@@ -593,6 +622,9 @@ class Recipe:
     min_areas_m2: tuple[float, ...] = (5.0, 10.0, 20.0, 40.0)
     thresholds: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7)
     class_weight: str | None = "balanced"
+    loss: str = "ce"
+    jitter: float = 0.0
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
         if self.model not in ("fcn", "unet"):
@@ -601,6 +633,13 @@ class Recipe:
             raise InvalidParameterError(f"`augment` must be None or 'd4', got {self.augment!r}")
         if self.class_weight not in ("balanced", "sqrt", None):
             raise InvalidParameterError(f"`class_weight` must be 'balanced', 'sqrt' or None, got {self.class_weight!r}")
+        if self.loss not in LOSSES:
+            raise InvalidParameterError(f"`loss` must be one of {LOSSES}, got {self.loss!r}; e.g. loss='ce+dice'")
+        if isinstance(self.jitter, bool) or not isinstance(self.jitter, (int, float)) or not 0 <= self.jitter < 1:
+            raise InvalidParameterError(f"`jitter` must be a number in [0, 1) (0: none; e.g. 0.1), got {self.jitter!r}")
+        if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, (int, np.integer)) or self.ensemble < 1:
+            raise InvalidParameterError(f"`ensemble` must be an int >= 1 (models averaged; 1: one model), "
+                                        f"got {self.ensemble!r}")
         step = 8 if self.model == "fcn" else 2 ** (len(self.filters) - 1)
         if self.crop % step:
             raise InvalidParameterError(
@@ -654,13 +693,17 @@ class RecipeResult:
 
 
 def _build(recipe: Recipe, bands: int, classes: tuple[int, ...], normalization, seed: int):
-    from geonb.models import build_buildings_fcn, build_buildings_unet
+    from geonb.models import build_buildings_fcn, build_buildings_unet, compile_model, overlap_loss
 
     if recipe.model == "fcn":
-        return build_buildings_fcn(recipe.crop, bands=bands, classes=classes, normalization=normalization,
-                                   seed=seed, learning_rate=recipe.learning_rate)
-    return build_buildings_unet(recipe.crop, bands=bands, classes=classes, filters=recipe.filters,
-                                normalization=normalization, seed=seed, learning_rate=recipe.learning_rate)
+        model = build_buildings_fcn(recipe.crop, bands=bands, classes=classes, normalization=normalization,
+                                    seed=seed, learning_rate=recipe.learning_rate)
+    else:
+        model = build_buildings_unet(recipe.crop, bands=bands, classes=classes, filters=recipe.filters,
+                                     normalization=normalization, seed=seed, learning_rate=recipe.learning_rate)
+    if recipe.loss != "ce":
+        compile_model(model, recipe.learning_rate, loss=overlap_loss(classes, kind=recipe.loss.split("+")[1]))
+    return model
 
 
 def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, seed: int = 0,
@@ -692,7 +735,7 @@ def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, 
     w /= float(w[train].mean())  # mean weight 1 over training pixels: the learning rate keeps its meaning
     origins = crop_origins(split.regions == TRAIN, recipe.crop)
     batches = random_crops(image.astype(np.float32), onehot, w, origins, recipe.crop, recipe.batch_size,
-                           augment=recipe.augment, seed=seed)
+                           augment=recipe.augment, seed=seed, jitter=recipe.jitter)
     history: dict = {}
     for epoch in range(recipe.epochs):
         if recipe.cosine:
@@ -717,15 +760,16 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
         From :func:`split_chip` on the same grid.
     recipe : Recipe
     seed : int
-        Weights, crops and augmentation.
+        Weights, crops and augmentation (member ``i`` of an ensemble: ``seed + 1000 * i``).
 
     Returns
     -------
     RecipeResult
-        ``scores`` is :func:`score_footprints` on ``"test"`` plus ``train s``, ``predict s``,
-        ``min area m2`` and ``seed``.
+        ``scores`` is :func:`score_footprints` on ``"test"`` plus ``train s`` (wall clock), ``train cpu s``
+        (CPU seconds of this process, all threads: unlike the wall clock, not inflated by other work on
+        the machine), ``predict s``, ``min area m2``, ``threshold`` and ``seed``.
     """
-    from geonb.models import input_statistics
+    from geonb.models import average_models, input_statistics
 
     scene = getattr(chip, "scene", chip)
     if scene.shape != split.regions.shape:
@@ -734,13 +778,18 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
     classes = (BACKGROUND, BUILDING, BORDER) if recipe.border_px else (BACKGROUND, BUILDING)
     image = np.asarray(scene.image, np.float32)
     norm = input_statistics(image[None], (split.regions == TRAIN)[None])
-    model = _build(recipe, image.shape[-1], classes, norm, seed)
-    t0 = time.perf_counter()
-    history = fit_on_split(model, image, split, recipe, seed=seed, verbose=verbose)
-    result = predict_and_score(model, chip, split, recipe)
-    result.train_seconds = time.perf_counter() - t0 - result.predict_seconds
+    t0, c0 = time.perf_counter(), time.process_time()
+    members, history = [], {}
+    for i in range(recipe.ensemble):
+        model = _build(recipe, image.shape[-1], classes, norm, seed + 1000 * i)
+        h = fit_on_split(model, image, split, recipe, seed=seed + 1000 * i, verbose=verbose)
+        history.update(h if i == 0 else {f"{k} (member {i})": v for k, v in h.items()})
+        members.append(model)
+    train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0
+    result = predict_and_score(average_models(members), chip, split, recipe)
+    result.train_seconds = train_s
     result.history = history
-    result.scores.update({"train s": round(result.train_seconds, 1), "seed": int(seed)})
+    result.scores.update({"train s": round(train_s, 1), "train cpu s": round(train_cpu, 1), "seed": int(seed)})
     return result
 
 
@@ -828,7 +877,8 @@ def run_ablation(chip, split: ChipSplit, recipes, *, seed: int = 0, verbose: int
         if previous is not None and replace(previous.recipe, tta=recipe.tta) == recipe:
             res = predict_and_score(previous.model, chip, split, recipe)
             res.train_seconds, res.history = previous.train_seconds, previous.history
-            res.scores.update({"train s": previous.scores["train s"], "seed": int(seed)})
+            res.scores.update({k: previous.scores[k] for k in ("train s", "train cpu s") if k in previous.scores})
+            res.scores["seed"] = int(seed)
         else:
             res = run_recipe(chip, split, recipe, seed=seed, verbose=verbose)
         out[name] = previous = res
@@ -848,6 +898,7 @@ def winners_table(chip, split: ChipSplit, on: str = "test"):
 
 __all__ = [
     "ABLATION",
+    "LOSSES",
     "SCHEMES",
     "SIDES",
     "SPLIT_NAMES",

@@ -36,6 +36,7 @@ import numpy as np
 from geonb.bands import MAX_SAMPLE_PIXELS, pixel_moments
 from geonb.errors import BandMismatchError, ClassCodeError, GeonbWarning, InvalidParameterError, ModelError
 from geonb.labels import BACKGROUND, BUILDING, BUILDING_CLASSES, LAKE_CLASSES, LAND, WATER
+from geonb.labels import BORDER as BORDER_CODE
 from geonb.runtime import import_keras
 
 #: Smallest side the lakes FCN takes: its valid convolutions remove 2 + 1 + 1 + 2 = 6 pixels.
@@ -286,11 +287,12 @@ def _softmax(keras, x):
     return keras.layers.Activation("softmax", dtype="float32", name="probabilities")(x)
 
 
-def compile_model(model, learning_rate: float = 1e-3):
+def compile_model(model, learning_rate: float = 1e-3, loss=None):
     """Compile ``model`` with Adam, categorical cross-entropy and a pixel accuracy; return it.
 
     Accuracy is a *weighted* metric, so pixels with sample weight 0 (no label, nodata) are left out
-    of it when :func:`geonb.training.train` passes per-pixel weights.
+    of it when :func:`geonb.training.train` passes per-pixel weights. ``loss`` replaces the
+    cross-entropy (e.g. :func:`overlap_loss`); None keeps it.
     """
     if not is_keras_model(model):
         raise ModelError(f"`model` must be a Keras model to compile, got {type(model).__name__}")
@@ -300,9 +302,152 @@ def compile_model(model, learning_rate: float = 1e-3):
         raise InvalidParameterError(f"`learning_rate` must be a number > 0, got {learning_rate!r}")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
-        loss="categorical_crossentropy",
+        loss="categorical_crossentropy" if loss is None else loss,
         weighted_metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
+    return model
+
+
+#: Overlap terms :func:`overlap_loss` adds to the cross-entropy.
+OVERLAP_KINDS = ("dice", "jaccard")
+_OVERLAP_LOSS_CLASS: list = []
+
+
+def _overlap_loss_class():
+    """The Keras loss class behind :func:`overlap_loss`, defined (and registered) on first use."""
+    if _OVERLAP_LOSS_CLASS:
+        return _OVERLAP_LOSS_CLASS[0]
+    keras = _keras()
+    ops = keras.ops
+
+    @keras.saving.register_keras_serializable(package="geonb", name="CrossEntropyOverlapLoss")
+    class CrossEntropyOverlapLoss(keras.losses.Loss):
+        """Weighted categorical cross-entropy plus ``weight`` x (1 - soft Dice or Jaccard) of the foreground."""
+
+        def __init__(self, foreground=(1,), kind="dice", weight=1.0, smooth=1.0, name="ce_overlap", **kwargs):
+            super().__init__(name=name, **kwargs)
+            self.foreground = tuple(int(i) for i in foreground)
+            self.kind, self.weight, self.smooth = str(kind), float(weight), float(smooth)
+
+        def __call__(self, y_true, y_pred, sample_weight=None):
+            # sample weights are needed inside the overlap term (0: not labelled), so the whole
+            # reduction happens here instead of in Loss.__call__
+            y_true = ops.cast(ops.convert_to_tensor(y_true), "float32")
+            y_pred = ops.cast(ops.convert_to_tensor(y_pred), "float32")
+            p = ops.clip(y_pred, 1e-7, 1.0 - 1e-7)
+            ce = -ops.sum(y_true * ops.log(p), axis=-1)
+            w = ops.ones_like(ce) if sample_weight is None else \
+                ops.reshape(ops.cast(ops.convert_to_tensor(sample_weight), "float32"), ops.shape(ce))
+            n = ops.cast(ops.prod(ops.convert_to_tensor(ops.shape(ce), dtype="int32")), "float32")
+            ce_mean = ops.sum(ce * w) / ops.maximum(n, 1.0)  # as Keras' "sum_over_batch_size" reduction
+            valid = ops.cast(w > 0, "float32")
+            t = ops.sum(ops.take(y_true, list(self.foreground), axis=-1), axis=-1) * valid
+            q = ops.sum(ops.take(y_pred, list(self.foreground), axis=-1), axis=-1) * valid
+            inter, total = ops.sum(t * q), ops.sum(t) + ops.sum(q)
+            if self.kind == "jaccard":
+                overlap = (inter + self.smooth) / (total - inter + self.smooth)
+            else:
+                overlap = (2.0 * inter + self.smooth) / (total + self.smooth)
+            return ce_mean + self.weight * (1.0 - overlap)
+
+        def call(self, y_true, y_pred):  # pragma: no cover - __call__ does the work
+            raise NotImplementedError("CrossEntropyOverlapLoss computes its value in __call__")
+
+        def get_config(self):
+            return {**super().get_config(), "foreground": list(self.foreground), "kind": self.kind,
+                    "weight": self.weight, "smooth": self.smooth}
+
+    _OVERLAP_LOSS_CLASS.append(CrossEntropyOverlapLoss)
+    return CrossEntropyOverlapLoss
+
+
+def overlap_loss(classes: Sequence[int], foreground: Sequence[int] = (BUILDING, BORDER_CODE), *, kind: str = "dice",
+                 weight: float = 1.0, smooth: float = 1.0):
+    """Cross-entropy plus an overlap term on the foreground classes, the SpaceNet winners' kind of loss.
+
+    The loss of a batch is the weighted categorical cross-entropy (reduced as Keras reduces it) plus
+    ``weight * (1 - overlap)``, where the overlap is the soft Dice (``2|T Q| / (|T| + |Q|)``, i.e. a
+    soft pixel F1) or soft Jaccard (a soft IoU) of the truth ``T`` and the predicted probability ``Q``
+    of the foreground (the summed probability of the ``foreground`` classes), over all labelled pixels
+    of the batch (sample weight > 0). Cross-entropy alone scores every pixel on its own, and with
+    rare buildings it leans on class weights; the overlap term optimises what the pixel F1 measures.
+
+    Parameters
+    ----------
+    classes : sequence of int
+        The model's class codes, in the order of its output channels (:func:`class_codes`).
+    foreground : sequence of int
+        The codes whose probabilities add up to the foreground; codes the model lacks are skipped
+        (default: building and border).
+    kind : {"dice", "jaccard"}
+    weight : float >= 0
+        Weight of the overlap term (0: the cross-entropy alone).
+    smooth : float > 0
+        Added to numerator and denominator, so a batch without foreground gives a finite loss.
+
+    Returns
+    -------
+    keras.losses.Loss
+        Serializable (``package="geonb"``): a model compiled with it saves and loads.
+
+    Examples
+    --------
+    >>> loss = overlap_loss((0, 1, 2))                                          # doctest: +SKIP
+    >>> float(loss(np.eye(3)[[0, 1]][None], np.eye(3)[[0, 1]][None]))  # perfect: ~0     # doctest: +SKIP
+    0.0
+    """
+    codes = check_class_codes_arg(classes)
+    fg_codes = tuple(int(c) for c in foreground)
+    idx = tuple(codes.index(c) for c in fg_codes if c in codes)
+    if not idx:
+        raise InvalidParameterError(
+            f"`foreground`={fg_codes} names none of the model's class codes {codes}; pass codes the model has, "
+            f"e.g. foreground=({codes[-1]},)")
+    if kind not in OVERLAP_KINDS:
+        raise InvalidParameterError(f"`kind` must be one of {OVERLAP_KINDS}, got {kind!r}")
+    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.number)) or not weight >= 0:
+        raise InvalidParameterError(f"`weight` must be a number >= 0 (0: cross-entropy alone), got {weight!r}")
+    if isinstance(smooth, bool) or not isinstance(smooth, (int, float, np.number)) or not smooth > 0:
+        raise InvalidParameterError(f"`smooth` must be a number > 0 (e.g. 1.0), got {smooth!r}")
+    return _overlap_loss_class()(foreground=idx, kind=kind, weight=float(weight), smooth=float(smooth))
+
+
+def average_models(models: Sequence, name: str = "ensemble"):
+    """One Keras model whose output is the mean of the outputs (probabilities) of ``models``.
+
+    The members must take the same bands and carry the same class codes; the ensemble carries them
+    too, so :func:`geonb.prediction.predict_scene` (and its test-time augmentation) takes it as it
+    takes one model.
+
+    Parameters
+    ----------
+    models : sequence of keras.Model
+        Fully convolutional members (input ``(None, None, bands)``), e.g. the same recipe trained
+        with different seeds.
+    name : str
+
+    Returns
+    -------
+    keras.Model
+    """
+    models = list(models)
+    if not models or not all(is_keras_model(m) for m in models):
+        raise InvalidParameterError(f"`models` must be a non-empty sequence of Keras models, got {models!r}")
+    if len(models) == 1:
+        return models[0]
+    codes = {class_codes(m) for m in models}
+    if len(codes) != 1:
+        raise ClassCodeError(f"`models` carry different class codes {sorted(codes)}; average models of one task")
+    bands = {model_io(m)[0] for m in models}
+    if len(bands) != 1:
+        raise BandMismatchError(f"`models` take different band counts {sorted(bands)}; they must agree")
+    keras = _keras()
+    inputs = keras.Input(shape=(None, None, bands.pop()), name="image")
+    # each member under a wrapper of its own name (members of one builder share theirs)
+    outs = [keras.Model(m.inputs[0], m.outputs[0], name=f"member{i}")(inputs) for i, m in enumerate(models)]
+    out = keras.layers.Average(name="mean_probabilities", dtype="float32")(outs)
+    model = keras.Model(inputs, out, name=name)
+    setattr(model, CLASS_CODES_ATTR, codes.pop())
     return model
 
 
@@ -1024,7 +1169,9 @@ __all__ = [
     "AllLandBaseline",
     "LAKES_FCN_MIN_SIZE",
     "LogisticRegressionBaseline",
+    "OVERLAP_KINDS",
     "STUDY_PATCH_SIZES",
+    "average_models",
     "build_buildings_fcn",
     "build_buildings_unet",
     "build_lakes_fcn",
@@ -1039,6 +1186,7 @@ __all__ = [
     "load_model",
     "model_info",
     "model_io",
+    "overlap_loss",
     "read_saved_class_codes",
     "save_model",
     "set_class_codes",

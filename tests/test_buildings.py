@@ -251,13 +251,18 @@ def test_the_ablation_adds_one_step_at_a_time():
     assert Recipe(crop=120, model="fcn").crop == 120
 
 
-def test_run_recipe_trains_predicts_and_scores_a_tiny_chip():
+def _tiny_chip():
+    """A 64 x 64 scene of bright houses on noise, and its split (right half for test, a validation strip)."""
     rng = np.random.default_rng(0)
     fp = [_box(r, c, r + 6, c + 5) for r in range(3, 60, 12) for c in range(3, 60, 11)]
     labels = rasterize_footprints(fp, (64, 64), GRID, CRS)
     image = (rng.normal(0.3, 0.05, (64, 64, 3)) + 0.4 * (labels > 0)[..., None]).astype(np.float32)
     scene = Scene(image, crs=CRS, transform=GRID, name="tiny")
-    sp = split_chip(fp, (64, 64), GRID, CRS, side="right", val_fraction=0.2)
+    return scene, split_chip(fp, (64, 64), GRID, CRS, side="right", val_fraction=0.2)
+
+
+def test_run_recipe_trains_predicts_and_scores_a_tiny_chip():
+    scene, sp = _tiny_chip()
     recipe = Recipe(crop=16, batch_size=4, steps=2, epochs=1, filters=(4, 8), min_areas_m2=(1.0, 50.0), tta="flip")
     res = run_recipe(scene, sp, recipe, seed=0)
     assert res.prediction.classes.shape == (64, 64)
@@ -298,3 +303,41 @@ def test_notebook_08b_runs_on_the_real_chip(realdata, tmp_path, monkeypatch):
     _, text = run_notebook(NOTEBOOK_DIR / "08b_buildings_real_chip.ipynb", monkeypatch, tmp_path / "build",
                            parameters={"REAL_CHIP": str(folder)})
     assert "spacenet-atlanta-nadir10" in text and "winner_xdxd" in text
+
+
+# ---- issue 18: overlap loss, colour jitter, ensembles ---------------------------------------------------
+def test_new_recipe_fields_default_to_the_recorded_recipe_and_refuse_bad_values():
+    r = Recipe()
+    assert (r.loss, r.jitter, r.ensemble) == ("ce", 0.0, 1)
+    with pytest.raises(InvalidParameterError, match="`loss`.*ce\\+dice"):
+        Recipe(loss="dice")
+    with pytest.raises(InvalidParameterError, match="`jitter`"):
+        Recipe(jitter=1.5)
+    with pytest.raises(InvalidParameterError, match="`ensemble`"):
+        Recipe(ensemble=0)
+
+
+def test_colour_jitter_scales_bands_and_draws_nothing_when_off():
+    rng = np.random.default_rng(0)
+    image = rng.uniform(1, 2, (20, 20, 3)).astype(np.float32)
+    y = np.zeros((20, 20, 2), np.float32)
+    w = np.ones((20, 20), np.float32)
+    origins = crop_origins(w > 0, 8)
+    plain = [next(random_crops(image, y, w, origins, 8, 4, seed=3)) for _ in range(1)][0]
+    off = next(random_crops(image, y, w, origins, 8, 4, seed=3, jitter=0.0))
+    np.testing.assert_array_equal(plain[0], off[0])  # same crops as before the knob existed
+    on = next(random_crops(image, y, w, origins, 8, 4, seed=3, jitter=0.2))
+    ratio = on[0] / plain[0]                        # same crops, each band scaled by one gain
+    assert np.allclose(ratio, ratio[:, :1, :1, :], rtol=1e-5)
+    assert (ratio > 0.7).all() and (ratio < 1.33).all() and not np.allclose(ratio, 1)
+    with pytest.raises(InvalidParameterError, match="`jitter`"):
+        next(random_crops(image, y, w, origins, 8, 4, jitter=-0.1))
+
+
+def test_run_recipe_with_overlap_loss_jitter_and_an_ensemble_of_two():
+    scene, sp = _tiny_chip()
+    recipe = Recipe(crop=16, batch_size=4, steps=2, epochs=1, filters=(4, 8), tta=None, loss="ce+dice",
+                    jitter=0.1, ensemble=2)
+    res = run_recipe(scene, sp, recipe, seed=0)
+    assert res.model.name == "ensemble" and len(res.history["loss"]) == 1 and "loss (member 1)" in res.history
+    assert res.scores["train cpu s"] > 0 and 0 <= res.scores["pixel F1"] <= 1

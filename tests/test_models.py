@@ -456,3 +456,77 @@ def test_buildings_unet_checks_the_crop_against_its_depth():
         build_buildings_unet(60, bands=3)
     with pytest.raises(ClassCodeError, match="`classes`"):
         build_buildings_unet(64, bands=3, classes=4)
+
+
+# ---- overlap loss and ensembles (issue 18) --------------------------------------------------------------
+def _onehot(codes_idx, n=3):
+    return np.eye(n, dtype=np.float32)[np.asarray(codes_idx)]
+
+
+def test_overlap_loss_is_cross_entropy_plus_one_minus_soft_dice_of_the_foreground():
+    import keras
+
+    from geonb.models import overlap_loss
+
+    y = _onehot([[0, 1], [2, 0]])[None]                       # (1, 2, 2, 3): background, building, border
+    p = np.full((1, 2, 2, 3), 1 / 3, np.float32)
+    w = np.array([[[1.0, 2.0], [1.0, 0.0]]], np.float32)      # the last pixel is not labelled
+    ce = -np.log(1 / 3) * w.sum() / w.size                    # Keras' "sum_over_batch_size"
+    t = np.array([0, 1, 1], np.float32)                       # foreground truth of the 3 labelled pixels
+    q = np.full(3, 2 / 3, np.float32)                         # building + border probability
+    dice = (2 * (t * q).sum() + 1) / (t.sum() + q.sum() + 1)
+    loss = overlap_loss((BACKGROUND, BUILDING, BORDER))
+    assert float(loss(y, p, sample_weight=w)) == pytest.approx(ce + 1 - dice, rel=1e-5)
+    # weight 0: exactly Keras' weighted categorical cross-entropy
+    plain = keras.losses.CategoricalCrossentropy()
+    assert float(overlap_loss((0, 1, 2), weight=0)(y, p, sample_weight=w)) == pytest.approx(
+        float(plain(y, p, sample_weight=w)), rel=1e-5)
+    # a perfect prediction costs (almost) nothing; Jaccard too
+    perfect = np.clip(y, 1e-7, 1)
+    assert float(loss(y, perfect)) < 1e-3
+    assert float(overlap_loss((0, 1, 2), kind="jaccard")(y, perfect)) < 1e-3
+    # it serialises: a compiled model saves and loads
+    again = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert again.get_config()["foreground"] == [1, 2] and again.kind == "dice"
+
+
+def test_overlap_loss_refuses_bad_arguments():
+    from geonb.models import overlap_loss
+
+    with pytest.raises(InvalidParameterError, match="`foreground`"):
+        overlap_loss((0, 1), foreground=(5,))
+    with pytest.raises(InvalidParameterError, match="`kind`"):
+        overlap_loss((0, 1), kind="lovasz")
+    with pytest.raises(InvalidParameterError, match="`weight`"):
+        overlap_loss((0, 1), weight=-1)
+    with pytest.raises(InvalidParameterError, match="`smooth`"):
+        overlap_loss((0, 1), smooth=0)
+
+
+def test_a_model_compiled_with_the_overlap_loss_trains_saves_and_loads(tmp_path):
+    from geonb.models import build_buildings_unet, compile_model, overlap_loss
+
+    m = build_buildings_unet(16, bands=3, filters=(4, 8))
+    compile_model(m, 1e-3, loss=overlap_loss(class_codes(m)))
+    x = _x(2, 16, 16, bands=3)
+    y = _onehot(np.random.default_rng(0).integers(0, 3, (2, 16, 16)))
+    h = m.fit(x, y, sample_weight=np.ones((2, 16, 16), np.float32), epochs=1, verbose=0)
+    assert np.isfinite(h.history["loss"][0])
+    loaded = load_model(save_model(m, tmp_path / "m.keras"))
+    np.testing.assert_allclose(loaded.predict_on_batch(x), m.predict_on_batch(x), atol=1e-5)
+
+
+def test_average_models_averages_probabilities_and_keeps_the_codes():
+    from geonb.models import average_models, build_buildings_unet
+
+    a, b = (build_buildings_unet(16, bands=3, filters=(4, 8), seed=s) for s in (0, 1))
+    x = _x(1, 24, 16, bands=3)
+    ens = average_models([a, b])
+    assert class_codes(ens) == class_codes(a) and model_io(ens) == (3, 3, None)
+    np.testing.assert_allclose(ens.predict_on_batch(x), (a.predict_on_batch(x) + b.predict_on_batch(x)) / 2,
+                               atol=1e-6)
+    assert average_models([a]) is a
+    with pytest.raises(ClassCodeError, match="class codes"):
+        average_models([a, build_buildings_unet(16, bands=3, filters=(4, 8), classes=2)])
+    with pytest.raises(InvalidParameterError, match="`models`"):
+        average_models([])
