@@ -29,7 +29,7 @@ $(DATA_STAMP): | $(STAMP)
 kernels: $(KERNEL_STAMP)
 
 # Into the environment (not the user's folder): two checkouts on one machine each run their own interpreter.
-$(KERNEL_STAMP): | $(STAMP)
+$(KERNEL_STAMP): Makefile | $(STAMP)
 	$(PY) -m geonb kernels install --sys-prefix
 	@touch $@
 

@@ -498,6 +498,7 @@ def install_kernels(*, user: bool = True, prefix: str | None = None, gpu_backend
     """
     import json
     import tempfile
+    import warnings
 
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -509,6 +510,15 @@ def install_kernels(*, user: bool = True, prefix: str | None = None, gpu_backend
             (Path(d) / "kernel.json").write_text(json.dumps(spec, indent=1))
             out[name] = ksm.install_kernel_spec(d, kernel_name=name, user=user and prefix is None,
                                                 prefix=prefix)
+        # Jupyter looks in the user's folder first: a kernel of the same name there hides this one
+        found = ksm.find_kernel_specs().get(name)
+        dirs = [Path(d).resolve() for d in ksm.kernel_dirs]
+        here = Path(out[name]).resolve().parent
+        if found and here in dirs and Path(found).resolve().parent in dirs[:dirs.index(here)]:
+            warnings.warn(
+                f"the Jupyter kernel {name!r} at {found} hides the one just installed at {out[name]} (Jupyter "
+                f"searches that folder first), so notebooks would run its interpreter; if it is stale, remove it with "
+                f"`jupyter kernelspec remove {name}` and install again", stacklevel=2)
     return out
 
 

@@ -71,9 +71,10 @@ def chromium_page(chromium_browser):
 def session_build_dir(tmp_path_factory) -> Path:
     """One temporary build folder (``$GEONB_BUILD``) for every notebook run of the session.
 
-    Shared by the headless notebook runs and the JupyterLab kernels: experiment cells that one
-    notebook trained and cached (05) are read back by the next (06, 07) instead of retrained, and
-    the checkout's ``build/`` is never read or written by the tests.
+    Shared by the headless notebook runs and the JupyterLab kernels of one pytest process (under
+    ``make test``'s pytest-xdist each worker has its own): experiment cells that one notebook trained
+    and cached (05) are read back by the next (06, 07) instead of retrained, and the checkout's
+    ``build/`` is never read or written by the tests.
     """
     return tmp_path_factory.mktemp("build")
 

@@ -14,9 +14,6 @@ from pathlib import Path
 import pytest
 from notebook_runner import run_notebook
 
-# One pytest-xdist worker runs them all, in file-name order (05 before the notebooks that read its cache).
-pytestmark = pytest.mark.xdist_group("notebooks")
-
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -50,6 +47,8 @@ SHOWS = {"08b_buildings_real_chip": ["AOI_0_Synthtown"]}  # no real chip given: 
 NEVER_SHOWS = {"08b_buildings_real_chip": ["winner"]}  # ... and no winners' predictions without a real chip
 
 
+# One pytest-xdist worker runs them all, in file-name order (05 before the notebooks that read its cache).
+@pytest.mark.xdist_group("notebooks")
 @pytest.mark.notebook
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -178,3 +178,23 @@ def test_importing_keras_through_geonb_writes_no_startup_notes():
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "ok"
     assert "oneDNN" not in run.stderr and "absl" not in run.stderr, run.stderr[-2000:]
+
+
+def test_installing_kernels_behind_another_of_the_same_name_warns(tmp_path, monkeypatch):
+    """A kernel of the same name earlier on Jupyter's search path (another checkout's interpreter) would silently
+    run instead of the one just installed: say so."""
+    import warnings
+
+    from geonb.runtime import install_kernels
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    monkeypatch.setenv("JUPYTER_PATH", f"{first / 'share' / 'jupyter'}:{second / 'share' / 'jupyter'}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # first on the path: nothing hides it
+        install_kernels(prefix=str(first), python="/elsewhere/.venv/bin/python")
+    with pytest.warns(UserWarning) as caught:
+        install_kernels(prefix=str(second))
+    messages = sorted(str(w.message) for w in caught)
+    assert len(messages) == 2 and all("first" in m and "hides the one just installed" in m for m in messages)
+    assert "`jupyter kernelspec remove geonb`" in messages[0]
+    assert "`jupyter kernelspec remove geonb-gpu`" in messages[1]

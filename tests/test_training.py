@@ -279,9 +279,9 @@ def test_cosine_schedule_falls_from_the_compiled_rate_to_zero(data):
     expected = [cosine_rate(step, 6, 4e-3) for step in range(6)]  # 12 patches / 4 = 3 steps, 2 epochs
     np.testing.assert_allclose(rec.rates, expected, rtol=1e-6)
     assert rec.rates[0] == pytest.approx(4e-3) and rec.rates[-1] < rec.rates[2] < rec.rates[0]
-    # a second run on the same model (fine-tuning) starts at the peak again, not past the schedule's end
+    # the compiled rate is back after training: a second run (fine-tuning) starts at the peak again
+    assert float(model.optimizer.learning_rate) == pytest.approx(4e-3)
     rec2 = _RecordRate()
-    model.optimizer.learning_rate = 4e-3
     train(model, (x, labels), epochs=1, batch_size=4, verbose=0, learning_rate_schedule="cosine", callbacks=[rec2])
     np.testing.assert_allclose(rec2.rates, [cosine_rate(s, 3, 4e-3) for s in range(3)], rtol=1e-6)
     # without a schedule the compiled rate stays
@@ -291,6 +291,13 @@ def test_cosine_schedule_falls_from_the_compiled_rate_to_zero(data):
     assert rec3.rates == [pytest.approx(4e-3)] * 3
     with pytest.raises(InvalidParameterError, match="learning_rate_schedule"):
         train(build_lakes_fcn(8), (x, labels), epochs=1, verbose=0, learning_rate_schedule="step")
+    import keras
+
+    scheduled = build_lakes_fcn(8, compile=False)
+    scheduled.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5)),
+                      loss="categorical_crossentropy")
+    with pytest.raises(InvalidParameterError, match="fixed learning rate.*LearningRateSchedule"):
+        train(scheduled, (x, labels), epochs=1, verbose=0, learning_rate_schedule="cosine")
 
 
 def test_cosine_schedule_continues_when_a_run_is_resumed(tmp_path, data):
@@ -309,3 +316,16 @@ def test_cosine_schedule_continues_when_a_run_is_resumed(tmp_path, data):
     train(compile_model(build_lakes_fcn(8, compile=False), learning_rate=1.0), (x, labels), epochs=3, batch_size=4,
           checkpoint_dir=ck, resume=True, callbacks=[rest], verbose=0, learning_rate_schedule="cosine")
     np.testing.assert_allclose(first.rates + rest.rates, [cosine_rate(s, 9, 3e-3) for s in range(9)], rtol=1e-6)
+    # ... step by step as one run would: 9 rates; and one history row per epoch, the rate recorded in each
+    # (also for the epoch before the interruption, which only the checkpoint saw)
+    with pytest.warns(UserWarning, match="cosine schedule is complete"):
+        result = train(compile_model(build_lakes_fcn(8, compile=False), learning_rate=1.0), (x, labels), epochs=3,
+                       batch_size=4, checkpoint_dir=ck, resume=True, verbose=0, learning_rate_schedule="cosine")
+    frame = result.to_frame()
+    assert len(frame) == 3 and frame["learning_rate"].is_monotonic_decreasing
+    # the schedule and its length belong to the run: resuming with others is refused, not silently restarted
+    with pytest.raises(InvalidParameterError, match="epochs=3"):
+        train(build_lakes_fcn(8), (x, labels), epochs=5, batch_size=4, checkpoint_dir=ck, resume=True, verbose=0,
+              learning_rate_schedule="cosine")
+    with pytest.raises(InvalidParameterError, match="learning_rate_schedule='cosine'"):
+        train(build_lakes_fcn(8), (x, labels), epochs=5, batch_size=4, checkpoint_dir=ck, resume=True, verbose=0)
