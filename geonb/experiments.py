@@ -612,7 +612,8 @@ class ExperimentResults:
 
 
 #: Column order of :attr:`ExperimentResults.table` (further columns follow).
-TABLE_COLUMNS = ("label", "model", "patch_size", "bands", "seed", "epochs", "n_train_patches", "n_val_patches",
+TABLE_COLUMNS = ("label", "model", "patch_size", "bands", "seed", "epochs", "learning_rate", "learning_rate_schedule",
+                 "n_train_patches", "n_val_patches",
                  "n_test_patches", "n_test_lakes", "n_pixels", "tp", "fn", "fp", "tn", "precision", "recall", "f1",
                  "iou", "accuracy", "majority_share", "land_share")
 
@@ -620,7 +621,9 @@ TABLE_COLUMNS = ("label", "model", "patch_size", "bands", "seed", "epochs", "n_t
 def _collect(name: str, varied: str, results: list[tuple[str, CellResult]], settings: dict) -> ExperimentResults:
     rows, preds, hists, per_lake, models, dirs = [], {}, {}, {}, {}, {}
     for label, res in results:
-        rows.append({"label": label, **res.row})
+        # how it trained, from the cell's key (so cells cached before these columns existed have them too)
+        rows.append({"label": label, **res.row, "learning_rate": res.spec.learning_rate,
+                     "learning_rate_schedule": res.spec.learning_rate_schedule})
         hists.setdefault(label, {})[res.spec.seed] = res.history
         if label not in preds:  # first seed of each setting
             preds[label] = res.predictions
