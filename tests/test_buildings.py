@@ -239,9 +239,12 @@ def test_the_ablation_adds_one_step_at_a_time():
     assert (first.model, first.border_px, first.small_weight, first.augment, first.tta) == ("fcn", None, False,
                                                                                             None, None)
     assert (last.model, last.border_px, last.small_weight, last.augment, last.tta) == ("unet", 2, True, "d4", "d4")
-    changed = [sum(getattr(a, f) != getattr(b, f) for f in ("model", "border_px", "small_weight", "augment", "tta"))
+    assert (first.loss, first.class_weight, last.loss, last.class_weight) == ("ce", "balanced", "ce+dice", "sqrt")
+    fields = ("model", "border_px", "small_weight", "augment", "tta", "loss")
+    changed = [sum(getattr(a, f) != getattr(b, f) for f in fields)
                for (_, a), (_, b) in zip(steps[:-1], steps[1:], strict=True)]
     assert changed == [1] * (len(steps) - 1)
+    assert steps[-2][1].thresholds == Recipe().thresholds  # the recorded rows keep their grid
     with pytest.raises(InvalidParameterError, match="`model`"):
         Recipe(model="resnet")
     with pytest.raises(InvalidParameterError, match="`class_weight`"):
