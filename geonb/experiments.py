@@ -623,7 +623,7 @@ def _collect(name: str, varied: str, results: list[tuple[str, CellResult]], sett
     for label, res in results:
         # how it trained, from the cell's key (so cells cached before these columns existed have them too)
         rows.append({"label": label, **res.row, "learning_rate": res.spec.learning_rate,
-                     "learning_rate_schedule": res.spec.learning_rate_schedule})
+                     "learning_rate_schedule": res.spec.learning_rate_schedule or "fixed"})
         hists.setdefault(label, {})[res.spec.seed] = res.history
         if label not in preds:  # first seed of each setting
             preds[label] = res.predictions
