@@ -43,6 +43,9 @@ SCHEMES = ("halves", "blocks")
 #: Losses a :class:`Recipe` can train with.
 LOSSES = ("ce", "ce+dice", "ce+jaccard")
 
+#: Keras dtype policies a :class:`Recipe` can train under.
+PRECISIONS = ("float32", "mixed_bfloat16")
+
 
 # -------------------------------------------------------------------------------------------
 # The split
@@ -606,6 +609,11 @@ class Recipe:
     ensemble : int >= 1
         Train this many models (seeds ``seed``, ``seed + 1000``, ...) and average their probabilities
         (:func:`geonb.models.average_models`); the training time adds up.
+    precision : {"float32", "mixed_bfloat16"}
+        Keras dtype policy of the model's layers. ``"mixed_bfloat16"`` computes in bfloat16 and keeps
+        the weights (and the softmax) in float32: 1.25x faster training on a CPU with bfloat16
+        instructions (AVX512-BF16 or AMX, e.g. AMD Zen 4, Intel Sapphire Rapids) and on GPUs, the same
+        scores in our runs; on a CPU without them it is *slower* than ``"float32"``.
     """
 
     model: str = "unet"
@@ -626,8 +634,12 @@ class Recipe:
     loss: str = "ce"
     jitter: float = 0.0
     ensemble: int = 1
+    precision: str = "float32"
 
     def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise InvalidParameterError(f"`precision` must be one of {PRECISIONS}, got {self.precision!r}; "
+                                        f"'mixed_bfloat16' is faster only where the CPU or GPU has bfloat16 units")
         if self.model not in ("fcn", "unet"):
             raise InvalidParameterError(f"`model` must be 'fcn' or 'unet', got {self.model!r}")
         if self.augment not in (None, "d4"):
@@ -702,13 +714,20 @@ class RecipeResult:
 
 def _build(recipe: Recipe, bands: int, classes: tuple[int, ...], normalization, seed: int):
     from geonb.models import build_buildings_fcn, build_buildings_unet, compile_model, overlap_loss
+    from geonb.runtime import import_keras
 
-    if recipe.model == "fcn":
-        model = build_buildings_fcn(recipe.crop, bands=bands, classes=classes, normalization=normalization,
-                                    seed=seed, learning_rate=recipe.learning_rate)
-    else:
-        model = build_buildings_unet(recipe.crop, bands=bands, classes=classes, filters=recipe.filters,
-                                     normalization=normalization, seed=seed, learning_rate=recipe.learning_rate)
+    keras = import_keras()
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(recipe.precision)  # the layers keep the policy they are built under
+    try:
+        if recipe.model == "fcn":
+            model = build_buildings_fcn(recipe.crop, bands=bands, classes=classes, normalization=normalization,
+                                        seed=seed, learning_rate=recipe.learning_rate)
+        else:
+            model = build_buildings_unet(recipe.crop, bands=bands, classes=classes, filters=recipe.filters,
+                                         normalization=normalization, seed=seed, learning_rate=recipe.learning_rate)
+    finally:
+        keras.config.set_dtype_policy(previous)
     if recipe.loss != "ce":
         compile_model(model, recipe.learning_rate, loss=overlap_loss(classes, kind=recipe.loss.split("+")[1]))
     return model
@@ -907,6 +926,7 @@ def winners_table(chip, split: ChipSplit, on: str = "test"):
 __all__ = [
     "ABLATION",
     "LOSSES",
+    "PRECISIONS",
     "SCHEMES",
     "SIDES",
     "SPLIT_NAMES",

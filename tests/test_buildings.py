@@ -344,3 +344,21 @@ def test_run_recipe_with_overlap_loss_jitter_and_an_ensemble_of_two():
     res = run_recipe(scene, sp, recipe, seed=0)
     assert res.model.name == "ensemble" and len(res.history["loss"]) == 1 and "loss (member 1)" in res.history
     assert res.scores["train cpu s"] > 0 and 0 <= res.scores["pixel F1"] <= 1
+
+
+def test_a_bfloat16_recipe_computes_in_bfloat16_keeps_float32_probabilities_and_the_global_policy():
+    from geonb.runtime import import_keras
+
+    keras = import_keras()
+    with pytest.raises(InvalidParameterError, match="`precision`.*'float16'"):
+        Recipe(precision="float16")
+    assert Recipe().precision == "float32"  # the recorded rows
+    scene, sp = _tiny_chip()
+    before = keras.config.dtype_policy().name
+    res = run_recipe(scene, sp, Recipe(crop=16, batch_size=4, steps=2, epochs=1, filters=(4, 8), tta=None,
+                                       precision="mixed_bfloat16"), seed=0)
+    assert keras.config.dtype_policy().name == before  # nothing else built later turns bfloat16
+    convs = [layer for layer in res.model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convs and all(layer.compute_dtype == "bfloat16" and layer.variable_dtype == "float32" for layer in convs)
+    assert res.prediction.probabilities.dtype == np.float32
+    np.testing.assert_allclose(res.prediction.probabilities.sum(-1), 1, atol=1e-5)
