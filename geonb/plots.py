@@ -681,6 +681,10 @@ def plot_index(values: np.ndarray, ax=None, *, title: str = "NDWI", cmap: str = 
 
 
 # ---- Training and prediction (notebook 04) ------------------------------------------------
+#: History entries that are settings, not scores: :func:`plot_history` marks no best epoch on them.
+_NOT_SCORES = ("learning_rate", "lr")
+
+
 def plot_history(history, axes=None, *, metrics=("loss", "accuracy"), title: str = "Training history"):
     """Training curves: one panel per metric, training solid and validation dashed, best epoch marked.
 
@@ -720,8 +724,9 @@ def plot_history(history, axes=None, *, metrics=("loss", "accuracy"), title: str
                         color="#1f77b4" if label == "training" else "#ff7f0e")
         val = hist.get(f"val_{metric}") or hist.get(metric)
         if val:
-            best = int(np.argmin(val) if "loss" in metric else np.argmax(val))
-            ax.axvline(best + 1, color="0.5", lw=0.8, ls=":", label=f"best epoch ({best + 1})")
+            if metric not in _NOT_SCORES:  # a learning rate has no best epoch
+                best = int(np.argmin(val) if "loss" in metric else np.argmax(val))
+                ax.axvline(best + 1, color="0.5", lw=0.8, ls=":", label=f"best epoch ({best + 1})")
             ax.legend(fontsize="small")
             n = len(val)
             if n <= 12:

@@ -145,3 +145,12 @@ def test_house_colours_have_one_owner():
     assert [colors.LAKE_COLORS[c] for c in LAKES.codes] == list(LAKES.colors)
     with pytest.raises(GeonbError, match="`alpha` must be in"):
         colors.check_fraction(1.5, "alpha")
+
+
+def test_plot_history_marks_the_best_epoch_of_scores_but_not_of_the_learning_rate():
+    hist = {"loss": [1.0, 0.4, 0.6], "learning_rate": [2e-3, 1e-3, 1e-4]}
+    axes = plots.plot_history(hist, metrics=("loss", "learning_rate"))
+    labels = [[t.get_text() for t in ax.get_legend().get_texts()] for ax in axes]
+    assert "best epoch (2)" in labels[0]
+    assert not any(t.startswith("best epoch") for t in labels[1])
+    plt.close("all")
