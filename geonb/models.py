@@ -278,7 +278,10 @@ def _input_and_norm(keras, bands: int, normalization):
                 f"(variance {var.tolist()}); a constant band cannot be normalised: drop it (select other bands) "
                 "or compute the statistics on training images where it varies"
             )
-        x = keras.layers.Normalization(mean=mean.tolist(), variance=var.tolist(), name="normalize")(x)
+        # float32 under any dtype policy: raw values (e.g. 16-bit reflectance ~10,000) minus a mean in bfloat16
+        # would keep ~3 significant digits; the normalised values are small and safe to cast afterwards
+        x = keras.layers.Normalization(mean=mean.tolist(), variance=var.tolist(), dtype="float32",
+                                       name="normalize")(x)
     return inputs, x
 
 

@@ -360,5 +360,6 @@ def test_a_bfloat16_recipe_computes_in_bfloat16_keeps_float32_probabilities_and_
     assert keras.config.dtype_policy().name == before  # nothing else built later turns bfloat16
     convs = [layer for layer in res.model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert convs and all(layer.compute_dtype == "bfloat16" and layer.variable_dtype == "float32" for layer in convs)
+    assert res.model.get_layer("normalize").compute_dtype == "float32"  # raw values are not rounded to bfloat16
     assert res.prediction.probabilities.dtype == np.float32
     np.testing.assert_allclose(res.prediction.probabilities.sum(-1), 1, atol=1e-5)
