@@ -134,11 +134,12 @@ def _load() -> list[float]:
 
 def run(chip_dir: Path, *, side: str, seeds: list[int], steps: int, epochs: int, final_epochs: int,
         rows: list[int] | None, out: Path, val_fraction: float, filters: tuple[int, ...],
-        final_set: dict | None = None, final_name: str = "recipe, full length") -> dict:
+        final_set: dict | None = None, final_name: str = "recipe, full length", workers: int = 1) -> dict:
     chip = read_chip(chip_dir)
     sc = chip.scene
     split = split_chip(chip.truth, sc.shape, sc.transform, sc.crs, side=side, val_fraction=val_fraction, seed=0)
     record = {"chip": chip.name, "side": side, "val_fraction": val_fraction, "seeds": seeds, "steps": steps,
+              "workers": workers,
               "epochs": epochs,
               "final_epochs": final_epochs, "cores": os.cpu_count(), "runs": [],
               "winners": winners_table(chip, split).to_dict(orient="index"),
@@ -157,7 +158,7 @@ def run(chip_dir: Path, *, side: str, seeds: list[int], steps: int, epochs: int,
                   f"load {_load()}", flush=True)
             _write(out, record)
 
-        run_ablation(chip, split, chosen, seed=seed, on_result=keep)
+        run_ablation(chip, split, chosen, seed=seed, on_result=keep, workers=workers)
     return record
 
 
@@ -202,6 +203,8 @@ def main() -> None:
                     help="Recipe fields of the full-length row, e.g. loss=ce+dice class_weight=sqrt crop=256")
     ap.add_argument("--final-name", default="recipe, full length", help="name of the full-length row")
     ap.add_argument("--threads", type=int, default=0, help="TensorFlow threads per op (0: geonb's default)")
+    ap.add_argument("--workers", type=int, default=1,
+                    help="train an ensemble's members this many at once, one process each (ensemble=2 workers=2)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 2 rows, a few steps")
     ap.add_argument("--out", type=Path, default=None)
     a = ap.parse_args()
@@ -218,7 +221,7 @@ def main() -> None:
     t0 = time.perf_counter()
     record = run(a.chip, side=a.side, seeds=a.seeds, steps=a.steps, epochs=a.epochs, final_epochs=a.final_epochs,
                  rows=a.rows, out=out, val_fraction=a.val_fraction, filters=tuple(a.filters),
-                 final_set=parse_settings(a.final_set), final_name=a.final_name)
+                 final_set=parse_settings(a.final_set), final_name=a.final_name, workers=a.workers)
     print(f"\n{markdown(record)}\n\n{len(record['runs'])} runs in {time.perf_counter() - t0:.0f} s; "
           f"load now {_load()} on {record['cores']} cores; wrote {out}")
 

@@ -22,6 +22,7 @@ own ``fit`` with batches of random crops drawn here (no Keras import in this mod
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -776,7 +777,48 @@ def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, 
     return history
 
 
-def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose: int = 0) -> RecipeResult:
+def _member_cores(member: int, workers: int) -> list[int] | None:
+    """The cores of parallel training process ``member`` of ``workers``: this process's cores cut in
+    ``workers`` equal runs (None where the platform cannot pin a process, or there are too few cores)."""
+    if not hasattr(os, "sched_getaffinity"):
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < workers:
+        return None
+    per = len(cores) // workers
+    slot = member % workers
+    return cores[slot * per:(slot + 1) * per]
+
+
+def _train_member(recipe: Recipe, image: np.ndarray, split: ChipSplit, classes, norm, seed: int, verbose: int,
+                  cores: list[int] | None):
+    """Train one ensemble member in a fresh (spawned) process; return its weights, history and CPU time.
+
+    The process is pinned to ``cores`` and TensorFlow's pools sized to them before Keras starts, so
+    members side by side do not fight over the same cores (unless the user set ``TF_NUM_*`` threads).
+    """
+    from geonb.runtime import THREAD_ENV
+
+    if cores:
+        os.sched_setaffinity(0, cores)
+        if not any(os.environ.get(v) for v in THREAD_ENV):
+            os.environ["TF_NUM_INTRAOP_THREADS"] = str(len(cores))
+            os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    c0 = time.process_time()
+    model = _build(recipe, image.shape[-1], classes, norm, seed)
+    history = fit_on_split(model, image, split, recipe, seed=seed, verbose=verbose)
+    return [np.asarray(w) for w in model.get_weights()], history, time.process_time() - c0
+
+
+def _check_workers(workers) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+        raise InvalidParameterError(f"`workers` must be an int >= 1 (ensemble members trained at once, each in "
+                                    f"its own process; 1: one after another here), got {workers!r}")
+    return int(workers)
+
+
+def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose: int = 0,
+               workers: int = 1) -> RecipeResult:
     """Train ``recipe`` on the training split of ``chip``, predict the whole chip, score the test split.
 
     Parameters
@@ -788,16 +830,25 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
     recipe : Recipe
     seed : int
         Weights, crops and augmentation (member ``i`` of an ensemble: ``seed + 1000 * i``).
+    verbose : int
+        Keras' ``fit`` verbosity (in parallel workers it prints to the process's terminal, not a notebook).
+    workers : int
+        Train the members of an ensemble (``recipe.ensemble > 1``) this many at a time, each in its own
+        process pinned to ``cores // workers`` cores. On a small CPU this trains more batches per second
+        than one model on all cores (2 cores, bfloat16 U-Net: one batch every 280 ms for the pair against
+        365 ms for one model on both cores), so ``Recipe(ensemble=2)`` with ``workers=2`` fits two
+        models in about 1.5x the time of one. Members get the same seeds (weights, crops) either way.
 
     Returns
     -------
     RecipeResult
         ``scores`` is :func:`score_footprints` on ``"test"`` plus ``train s`` (wall clock), ``train cpu s``
-        (CPU seconds of this process, all threads: unlike the wall clock, not inflated by other work on
-        the machine), ``predict s``, ``min area m2``, ``threshold`` and ``seed``.
+        (CPU seconds of this process, all threads, or of the worker processes: unlike the wall clock, not
+        inflated by other work on the machine), ``predict s``, ``min area m2``, ``threshold`` and ``seed``.
     """
     from geonb.models import average_models, input_statistics
 
+    workers = _check_workers(workers)
     scene = getattr(chip, "scene", chip)
     if scene.shape != split.regions.shape:
         raise ShapeMismatchError(f"the chip is {scene.shape} but the split {split.regions.shape}; split this chip")
@@ -805,14 +856,35 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
     classes = (BACKGROUND, BUILDING, BORDER) if recipe.border_px else (BACKGROUND, BUILDING)
     image = np.asarray(scene.image, np.float32)
     norm = input_statistics(image[None], (split.regions == TRAIN)[None])
+    seeds = [seed + 1000 * i for i in range(recipe.ensemble)]
     t0, c0 = time.perf_counter(), time.process_time()
-    members, history = [], {}
-    for i in range(recipe.ensemble):
-        model = _build(recipe, image.shape[-1], classes, norm, seed + 1000 * i)
-        h = fit_on_split(model, image, split, recipe, seed=seed + 1000 * i, verbose=verbose)
+    members, histories = [], []
+    if workers > 1 and recipe.ensemble > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        n = min(workers, recipe.ensemble)
+        # spawn, not fork: a forked copy of a process whose TensorFlow already started can hang
+        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
+            jobs = [pool.submit(_train_member, recipe, image, split, classes, norm, s, verbose, _member_cores(i, n))
+                    for i, s in enumerate(seeds)]
+            done = [job.result() for job in jobs]
+        worker_cpu = sum(d[2] for d in done)
+        for s, (weights, h, _) in zip(seeds, done, strict=True):
+            model = _build(recipe, image.shape[-1], classes, norm, s)
+            model.set_weights(weights)
+            members.append(model)
+            histories.append(h)
+    else:
+        worker_cpu = 0.0
+        for s in seeds:
+            model = _build(recipe, image.shape[-1], classes, norm, s)
+            histories.append(fit_on_split(model, image, split, recipe, seed=s, verbose=verbose))
+            members.append(model)
+    train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0 + worker_cpu
+    history: dict = {}
+    for i, h in enumerate(histories):
         history.update(h if i == 0 else {f"{k} (member {i})": v for k, v in h.items()})
-        members.append(model)
-    train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0
     result = predict_and_score(average_models(members), chip, split, recipe)
     result.train_seconds = train_s
     result.history = history
@@ -891,12 +963,12 @@ def building_classes(prediction, threshold: float = 0.5) -> np.ndarray:
 
 
 def run_ablation(chip, split: ChipSplit, recipes, *, seed: int = 0, verbose: int = 0,
-                 on_result=None) -> dict[str, RecipeResult]:
+                 on_result=None, workers: int = 1) -> dict[str, RecipeResult]:
     """Run named recipes in order (e.g. :func:`ablation_recipes`); return ``{name: RecipeResult}``.
 
     A recipe that differs from the one before only in ``tta`` reuses that model (only prediction
     changes), so the TTA row costs a prediction, not a training. ``on_result(name, result)`` is
-    called after each row (e.g. to save partial results).
+    called after each row (e.g. to save partial results). ``workers``: as in :func:`run_recipe`.
     """
     out: dict[str, RecipeResult] = {}
     previous = None
@@ -907,7 +979,7 @@ def run_ablation(chip, split: ChipSplit, recipes, *, seed: int = 0, verbose: int
             res.scores.update({k: previous.scores[k] for k in ("train s", "train cpu s") if k in previous.scores})
             res.scores["seed"] = int(seed)
         else:
-            res = run_recipe(chip, split, recipe, seed=seed, verbose=verbose)
+            res = run_recipe(chip, split, recipe, seed=seed, verbose=verbose, workers=workers)
         out[name] = previous = res
         if on_result is not None:
             on_result(name, res)

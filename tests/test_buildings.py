@@ -346,6 +346,21 @@ def test_run_recipe_with_overlap_loss_jitter_and_an_ensemble_of_two():
     assert res.scores["train cpu s"] > 0 and 0 <= res.scores["pixel F1"] <= 1
 
 
+def test_ensemble_members_trained_in_parallel_processes_match_members_trained_here():
+    scene, sp = _tiny_chip()
+    recipe = Recipe(crop=16, batch_size=4, steps=2, epochs=1, filters=(4, 8), tta=None, ensemble=2)
+    here = run_recipe(scene, sp, recipe, seed=3)
+    there = run_recipe(scene, sp, recipe, seed=3, workers=2)
+    assert there.model.name == "ensemble" and "loss (member 1)" in there.history
+    assert there.scores["train cpu s"] > 0
+    # each member came back from its process with its own seed's weights and crops (not swapped, not lost)
+    np.testing.assert_allclose(here.history["loss (member 1)"], there.history["loss (member 1)"], rtol=1e-3)
+    np.testing.assert_allclose(here.prediction.probabilities, there.prediction.probabilities, atol=1e-3)
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(InvalidParameterError, match="`workers`"):
+            run_recipe(scene, sp, recipe, workers=bad)
+
+
 def test_a_bfloat16_recipe_computes_in_bfloat16_keeps_float32_probabilities_and_the_global_policy():
     from geonb.runtime import import_keras
 
