@@ -424,9 +424,52 @@ def crop_origins(region: np.ndarray, crop: int) -> np.ndarray:
     return np.argwhere(inside)
 
 
+def affine_window(crop: int, scale: float = 0.0, rotate: bool = False) -> int:
+    """Side of the window a ``crop`` x ``crop`` crop is resampled from under :func:`random_crops`'
+    ``scale`` and ``rotate`` (``crop`` itself without them): the crop zoomed out by ``1 + scale`` and
+    turned by any angle fits in it.
+
+    Examples
+    --------
+    >>> affine_window(128), affine_window(128, 0.25), affine_window(128, 0.25, rotate=True)
+    (128, 162, 229)
+    """
+    if not scale and not rotate:
+        return int(crop)
+    return int(np.ceil(crop * (np.sqrt(2) if rotate else 1.0) * (1 + scale))) + 2
+
+
+def _check_affine(scale, rotate) -> None:
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.number)) or not 0 <= scale <= 1:
+        raise InvalidParameterError(f"`scale` must be a number in [0, 1] (0: no scale jitter; e.g. 0.25 zooms each "
+                                    f"crop by a factor in [1/1.25, 1.25]), got {scale!r}")
+    if not isinstance(rotate, (bool, np.bool_)):
+        raise InvalidParameterError(f"`rotate` must be True or False, got {rotate!r}")
+
+
+def _affine_crop(arrays, origin, window: int, crop: int, zoom: float, angle: float) -> list[np.ndarray]:
+    """Resample ``crop`` x ``crop`` pixels around the centre of a window: ``zoom`` source pixels per
+    crop pixel, turned by ``angle`` radians (bilinear; one-hot targets become soft at edges)."""
+    from scipy import ndimage
+
+    m2 = zoom * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    centre_in = np.asarray(origin, float) + (window - 1) / 2
+    offset2 = centre_in - m2 @ np.full(2, (crop - 1) / 2)
+    out = []
+    for a in arrays:
+        if a.ndim == 2:
+            out.append(ndimage.affine_transform(a, m2, offset=offset2, output_shape=(crop, crop), order=1))
+        else:  # the band/class axis is carried through unchanged
+            m3 = np.eye(3)
+            m3[:2, :2] = m2
+            out.append(ndimage.affine_transform(a, m3, offset=(*offset2, 0.0), output_shape=(crop, crop, a.shape[2]),
+                                                order=1))
+    return out
+
+
 def random_crops(image: np.ndarray, targets: np.ndarray, weights: np.ndarray, origins: np.ndarray, crop: int,
                  batch_size: int, *, augment: str | None = "d4", seed: int = 0,
-                 jitter: float = 0.0) -> Iterator[tuple]:
+                 jitter: float = 0.0, scale: float = 0.0, rotate: bool = False) -> Iterator[tuple]:
     """Endless batches ``(images, one-hot targets, weights)`` of random crops, each under a random D4 transform.
 
     Crops are drawn uniformly from ``origins`` (see :func:`crop_origins`); with ``augment="d4"``
@@ -434,6 +477,12 @@ def random_crops(image: np.ndarray, targets: np.ndarray, weights: np.ndarray, or
     With ``jitter`` > 0 each crop's bands are multiplied by a random brightness ``1 + U(-jitter, jitter)``
     times a random colour gain per band ``1 + U(-jitter/2, jitter/2)`` (another sun, another sensor
     calibration); ``jitter=0`` draws nothing, so the crops are those of a run without it.
+
+    With ``scale`` > 0 each crop is zoomed by a factor drawn log-uniformly in ``[1/(1+scale), 1+scale]``
+    (houses of other sizes), with ``rotate`` turned by an angle drawn uniformly (streets of other
+    orientations than the chip's), both about the centre of a window of :func:`affine_window` pixels,
+    resampled bilinearly (targets and weights too). ``origins`` must then be the corners of such
+    windows: ``crop_origins(region, affine_window(crop, scale, rotate))``.
 
     Examples
     --------
@@ -447,15 +496,29 @@ def random_crops(image: np.ndarray, targets: np.ndarray, weights: np.ndarray, or
     if isinstance(jitter, bool) or not isinstance(jitter, (int, float, np.number)) or not 0 <= jitter < 1:
         raise InvalidParameterError(f"`jitter` must be a number in [0, 1) (0: no colour jitter; e.g. 0.1), "
                                     f"got {jitter!r}")
+    _check_affine(scale, rotate)
     rng = np.random.default_rng(seed)
+    window = affine_window(crop, scale, rotate)
     if len(origins) == 0:
         raise InvalidParameterError(
-            f"no {crop} x {crop} crop fits wholly in the training region; use a smaller `crop`")
+            f"no {window} x {window} window fits wholly in the training region; use a smaller `crop`"
+            + (" or less `scale`/`rotate`" if window > crop else ""))
+    origins = np.asarray(origins)
+    if (origins.max(axis=0) + window > np.asarray(image.shape[:2])).any():
+        raise InvalidParameterError(f"`origins` reach past the image for {window} x {window} windows; with `scale` "
+                                    f"or `rotate` pass crop_origins(region, affine_window(crop, scale, rotate))")
     while True:
         pick = origins[rng.integers(len(origins), size=batch_size)]
-        x = np.stack([image[r:r + crop, c:c + crop] for r, c in pick])
-        y = np.stack([targets[r:r + crop, c:c + crop] for r, c in pick])
-        w = np.stack([weights[r:r + crop, c:c + crop] for r, c in pick])
+        if window == crop:
+            x = np.stack([image[r:r + crop, c:c + crop] for r, c in pick])
+            y = np.stack([targets[r:r + crop, c:c + crop] for r, c in pick])
+            w = np.stack([weights[r:r + crop, c:c + crop] for r, c in pick])
+        else:
+            zooms = np.exp(rng.uniform(-np.log1p(scale), np.log1p(scale), batch_size))
+            angles = rng.uniform(0, 2 * np.pi, batch_size) if rotate else np.zeros(batch_size)
+            parts = [_affine_crop((image, targets, weights), o, window, crop, z, a)
+                     for o, z, a in zip(pick, zooms, angles, strict=True)]
+            x, y, w = (np.stack([p[i] for p in parts]).astype(np.float32) for i in range(3))
         if augment == "d4":
             ks = rng.integers(0, 8, batch_size)
             for k in np.unique(ks):
@@ -607,6 +670,11 @@ class Recipe:
         (:func:`geonb.models.overlap_loss`), as the SpaceNet winners trained.
     jitter : float in [0, 1)
         Colour/brightness jitter of the training crops (:func:`random_crops`); 0: none.
+    scale : float in [0, 1]
+        Scale jitter of the training crops: each zoomed by a factor in ``[1/(1+scale), 1+scale]``
+        (:func:`random_crops`); 0: none.
+    rotate : bool
+        Turn each training crop by a random angle (any, not only D4's right angles).
     ensemble : int >= 1
         Train this many models (seeds ``seed``, ``seed + 1000``, ...) and average their probabilities
         (:func:`geonb.models.average_models`); the training time adds up.
@@ -634,6 +702,8 @@ class Recipe:
     class_weight: str | None = "balanced"
     loss: str = "ce"
     jitter: float = 0.0
+    scale: float = 0.0
+    rotate: bool = False
     ensemble: int = 1
     precision: str = "float32"
 
@@ -651,6 +721,7 @@ class Recipe:
             raise InvalidParameterError(f"`loss` must be one of {LOSSES}, got {self.loss!r}; e.g. loss='ce+dice'")
         if isinstance(self.jitter, bool) or not isinstance(self.jitter, (int, float)) or not 0 <= self.jitter < 1:
             raise InvalidParameterError(f"`jitter` must be a number in [0, 1) (0: none; e.g. 0.1), got {self.jitter!r}")
+        _check_affine(self.scale, self.rotate)
         if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, (int, np.integer)) or self.ensemble < 1:
             raise InvalidParameterError(f"`ensemble` must be an int >= 1 (models averaged; 1: one model), "
                                         f"got {self.ensemble!r}")
@@ -761,9 +832,10 @@ def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, 
         w *= small_building_weights(split.instances, reference_px=reference)
     w[~train] = 0.0
     w /= float(w[train].mean())  # mean weight 1 over training pixels: the learning rate keeps its meaning
-    origins = crop_origins(split.regions == TRAIN, recipe.crop)
+    origins = crop_origins(split.regions == TRAIN, affine_window(recipe.crop, recipe.scale, recipe.rotate))
     batches = random_crops(image.astype(np.float32), onehot, w, origins, recipe.crop, recipe.batch_size,
-                           augment=recipe.augment, seed=seed, jitter=recipe.jitter)
+                           augment=recipe.augment, seed=seed, jitter=recipe.jitter, scale=recipe.scale,
+                           rotate=recipe.rotate)
     history: dict = {}
     for epoch in range(recipe.epochs):
         if recipe.cosine:
@@ -1010,6 +1082,7 @@ __all__ = [
     "Recipe",
     "RecipeResult",
     "ablation_recipes",
+    "affine_window",
     "building_classes",
     "crop_origins",
     "fit_on_split",

@@ -16,6 +16,7 @@ from geonb.buildings import (
     VAL,
     Recipe,
     ablation_recipes,
+    affine_window,
     building_classes,
     crop_origins,
     labels_from_instances,
@@ -337,10 +338,52 @@ def test_colour_jitter_scales_bands_and_draws_nothing_when_off():
         next(random_crops(image, y, w, origins, 8, 4, jitter=-0.1))
 
 
+def test_scale_and_rotation_resample_image_targets_and_weights_alike_around_the_window_centre():
+    rows, cols = np.mgrid[0:120, 0:120].astype(np.float32)
+    image = np.stack([rows, cols, rows + cols], axis=-1)     # linear ramps: bilinear resampling is exact
+    targets = image[..., :2].copy()                          # resampled alike, they must stay equal
+    weights = rows.copy()
+    window = affine_window(32, 0.5, rotate=True)
+    assert window == int(np.ceil(32 * np.sqrt(2) * 1.5)) + 2
+    origins = crop_origins(np.ones((120, 120), bool), window)
+    x, y, w = next(random_crops(image, targets, weights, origins, 32, 16, augment=None, seed=2, scale=0.5,
+                                rotate=True))
+    assert x.shape == (16, 32, 32, 3) and y.shape == (16, 32, 32, 2) and w.shape == (16, 32, 32)
+    np.testing.assert_allclose(y, x[..., :2], atol=1e-3)
+    np.testing.assert_allclose(w, x[..., 0], atol=1e-3)
+    # every crop: a ramp whose step per pixel (the zoom) lies in [1/1.5, 1.5], in some direction
+    zoom = np.hypot(np.diff(x[..., 0], axis=1).mean((1, 2)), np.diff(x[..., 0], axis=2).mean((1, 2)))
+    assert (zoom > 1 / 1.5 - 1e-3).all() and (zoom < 1.5 + 1e-3).all() and zoom.std() > 0.05
+    turned = np.abs(np.diff(x[..., 0], axis=2).mean((1, 2))) > 0.05   # rows ramp now runs along columns too
+    assert turned.sum() >= 8
+    # the centre of each crop is the centre of a window wholly inside the image
+    centre = x[:, 15:17, 15:17, :2].mean((1, 2))
+    assert ((centre >= (window - 1) / 2 - 1) & (centre <= 120 - (window + 1) / 2 + 1)).all()
+    # scale only: no turn, the rows ramp stays along rows
+    x, _, _ = next(random_crops(image, targets, weights, crop_origins(np.ones((120, 120), bool),
+                                affine_window(32, 0.5)), 32, 8, augment=None, seed=2, scale=0.5))
+    np.testing.assert_allclose(np.diff(x[..., 0], axis=2), 0, atol=1e-3)
+
+
+def test_scale_and_rotation_refuse_bad_values_and_origins_of_crop_sized_windows():
+    image = np.zeros((64, 64, 3), np.float32)
+    targets, weights = np.zeros((64, 64, 2), np.float32), np.ones((64, 64), np.float32)
+    small = crop_origins(np.ones((64, 64), bool), 16)
+    with pytest.raises(InvalidParameterError, match="affine_window"):
+        next(random_crops(image, targets, weights, small, 16, 2, scale=0.25))
+    for kwargs, match in (({"scale": -0.1}, "`scale`"), ({"scale": 2.0}, "`scale`"), ({"rotate": 1}, "`rotate`")):
+        with pytest.raises(InvalidParameterError, match=match):
+            next(random_crops(image, targets, weights, small, 16, 2, **kwargs))
+        with pytest.raises(InvalidParameterError, match=match):
+            Recipe(**kwargs)
+    with pytest.raises(InvalidParameterError, match="scale"):   # no window that large fits
+        next(random_crops(image, targets, weights, crop_origins(np.ones((64, 64), bool), 100), 60, 2, scale=0.5))
+
+
 def test_run_recipe_with_overlap_loss_jitter_and_an_ensemble_of_two():
     scene, sp = _tiny_chip()
     recipe = Recipe(crop=16, batch_size=4, steps=2, epochs=1, filters=(4, 8), tta=None, loss="ce+dice",
-                    jitter=0.1, ensemble=2)
+                    jitter=0.1, scale=0.25, ensemble=2)
     res = run_recipe(scene, sp, recipe, seed=0)
     assert res.model.name == "ensemble" and len(res.history["loss"]) == 1 and "loss (member 1)" in res.history
     assert res.scores["train cpu s"] > 0 and 0 <= res.scores["pixel F1"] <= 1
