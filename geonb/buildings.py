@@ -675,6 +675,9 @@ class Recipe:
         (:func:`random_crops`); 0: none.
     rotate : bool
         Turn each training crop by a random angle (any, not only D4's right angles).
+    dropout : float in [0, 1)
+        Spatial dropout in the U-Net's bottleneck and up blocks (:func:`geonb.models.build_buildings_unet`);
+        0: none.
     ensemble : int >= 1
         Train this many models (seeds ``seed``, ``seed + 1000``, ...) and average their probabilities
         (:func:`geonb.models.average_models`); the training time adds up.
@@ -704,6 +707,7 @@ class Recipe:
     jitter: float = 0.0
     scale: float = 0.0
     rotate: bool = False
+    dropout: float = 0.0
     ensemble: int = 1
     precision: str = "float32"
 
@@ -722,6 +726,12 @@ class Recipe:
         if isinstance(self.jitter, bool) or not isinstance(self.jitter, (int, float)) or not 0 <= self.jitter < 1:
             raise InvalidParameterError(f"`jitter` must be a number in [0, 1) (0: none; e.g. 0.1), got {self.jitter!r}")
         _check_affine(self.scale, self.rotate)
+        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            raise InvalidParameterError(f"`dropout` must be a number in [0, 1) (0: none; e.g. 0.1), "
+                                        f"got {self.dropout!r}")
+        if self.dropout and self.model != "unet":
+            raise InvalidParameterError(f"`dropout` is a U-Net setting; the {self.model!r} has none: use model='unet' "
+                                        f"or dropout=0")
         if isinstance(self.ensemble, bool) or not isinstance(self.ensemble, (int, np.integer)) or self.ensemble < 1:
             raise InvalidParameterError(f"`ensemble` must be an int >= 1 (models averaged; 1: one model), "
                                         f"got {self.ensemble!r}")
@@ -797,7 +807,8 @@ def _build(recipe: Recipe, bands: int, classes: tuple[int, ...], normalization, 
                                         seed=seed, learning_rate=recipe.learning_rate)
         else:
             model = build_buildings_unet(recipe.crop, bands=bands, classes=classes, filters=recipe.filters,
-                                         normalization=normalization, seed=seed, learning_rate=recipe.learning_rate)
+                                         normalization=normalization, seed=seed, learning_rate=recipe.learning_rate,
+                                         dropout=recipe.dropout)
     finally:
         keras.config.set_dtype_policy(previous)
     if recipe.loss != "ce":

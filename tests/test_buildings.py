@@ -365,7 +365,7 @@ def test_scale_and_rotation_resample_image_targets_and_weights_alike_around_the_
     np.testing.assert_allclose(np.diff(x[..., 0], axis=2), 0, atol=1e-3)
 
 
-def test_scale_and_rotation_refuse_bad_values_and_origins_of_crop_sized_windows():
+def test_scale_rotation_and_dropout_refuse_bad_values_and_origins_of_crop_sized_windows():
     image = np.zeros((64, 64, 3), np.float32)
     targets, weights = np.zeros((64, 64, 2), np.float32), np.ones((64, 64), np.float32)
     small = crop_origins(np.ones((64, 64), bool), 16)
@@ -375,6 +375,9 @@ def test_scale_and_rotation_refuse_bad_values_and_origins_of_crop_sized_windows(
         with pytest.raises(InvalidParameterError, match=match):
             next(random_crops(image, targets, weights, small, 16, 2, **kwargs))
         with pytest.raises(InvalidParameterError, match=match):
+            Recipe(**kwargs)
+    for kwargs in ({"dropout": 1.0}, {"dropout": -0.1}, {"model": "fcn", "dropout": 0.1}):
+        with pytest.raises(InvalidParameterError, match="`dropout`"):
             Recipe(**kwargs)
     with pytest.raises(InvalidParameterError, match="scale"):   # no window that large fits
         next(random_crops(image, targets, weights, crop_origins(np.ones((64, 64), bool), 100), 60, 2, scale=0.5))

@@ -449,6 +449,27 @@ def test_buildings_unet_carries_building_codes_and_keeps_the_input_size():
     assert lakes.name == "unet" and class_codes(lakes) == LAKE_CLASSES
 
 
+def test_buildings_unet_dropout_drops_whole_maps_in_training_only_and_adds_no_weights():
+    from geonb.models import build_buildings_unet
+
+    plain = build_buildings_unet(32, bands=3, filters=(4, 8, 16))
+    m = build_buildings_unet(32, bands=3, filters=(4, 8, 16), dropout=0.5)
+    drops = [layer.name for layer in m.layers if "dropout" in layer.name]
+    assert drops == ["bottleneck_dropout", "up2_dropout", "up1_dropout"]
+    assert m.count_params() == plain.count_params()
+    x = np.random.default_rng(0).normal(size=(2, 32, 32, 3)).astype(np.float32)
+    np.testing.assert_allclose(m(x, training=False), m(x, training=False))     # inference: deterministic
+    assert not np.allclose(m(x, training=True), m(x, training=False), atol=1e-4)
+    up1 = m.get_layer("up1_relu2").output
+    probe = type(m)(m.input, [up1, m.get_layer("up1_dropout").output])
+    before, after = (np.asarray(a) for a in probe(x, training=True))
+    dropped = (after == 0).all(axis=(1, 2)) & ~(before == 0).all(axis=(1, 2))   # whole feature maps zeroed
+    assert dropped.any() and not dropped.all()
+    for bad in (-0.1, 1.0, True):
+        with pytest.raises(InvalidParameterError, match="`dropout`"):
+            build_buildings_unet(32, bands=3, filters=(4, 8), dropout=bad)
+
+
 def test_buildings_unet_checks_the_crop_against_its_depth():
     from geonb.models import build_buildings_unet
 
