@@ -860,33 +860,28 @@ def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, 
     return history
 
 
-def _member_cores(member: int, workers: int) -> list[int] | None:
-    """The cores of parallel training process ``member`` of ``workers``: this process's cores cut in
-    ``workers`` equal runs (None where the platform cannot pin a process, or there are too few cores)."""
-    if not hasattr(os, "sched_getaffinity"):
-        return None
-    cores = sorted(os.sched_getaffinity(0))
-    if len(cores) < workers:
-        return None
-    per = len(cores) // workers
-    slot = member % workers
-    return cores[slot * per:(slot + 1) * per]
+def _member_threads(workers: int) -> int:
+    """TensorFlow intra-op threads of each of ``workers`` training processes side by side: this process's
+    cores shared out (at least 1)."""
+    from geonb.runtime import available_cores
+
+    return max(1, available_cores() // workers)
 
 
 def _train_member(recipe: Recipe, image: np.ndarray, split: ChipSplit, classes, norm, seed: int, verbose: int,
-                  cores: list[int] | None):
+                  threads: int):
     """Train one ensemble member in a fresh (spawned) process; return its weights, history and CPU time.
 
-    The process is pinned to ``cores`` and TensorFlow's pools sized to them before Keras starts, so
-    members side by side do not fight over the same cores (unless the user set ``TF_NUM_*`` threads).
+    TensorFlow's pools are sized to ``threads`` before Keras starts (unless the user set ``TF_NUM_*``), so
+    members side by side share the cores instead of each starting one thread per core. The process is
+    not pinned to cores: measured on 2 cores, two pinned processes got 65 % of their core's time, two
+    free ones 84 % (the data pipeline's thread can use the other core while a neighbour waits).
     """
     from geonb.runtime import THREAD_ENV
 
-    if cores:
-        os.sched_setaffinity(0, cores)
-        if not any(os.environ.get(v) for v in THREAD_ENV):
-            os.environ["TF_NUM_INTRAOP_THREADS"] = str(len(cores))
-            os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+    if not any(os.environ.get(v) for v in THREAD_ENV):
+        os.environ["TF_NUM_INTRAOP_THREADS"] = str(threads)
+        os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     c0 = time.process_time()
     model = _build(recipe, image.shape[-1], classes, norm, seed)
     history = fit_on_split(model, image, split, recipe, seed=seed, verbose=verbose)
@@ -917,10 +912,10 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
         Keras' ``fit`` verbosity (in parallel workers it prints to the process's terminal, not a notebook).
     workers : int
         Train the members of an ensemble (``recipe.ensemble > 1``) this many at a time, each in its own
-        process pinned to ``cores // workers`` cores. On a small CPU this trains more batches per second
-        than one model on all cores (2 cores, bfloat16 U-Net: one batch every 280 ms for the pair against
-        365 ms for one model on both cores), so ``Recipe(ensemble=2)`` with ``workers=2`` fits two
-        models in about 1.5x the time of one. Members get the same seeds (weights, crops) either way.
+        process with ``cores // workers`` TensorFlow threads. On a small CPU this trains more batches per
+        second than one model on all cores (2 cores, bfloat16 U-Net: one batch every 280 ms for the pair
+        against 365 ms for one model on both cores), so ``Recipe(ensemble=2)`` with ``workers=2`` trains
+        two models in about 1.5x the time of one. Members get the same seeds (weights, crops) either way.
 
     Returns
     -------
@@ -949,8 +944,8 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
         n = min(workers, recipe.ensemble)
         # spawn, not fork: a forked copy of a process whose TensorFlow already started can hang
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-            jobs = [pool.submit(_train_member, recipe, image, split, classes, norm, s, verbose, _member_cores(i, n))
-                    for i, s in enumerate(seeds)]
+            jobs = [pool.submit(_train_member, recipe, image, split, classes, norm, s, verbose, _member_threads(n))
+                    for s in seeds]
             done = [job.result() for job in jobs]
         worker_cpu = sum(d[2] for d in done)
         for s, (weights, h, _) in zip(seeds, done, strict=True):
