@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from geonb.errors import InvalidParameterError, ShapeMismatchError
+from geonb.errors import InvalidParameterError, ModelError, ShapeMismatchError
 from geonb.evaluation_buildings import building_ious, building_scores, spacenet_f1
 from geonb.labels import BACKGROUND, BORDER, BUILDING, Footprints, instance_raster, mask_to_polygons
 
@@ -479,10 +479,12 @@ def random_crops(image: np.ndarray, targets: np.ndarray, weights: np.ndarray, or
     calibration); ``jitter=0`` draws nothing, so the crops are those of a run without it.
 
     With ``scale`` > 0 each crop is zoomed by a factor drawn log-uniformly in ``[1/(1+scale), 1+scale]``
-    (houses of other sizes), with ``rotate`` turned by an angle drawn uniformly (streets of other
-    orientations than the chip's), both about the centre of a window of :func:`affine_window` pixels,
-    resampled bilinearly (targets and weights too). ``origins`` must then be the corners of such
-    windows: ``crop_origins(region, affine_window(crop, scale, rotate))``.
+    (houses of other sizes); with ``rotate=True`` (with or without ``scale``) it is turned by an angle
+    drawn uniformly (streets of other orientations than the chip's). Both act about the centre of a
+    window of :func:`affine_window` pixels, resampled bilinearly (targets and weights too). ``origins``
+    must then be the corners of such windows, ``crop_origins(region, affine_window(crop, scale, rotate))``,
+    or crops near the region's edge take input pixels from outside it (only origins reaching past the
+    image are caught). Crop centres then stay half a window from the region's edges.
 
     Examples
     --------
@@ -895,6 +897,22 @@ def _check_workers(workers) -> int:
     return int(workers)
 
 
+def _check_parallel_backend(workers: int) -> None:
+    """Side-by-side processes share a CPU's cores through TensorFlow's thread counts; on another backend
+    they would not, and on a GPU each process would claim the whole device."""
+    from geonb.runtime import import_keras
+
+    backend = import_keras().config.backend()
+    if backend != "tensorflow":
+        raise InvalidParameterError(f"`workers={workers}` trains members side by side on a CPU with TensorFlow; this "
+                                    f"kernel's Keras backend is {backend!r}: use workers=1 (members one after another)")
+    import tensorflow as tf
+
+    if tf.config.list_physical_devices("GPU"):
+        raise InvalidParameterError(f"`workers={workers}`: a GPU is visible, and each process would claim all of it; "
+                                    f"use workers=1 (one model at a time uses the whole GPU)")
+
+
 def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose: int = 0,
                workers: int = 1) -> RecipeResult:
     """Train ``recipe`` on the training split of ``chip``, predict the whole chip, score the test split.
@@ -912,17 +930,20 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
         Keras' ``fit`` verbosity (in parallel workers it prints to the process's terminal, not a notebook).
     workers : int
         Train the members of an ensemble (``recipe.ensemble > 1``) this many at a time, each in its own
-        process with ``cores // workers`` TensorFlow threads. On a small CPU this trains more batches per
-        second than one model on all cores (2 cores, bfloat16 U-Net: one batch every 280 ms for the pair
-        against 365 ms for one model on both cores), so ``Recipe(ensemble=2)`` with ``workers=2`` trains
-        two models in about 1.5x the time of one. Members get the same seeds (weights, crops) either way.
+        process with ``cores // workers`` TensorFlow threads (CPU and TensorFlow backend only; a
+        ``TF_NUM_INTRAOP_THREADS`` set by the user applies to every process). On a small CPU this trains
+        more batches per second than one model on all cores (2 cores, bfloat16 U-Net: one batch every
+        280 ms for the pair against 365 ms for one model on both cores), so ``Recipe(ensemble=2)`` with
+        ``workers=2`` trains two models in about 1.5x the time of one. Members get the same seeds
+        (weights, crops) either way.
 
     Returns
     -------
     RecipeResult
         ``scores`` is :func:`score_footprints` on ``"test"`` plus ``train s`` (wall clock), ``train cpu s``
-        (CPU seconds of this process, all threads, or of the worker processes: unlike the wall clock, not
-        inflated by other work on the machine), ``predict s``, ``min area m2``, ``threshold`` and ``seed``.
+        (CPU seconds of this process, all threads, plus the worker processes', their start included: unlike
+        the wall clock, not inflated by other work on the machine), ``predict s``, ``min area m2``,
+        ``threshold`` and ``seed``.
     """
     from geonb.models import average_models, input_statistics
 
@@ -941,12 +962,20 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        _check_parallel_backend(workers)
         n = min(workers, recipe.ensemble)
         # spawn, not fork: a forked copy of a process whose TensorFlow already started can hang
         with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
             jobs = [pool.submit(_train_member, recipe, image, split, classes, norm, s, verbose, _member_threads(n))
                     for s in seeds]
-            done = [job.result() for job in jobs]
+            done = []
+            for s, job in zip(seeds, jobs, strict=True):
+                try:
+                    done.append(job.result())
+                except Exception as exc:
+                    pool.shutdown(wait=False, cancel_futures=True)   # members not started yet are dropped
+                    raise ModelError(f"ensemble member with seed {s} failed in its training process "
+                                     f"({type(exc).__name__}: {exc}); run with workers=1 to see it here") from exc
         worker_cpu = sum(d[2] for d in done)
         for s, (weights, h, _) in zip(seeds, done, strict=True):
             model = _build(recipe, image.shape[-1], classes, norm, s)

@@ -638,11 +638,13 @@ def _unet(patch_size, bands, codes, *, filters, normalization, seed, learning_ra
         skips.append(x)
         x = L.MaxPooling2D(2, name=f"pool{level}")(x)
     x = block(x, filters[-1], "bottleneck")
+    drops = iter(range(1000))
 
     def drop(x, name):
         if not dropout:
             return x
-        return L.SpatialDropout2D(dropout, seed=None if seed is None else int(seed) * 1000 + next(counter),
+        # seeded apart from the initializers' counter, so a model with dropout starts from the same weights
+        return L.SpatialDropout2D(dropout, seed=None if seed is None else int(seed) * 1000 + 500 + next(drops),
                                   name=f"{name}_dropout")(x)
 
     x = drop(x, "bottleneck")

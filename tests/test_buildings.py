@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from geonb.buildings import (
     split_regions,
     winners_table,
 )
-from geonb.errors import InvalidParameterError, ShapeMismatchError
+from geonb.errors import InvalidParameterError, ModelError, ShapeMismatchError
 from geonb.evaluation_buildings import spacenet_f1
 from geonb.labels import BACKGROUND, BORDER, BUILDING, Footprints, rasterize_footprints
 from geonb.scene import Scene
@@ -365,6 +366,17 @@ def test_scale_and_rotation_resample_image_targets_and_weights_alike_around_the_
     np.testing.assert_allclose(np.diff(x[..., 0], axis=2), 0, atol=1e-3)
 
 
+def test_the_affine_window_holds_the_most_zoomed_out_crop_at_the_worst_angle():
+    from geonb.buildings import _affine_crop
+
+    for scale, rotate, angle in ((0.25, True, np.pi / 4), (0.5, True, 3 * np.pi / 4), (0.25, False, 0.0)):
+        window = affine_window(64, scale, rotate)
+        rows, cols = np.mgrid[0:window, 0:window].astype(np.float64)
+        # an image exactly one window big, values 1..: a sample from outside it would read 0 (cval)
+        (r, c) = _affine_crop((rows + 1, cols + 1), (0, 0), window, 64, 1 + scale, angle)
+        assert r.min() >= 1 and c.min() >= 1 and r.max() <= window and c.max() <= window
+
+
 def test_scale_rotation_and_dropout_refuse_bad_values_and_origins_of_crop_sized_windows():
     image = np.zeros((64, 64, 3), np.float32)
     targets, weights = np.zeros((64, 64, 2), np.float32), np.ones((64, 64), np.float32)
@@ -392,6 +404,7 @@ def test_run_recipe_with_overlap_loss_jitter_and_an_ensemble_of_two():
     assert res.scores["train cpu s"] > 0 and 0 <= res.scores["pixel F1"] <= 1
 
 
+@pytest.mark.slow
 def test_ensemble_members_trained_in_parallel_processes_match_members_trained_here():
     scene, sp = _tiny_chip()
     recipe = Recipe(crop=16, batch_size=4, steps=2, epochs=1, filters=(4, 8), tta=None, ensemble=2)
@@ -405,6 +418,9 @@ def test_ensemble_members_trained_in_parallel_processes_match_members_trained_he
     for bad in (0, 1.5, True, "2"):
         with pytest.raises(InvalidParameterError, match="`workers`"):
             run_recipe(scene, sp, recipe, workers=bad)
+    # a member failing in its process is reported here, with its seed and the reason
+    with pytest.raises(ModelError, match=r"seed 3 failed .*InvalidParameterError.*crop"):
+        run_recipe(scene, sp, replace(recipe, crop=48), seed=3, workers=2)
 
 
 def test_a_bfloat16_recipe_computes_in_bfloat16_keeps_float32_probabilities_and_the_global_policy():
