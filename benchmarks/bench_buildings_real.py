@@ -247,6 +247,9 @@ def main() -> None:
         raise SystemExit(f"{a.chip} is absent: the real chip lives in ../shared/realdata beside the project")
     if a.quick:
         a.steps, a.epochs, a.final_epochs, a.rows = 3, 1, 0, [0, 5]
+    if a.threads and a.workers > 1:
+        raise SystemExit("--threads sets this process's TensorFlow threads, not the --workers processes' (each gets "
+                         "cores // workers); give one of the two")
     if a.threads:
         import tensorflow as tf
 
