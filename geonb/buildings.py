@@ -819,8 +819,11 @@ def _build(recipe: Recipe, bands: int, classes: tuple[int, ...], normalization, 
 
 
 def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, seed: int = 0,
-                 verbose: int = 0) -> dict:
+                 verbose: int = 0, on_epoch=None) -> dict:
     """Train ``model`` on random crops of the training region of ``split``; return the loss history.
+
+    ``on_epoch(epochs_done)``, when given, is called after each of the ``recipe.epochs`` epochs of
+    ``recipe.steps`` batches (e.g. to move a progress bar).
 
     Targets: the chip's class codes (with a border when ``recipe.border_px``), one-hot over the
     model's classes. Weights: ``recipe.class_weight`` class weights over the training pixels (times
@@ -859,6 +862,8 @@ def fit_on_split(model, image: np.ndarray, split: ChipSplit, recipe: Recipe, *, 
                         verbose=verbose, shuffle=False)
         for k, vals in fit.history.items():
             history.setdefault(k, []).extend(float(v) for v in vals)
+        if on_epoch is not None:
+            on_epoch(epoch + 1)
     return history
 
 
@@ -868,6 +873,20 @@ def _member_threads(workers: int) -> int:
     from geonb.runtime import available_cores
 
     return max(1, available_cores() // workers)
+
+
+_EPOCHS_DONE = None  # in a training process: the queue it reports finished epochs on (set by _worker_start)
+
+
+def _worker_start(queue) -> None:
+    """Initializer of a training process: keep the parent's queue for progress reports."""
+    global _EPOCHS_DONE
+    _EPOCHS_DONE = queue
+
+
+def _report_epoch(seed: int, done: int) -> None:
+    if _EPOCHS_DONE is not None:
+        _EPOCHS_DONE.put((seed, done))
 
 
 def _train_member(recipe: Recipe, image: np.ndarray, split: ChipSplit, classes, norm, seed: int, verbose: int,
@@ -886,8 +905,82 @@ def _train_member(recipe: Recipe, image: np.ndarray, split: ChipSplit, classes, 
         os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     c0 = time.process_time()
     model = _build(recipe, image.shape[-1], classes, norm, seed)
-    history = fit_on_split(model, image, split, recipe, seed=seed, verbose=verbose)
+    history = fit_on_split(model, image, split, recipe, seed=seed, verbose=verbose,
+                           on_epoch=lambda done: _report_epoch(seed, done))
     return [np.asarray(w) for w in model.get_weights()], history, time.process_time() - c0
+
+
+def _train_members(recipe: Recipe, image: np.ndarray, split: ChipSplit, classes, norm, seeds, verbose: int,
+                   workers: int, progress: bool):
+    """Build and train one model per seed, here or ``workers`` at a time in spawned processes; return the
+    models, their histories and the worker processes' CPU seconds."""
+    from tqdm.auto import tqdm
+
+    total = len(seeds) * recipe.epochs * recipe.steps
+    what = f"training {len(seeds)} {recipe.model}s" if len(seeds) > 1 else f"training a {recipe.model}"
+    with tqdm(total=total, desc=what, unit="batch", disable=not progress) as bar:
+        if workers == 1 or len(seeds) == 1:
+            members, histories = [], []
+            for s in seeds:
+                model = _build(recipe, image.shape[-1], classes, norm, s)
+                histories.append(fit_on_split(model, image, split, recipe, seed=s, verbose=verbose,
+                                              on_epoch=lambda _done: bar.update(recipe.steps)))
+                members.append(model)
+            return members, histories, 0.0
+        done = _train_in_processes(recipe, image, split, classes, norm, seeds, verbose, workers,
+                                   lambda: bar.update(recipe.steps))
+    members = []
+    for s, (weights, _, _) in zip(seeds, done, strict=True):
+        model = _build(recipe, image.shape[-1], classes, norm, s)
+        model.set_weights(weights)
+        members.append(model)
+    return members, [d[1] for d in done], sum(d[2] for d in done)
+
+
+def _train_in_processes(recipe: Recipe, image: np.ndarray, split: ChipSplit, classes, norm, seeds, verbose: int,
+                        workers: int, epoch_done) -> list:
+    """:func:`_train_member` for each seed, ``workers`` processes at a time; ``epoch_done()`` is called here
+    for each epoch a process reports. The first failure stops the other processes and is raised."""
+    import multiprocessing
+    import queue as queues
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    _check_parallel_backend(workers)
+    n = min(workers, len(seeds))
+    # spawn, not fork: a forked copy of a process whose TensorFlow already started can hang
+    ctx = multiprocessing.get_context("spawn")
+    reports = ctx.Queue()
+
+    def drain() -> None:
+        while True:
+            try:
+                reports.get_nowait()
+            except queues.Empty:
+                return
+            epoch_done()
+
+    pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_start, initargs=(reports,))
+    try:
+        jobs = {pool.submit(_train_member, recipe, image, split, classes, norm, s, verbose, _member_threads(n)): s
+                for s in seeds}
+        pending = set(jobs)
+        while pending:
+            finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
+            drain()
+            for job in finished:
+                exc = job.exception()
+                if exc is not None:
+                    # stop the members still training (no public call for it before Python 3.14)
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                        proc.terminate()
+                    raise ModelError(f"ensemble member with seed {jobs[job]} failed in its training process "
+                                     f"({type(exc).__name__}: {exc}); run with workers=1 to see it here") from exc
+        drain()
+        return [job.result() for job in jobs]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        reports.close()
 
 
 def _check_workers(workers) -> int:
@@ -914,7 +1007,7 @@ def _check_parallel_backend(workers: int) -> None:
 
 
 def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose: int = 0,
-               workers: int = 1) -> RecipeResult:
+               workers: int = 1, progress: bool = True) -> RecipeResult:
     """Train ``recipe`` on the training split of ``chip``, predict the whole chip, score the test split.
 
     Parameters
@@ -935,7 +1028,11 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
         more batches per second than one model on all cores (2 cores, bfloat16 U-Net: one batch every
         280 ms for the pair against 365 ms for one model on both cores), so ``Recipe(ensemble=2)`` with
         ``workers=2`` trains two models in about 1.5x the time of one. Members get the same seeds
-        (weights, crops) either way.
+        (weights, crops) either way. A member that fails stops the others and is reported with its seed.
+    progress : bool
+        A progress bar (tqdm: a widget in a notebook, text in a terminal) over the training batches of all
+        members, moved after each epoch of ``recipe.steps`` batches (from the worker processes too), then
+        one over the prediction's tiles.
 
     Returns
     -------
@@ -957,49 +1054,20 @@ def run_recipe(chip, split: ChipSplit, recipe: Recipe, *, seed: int = 0, verbose
     norm = input_statistics(image[None], (split.regions == TRAIN)[None])
     seeds = [seed + 1000 * i for i in range(recipe.ensemble)]
     t0, c0 = time.perf_counter(), time.process_time()
-    members, histories = [], []
-    if workers > 1 and recipe.ensemble > 1:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        _check_parallel_backend(workers)
-        n = min(workers, recipe.ensemble)
-        # spawn, not fork: a forked copy of a process whose TensorFlow already started can hang
-        with ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn")) as pool:
-            jobs = [pool.submit(_train_member, recipe, image, split, classes, norm, s, verbose, _member_threads(n))
-                    for s in seeds]
-            done = []
-            for s, job in zip(seeds, jobs, strict=True):
-                try:
-                    done.append(job.result())
-                except Exception as exc:
-                    pool.shutdown(wait=False, cancel_futures=True)   # members not started yet are dropped
-                    raise ModelError(f"ensemble member with seed {s} failed in its training process "
-                                     f"({type(exc).__name__}: {exc}); run with workers=1 to see it here") from exc
-        worker_cpu = sum(d[2] for d in done)
-        for s, (weights, h, _) in zip(seeds, done, strict=True):
-            model = _build(recipe, image.shape[-1], classes, norm, s)
-            model.set_weights(weights)
-            members.append(model)
-            histories.append(h)
-    else:
-        worker_cpu = 0.0
-        for s in seeds:
-            model = _build(recipe, image.shape[-1], classes, norm, s)
-            histories.append(fit_on_split(model, image, split, recipe, seed=s, verbose=verbose))
-            members.append(model)
+    members, histories, worker_cpu = _train_members(recipe, image, split, classes, norm, seeds, verbose, workers,
+                                                    progress)
     train_s, train_cpu = time.perf_counter() - t0, time.process_time() - c0 + worker_cpu
     history: dict = {}
     for i, h in enumerate(histories):
         history.update(h if i == 0 else {f"{k} (member {i})": v for k, v in h.items()})
-    result = predict_and_score(average_models(members), chip, split, recipe)
+    result = predict_and_score(average_models(members), chip, split, recipe, progress=progress)
     result.train_seconds = train_s
     result.history = history
     result.scores.update({"train s": round(train_s, 1), "train cpu s": round(train_cpu, 1), "seed": int(seed)})
     return result
 
 
-def predict_and_score(model, chip, split: ChipSplit, recipe: Recipe) -> RecipeResult:
+def predict_and_score(model, chip, split: ChipSplit, recipe: Recipe, *, progress: bool = False) -> RecipeResult:
     """Predict the whole chip with a trained model (``recipe.tta``), trace polygons, score the test split.
 
     The smallest polygon area kept is the one of ``recipe.min_areas_m2`` with the best SpaceNet F1 on
@@ -1010,7 +1078,7 @@ def predict_and_score(model, chip, split: ChipSplit, recipe: Recipe) -> RecipeRe
 
     scene = getattr(chip, "scene", chip)
     t0 = time.perf_counter()
-    pred = predict_scene(model, scene, patch_size=256, overlap=0.25, tta=recipe.tta, progress=False)
+    pred = predict_scene(model, scene, patch_size=256, overlap=0.25, tta=recipe.tta, progress=progress)
     seconds = time.perf_counter() - t0
     grow = int(recipe.border_px or 0)
     has_val = bool(split.mask("val").any() and len(split.indices("val")))
@@ -1070,23 +1138,24 @@ def building_classes(prediction, threshold: float = 0.5) -> np.ndarray:
 
 
 def run_ablation(chip, split: ChipSplit, recipes, *, seed: int = 0, verbose: int = 0,
-                 on_result=None, workers: int = 1) -> dict[str, RecipeResult]:
+                 on_result=None, workers: int = 1, progress: bool = True) -> dict[str, RecipeResult]:
     """Run named recipes in order (e.g. :func:`ablation_recipes`); return ``{name: RecipeResult}``.
 
     A recipe that differs from the one before only in ``tta`` reuses that model (only prediction
     changes), so the TTA row costs a prediction, not a training. ``on_result(name, result)`` is
-    called after each row (e.g. to save partial results). ``workers``: as in :func:`run_recipe`.
+    called after each row (e.g. to save partial results). ``workers`` and ``progress``: as in
+    :func:`run_recipe` (a bar per row that trains, one per prediction).
     """
     out: dict[str, RecipeResult] = {}
     previous = None
     for name, recipe in recipes:
         if previous is not None and replace(previous.recipe, tta=recipe.tta) == recipe:
-            res = predict_and_score(previous.model, chip, split, recipe)
+            res = predict_and_score(previous.model, chip, split, recipe, progress=progress)
             res.train_seconds, res.history = previous.train_seconds, previous.history
             res.scores.update({k: previous.scores[k] for k in ("train s", "train cpu s") if k in previous.scores})
             res.scores["seed"] = int(seed)
         else:
-            res = run_recipe(chip, split, recipe, seed=seed, verbose=verbose, workers=workers)
+            res = run_recipe(chip, split, recipe, seed=seed, verbose=verbose, workers=workers, progress=progress)
         out[name] = previous = res
         if on_result is not None:
             on_result(name, res)

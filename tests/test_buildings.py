@@ -395,22 +395,30 @@ def test_scale_rotation_and_dropout_refuse_bad_values_and_origins_of_crop_sized_
         next(random_crops(image, targets, weights, crop_origins(np.ones((64, 64), bool), 100), 60, 2, scale=0.5))
 
 
-def test_run_recipe_with_overlap_loss_jitter_and_an_ensemble_of_two():
+def test_run_recipe_with_overlap_loss_jitter_and_an_ensemble_of_two(capsys):
     scene, sp = _tiny_chip()
-    recipe = Recipe(crop=16, batch_size=4, steps=2, epochs=1, filters=(4, 8), tta=None, loss="ce+dice",
+    recipe = Recipe(crop=16, batch_size=4, steps=2, epochs=2, filters=(4, 8), tta=None, loss="ce+dice",
                     jitter=0.1, scale=0.25, ensemble=2)
     res = run_recipe(scene, sp, recipe, seed=0)
-    assert res.model.name == "ensemble" and len(res.history["loss"]) == 1 and "loss (member 1)" in res.history
+    assert res.model.name == "ensemble" and len(res.history["loss"]) == 2 and "loss (member 1)" in res.history
     assert res.scores["train cpu s"] > 0 and 0 <= res.scores["pixel F1"] <= 1
+    # the training shows progress: one bar over both members' batches, moved epoch by epoch
+    err = capsys.readouterr().err
+    assert "training 2 unets" in err and "8/8" in err
+    run_recipe(scene, sp, replace(recipe, ensemble=1, epochs=1), seed=0, progress=False)
+    assert "training" not in capsys.readouterr().err
 
 
 @pytest.mark.slow
-def test_ensemble_members_trained_in_parallel_processes_match_members_trained_here():
+def test_ensemble_members_trained_in_parallel_processes_match_members_trained_here(capsys):
     scene, sp = _tiny_chip()
-    recipe = Recipe(crop=16, batch_size=4, steps=2, epochs=1, filters=(4, 8), tta=None, ensemble=2)
-    here = run_recipe(scene, sp, recipe, seed=3)
+    recipe = Recipe(crop=16, batch_size=4, steps=2, epochs=2, filters=(4, 8), tta=None, ensemble=2)
+    here = run_recipe(scene, sp, recipe, seed=3, progress=False)
     there = run_recipe(scene, sp, recipe, seed=3, workers=2)
     assert there.model.name == "ensemble" and "loss (member 1)" in there.history
+    # the worker processes' epochs reach this process's progress bar (2 members x 2 epochs x 2 batches)
+    err = capsys.readouterr().err
+    assert "training 2 unets" in err and "8/8" in err
     assert there.scores["train cpu s"] > 0
     # each member came back from its process with its own seed's weights and crops (not swapped, not lost)
     np.testing.assert_allclose(here.history["loss (member 1)"], there.history["loss (member 1)"], rtol=1e-3)
