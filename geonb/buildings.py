@@ -951,12 +951,17 @@ def _train_in_processes(recipe: Recipe, image: np.ndarray, split: ChipSplit, cla
     ctx = multiprocessing.get_context("spawn")
     reports = ctx.Queue()
 
-    def drain() -> None:
-        while True:
+    expected, received = len(seeds) * recipe.epochs, 0
+
+    def drain(wait_s: float = 0.0) -> None:
+        # the reports travel on their own pipe: the last ones may land just after a member's result
+        nonlocal received
+        while received < expected:
             try:
-                reports.get_nowait()
+                reports.get(timeout=wait_s) if wait_s else reports.get_nowait()
             except queues.Empty:
                 return
+            received += 1
             epoch_done()
 
     pool = ProcessPoolExecutor(n, mp_context=ctx, initializer=_worker_start, initargs=(reports,))
@@ -967,7 +972,7 @@ def _train_in_processes(recipe: Recipe, image: np.ndarray, split: ChipSplit, cla
         while pending:
             finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
             drain()
-            for job in finished:
+            for job in sorted(finished, key=lambda j: seeds.index(jobs[j])):
                 exc = job.exception()
                 if exc is not None:
                     # stop the members still training (no public call for it before Python 3.14)
@@ -976,7 +981,7 @@ def _train_in_processes(recipe: Recipe, image: np.ndarray, split: ChipSplit, cla
                         proc.terminate()
                     raise ModelError(f"ensemble member with seed {jobs[job]} failed in its training process "
                                      f"({type(exc).__name__}: {exc}); run with workers=1 to see it here") from exc
-        drain()
+        drain(wait_s=5.0)
         return [job.result() for job in jobs]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
